@@ -1,0 +1,431 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+
+	"github.com/enrollbot/enrollbot/kb"
+)
+
+// DefaultStateTTL is how long a conversation is remembered between turns.
+const DefaultStateTTL = 30 * time.Minute
+
+// Config wires an Engine.
+type Config struct {
+	Matcher *kb.Matcher
+	// Bundle holds the bot's own wording (package locales).
+	Bundle *i18n.Bundle
+	// Store remembers conversations; nil means every turn stands alone.
+	Store Store
+	// DefaultLang is the reply language when nothing else decides; English
+	// when empty.
+	DefaultLang kb.Lang
+	// StateTTL bounds how long a conversation is remembered.
+	StateTTL time.Duration
+	Logger   *slog.Logger
+}
+
+// Engine turns user turns into replies. It is safe for concurrent use.
+type Engine struct {
+	m       *kb.Matcher
+	cat     *kb.Catalog
+	bundle  *i18n.Bundle
+	store   Store
+	lang    kb.Lang
+	ttl     time.Duration
+	log     *slog.Logger
+	missing func(lang kb.Lang, id string)
+}
+
+// New checks cfg and returns an Engine.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Matcher == nil || cfg.Bundle == nil {
+		return nil, errors.New("bot: matcher and message bundle are required")
+	}
+	e := &Engine{
+		m:      cfg.Matcher,
+		cat:    cfg.Matcher.Catalog(),
+		bundle: cfg.Bundle,
+		store:  cfg.Store,
+		lang:   cfg.DefaultLang,
+		ttl:    cfg.StateTTL,
+		log:    cfg.Logger,
+	}
+	if e.lang == "" {
+		e.lang = kb.English
+	}
+	if !e.lang.Valid() {
+		return nil, fmt.Errorf("bot: default language %q is not one of en, nl, sv, de", e.lang)
+	}
+	if e.ttl == 0 {
+		e.ttl = DefaultStateTTL
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	return e, nil
+}
+
+// Handle answers one turn. It fails only when the conversation store does;
+// the reply is still usable then, as if the turn stood alone.
+func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
+	var st State
+	var haveState bool
+	var storeErr error
+	if e.store != nil && t.Conversation != "" {
+		st, haveState, storeErr = e.store.Conversation(ctx, t.Conversation)
+		if storeErr != nil {
+			storeErr = fmt.Errorf("load conversation %s: %w", t.Conversation, storeErr)
+			haveState = false
+		}
+	}
+
+	reply, next := e.respond(t, st, haveState)
+
+	if e.store != nil && t.Conversation != "" && storeErr == nil {
+		if err := e.store.SaveConversation(ctx, t.Conversation, next, e.ttl); err != nil {
+			storeErr = fmt.Errorf("save conversation %s: %w", t.Conversation, err)
+		}
+	}
+	return reply, storeErr
+}
+
+// respond computes the reply and the conversation's next state.
+func (e *Engine) respond(t Turn, st State, haveState bool) (Reply, State) {
+	// A follow-up in a conversation that offered choices: a number or a
+	// platform narrows them down.
+	if haveState && len(st.Choices) > 0 {
+		if id, ok := pickChoice(t.Text, st.Choices); ok {
+			return e.answerEntry(t, st, id, nil)
+		}
+		if p := e.platformAnswer(t.Text); p != "" {
+			var kept []string
+			for _, id := range st.Choices {
+				if entry, ok := e.cat.Entry(id); ok && entry.Platform == p {
+					kept = append(kept, id)
+				}
+			}
+			switch {
+			case len(kept) == 1:
+				return e.answerEntry(t, st, kept[0], nil)
+			case len(kept) > 1:
+				lang := e.replyLang(t, kb.LangGuess{}, st)
+				st.Choices = kept
+				return e.choicesReply(lang, kept, nil, nil), withLang(st, lang)
+			}
+		}
+	}
+
+	res := e.m.Match(t.Text)
+	// A clarification continues what the user said before.
+	if haveState && st.Text != "" && (res.Outcome == kb.Clarify || res.Outcome == kb.CodeOnly) {
+		combined := e.m.Match(st.Text + "\n" + t.Text)
+		if combined.Outcome == kb.Answer || combined.Outcome == kb.Choices {
+			res = combined
+		}
+	}
+	lang := e.replyLang(t, res.Lang, st)
+	next := State{Lang: lang, Answers: st.Answers}
+
+	var r Reply
+	switch res.Outcome {
+	case kb.Answer:
+		top, _ := res.Top()
+		r, next = e.answerEntry(t, next, top.Entry.ID, res)
+	case kb.Choices:
+		ids := make([]string, res.Choices)
+		for i := range ids {
+			ids[i] = res.Candidates[i].Entry.ID
+		}
+		r = e.choicesReply(lang, ids, res, e.codeOf(lang, res))
+		next.Choices = ids
+	case kb.CodeOnly:
+		r = Reply{Kind: KindCode, Lang: lang, Code: e.codeOf(lang, res)}
+	default:
+		r = Reply{Kind: KindClarify, Lang: lang, Intro: e.word(lang, "ClarifyIntro", nil)}
+		r.Questions = e.clarifyQuestions(lang, res)
+		next.Text = strings.TrimSpace(st.Text + "\n" + res.Query.Text)
+		if unknown := e.unknownCode(lang, res); unknown != "" {
+			r.Notices = append(r.Notices, unknown)
+		}
+	}
+	r.Lang = lang
+	r.Words = e.words(lang)
+	r.Notices = append(e.inputNotices(lang, res.Query), r.Notices...)
+	r.Candidates = candidates(res, r.Kind)
+	return r, next
+}
+
+// answerEntry builds the answer for entry id; res is the match that led to
+// it, nil when the user picked a choice.
+func (e *Engine) answerEntry(t Turn, st State, id string, res *kb.Result) (Reply, State) {
+	entry, ok := e.cat.Entry(id)
+	if !ok {
+		// Only reachable with stale state from an older catalog.
+		lang := e.replyLang(t, kb.LangGuess{}, st)
+		return Reply{Kind: KindClarify, Lang: lang, Intro: e.word(lang, "ClarifyIntro", nil),
+			Questions: e.clarifyQuestions(lang, nil), Words: e.words(lang)}, State{Lang: lang}
+	}
+	guess := kb.LangGuess{}
+	text := t.Text
+	if res != nil {
+		guess = res.Lang
+		text = res.Query.Text
+	}
+	lang := e.replyLang(t, guess, st)
+	r := Reply{Kind: KindAnswer, Lang: lang, Words: e.words(lang)}
+	r.Entry = e.entryView(lang, entry, e.m.RankCauses(entry, text))
+	r.Questions = e.questions(lang, entry.Questions, st.Answers)
+	if res != nil {
+		r.Code = e.codeOf(lang, res)
+	} else {
+		r.Candidates = []Candidate{{ID: entry.ID, Score: 1}}
+	}
+	return r, State{Lang: lang, Entry: entry.ID, Answers: st.Answers}
+}
+
+func (e *Engine) choicesReply(lang kb.Lang, ids []string, res *kb.Result, code *Code) Reply {
+	r := Reply{Kind: KindChoices, Lang: lang, Code: code, Words: e.words(lang),
+		Intro: e.word(lang, "ChoicesPrompt", nil), Hint: e.word(lang, "ChoicesHint", nil)}
+	for i, id := range ids {
+		entry, ok := e.cat.Entry(id)
+		if !ok {
+			continue
+		}
+		r.Choices = append(r.Choices, Choice{N: i + 1, ID: entry.ID, Title: entry.Title.In(lang), Platform: entry.Platform})
+	}
+	if res == nil {
+		for _, id := range ids {
+			r.Candidates = append(r.Candidates, Candidate{ID: id})
+		}
+	}
+	// Choices spanning platforms are told apart fastest by the platform.
+	platforms := map[kb.Platform]bool{}
+	for _, c := range r.Choices {
+		platforms[c.Platform] = true
+	}
+	if len(platforms) > 1 {
+		r.Questions = e.questions(lang, []string{"platform"}, nil)
+	}
+	return r
+}
+
+func (e *Engine) entryView(lang kb.Lang, entry *kb.Entry, order []int) *Entry {
+	v := &Entry{ID: entry.ID, Title: entry.Title.In(lang), Platform: entry.Platform, SourceURL: entry.Source.URL}
+	for n, i := range order {
+		c := entry.Causes[i]
+		heading := e.word(lang, "Cause", nil)
+		if len(order) > 1 {
+			heading = e.word(lang, "CauseOf", map[string]any{"N": n + 1, "Total": len(order)})
+		}
+		v.Causes = append(v.Causes, Cause{ID: c.ID, Heading: heading, Summary: c.Summary.In(lang),
+			Steps: c.Steps.In(lang), Notes: c.Notes.In(lang)})
+	}
+	return v
+}
+
+func (e *Engine) questions(lang kb.Lang, ids []string, answered map[string]string) []Question {
+	var out []Question
+	for _, id := range ids {
+		if _, done := answered[id]; done {
+			continue
+		}
+		q, ok := e.cat.Question(id)
+		if !ok {
+			continue
+		}
+		v := Question{ID: q.ID, Text: q.Text.In(lang)}
+		for _, o := range q.Options {
+			v.Options = append(v.Options, Option{ID: o.ID, Label: o.Label.In(lang)})
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// clarifyQuestions asks the checklist's key questions, skipping the
+// platform when the user already named it.
+func (e *Engine) clarifyQuestions(lang kb.Lang, res *kb.Result) []Question {
+	var ids []string
+	for _, q := range e.cat.KeyQuestions() {
+		if q.ID == "platform" && res != nil && res.Platform != "" {
+			continue
+		}
+		ids = append(ids, q.ID)
+	}
+	return e.questions(lang, ids, nil)
+}
+
+// codeOf describes the first code in the query that the table knows.
+func (e *Engine) codeOf(lang kb.Lang, res *kb.Result) *Code {
+	for _, m := range res.Codes {
+		if m.Code == nil {
+			continue
+		}
+		label := m.Hex()
+		if label == "" {
+			label = m.Code.Symbol
+		}
+		c := &Code{Title: e.word(lang, "CodeTitle", map[string]any{"Code": label}), Hex: m.Hex(),
+			Symbol: m.Code.Symbol, Meaning: m.Code.Meaning.In(lang), Raw: m.Raw}
+		if m.Repaired {
+			c.Repaired = e.word(lang, "CodeRepaired", map[string]any{"Raw": m.Raw, "Code": m.Hex()})
+		}
+		if res.Outcome == kb.CodeOnly {
+			c.NoEntry = e.word(lang, "CodeNoEntry", nil)
+		}
+		return c
+	}
+	return nil
+}
+
+func (e *Engine) unknownCode(lang kb.Lang, res *kb.Result) string {
+	for _, m := range res.Codes {
+		if m.Code == nil && m.Value != 0 {
+			return e.word(lang, "CodeUnknown", map[string]any{"Code": m.Hex()})
+		}
+	}
+	return ""
+}
+
+func (e *Engine) inputNotices(lang kb.Lang, q kb.Query) []string {
+	var out []string
+	if q.Text == "" {
+		out = append(out, e.word(lang, "NoticeEmpty", nil))
+	}
+	if q.Truncated {
+		out = append(out, e.word(lang, "NoticeTruncated", map[string]any{"N": kb.MaxQueryRunes}))
+	}
+	if q.InvalidUTF8 {
+		out = append(out, e.word(lang, "NoticeInvalidUTF8", nil))
+	}
+	return out
+}
+
+// replyLang decides the reply language: an explicit choice, then the
+// language the user writes in (unless all they "wrote" is an English device
+// message and the client says otherwise), then the conversation's language,
+// then the client's locale, then the default.
+func (e *Engine) replyLang(t Turn, g kb.LangGuess, st State) kb.Lang {
+	if t.Lang.Valid() {
+		return t.Lang
+	}
+	locale, localeOK := kb.LangFromLocale(t.Locale)
+	if g.Lang != "" && !(g.DeviceOnly && ((localeOK && locale != kb.English) || st.Lang.Valid())) {
+		return g.Lang
+	}
+	if st.Lang.Valid() {
+		return st.Lang
+	}
+	if localeOK {
+		return locale
+	}
+	if t.Locale != "" {
+		return kb.English
+	}
+	return e.lang
+}
+
+// platformAnswer reads a reply to the platform question ("iOS", "Windows 11").
+func (e *Engine) platformAnswer(text string) kb.Platform {
+	q, ok := e.cat.Question("platform")
+	if !ok {
+		return ""
+	}
+	lower := strings.ToLower(kb.Prepare(text).Text)
+	for _, o := range q.Options {
+		for _, w := range o.Words {
+			if containsWord(lower, w) {
+				return kb.Platform(o.ID)
+			}
+		}
+	}
+	return ""
+}
+
+func containsWord(text, w string) bool {
+	for _, f := range strings.FieldsFunc(text, func(r rune) bool {
+		return r == ' ' || r == ',' || r == '.' || r == '!' || r == '?' || r == '\n' || r == '/'
+	}) {
+		if f == w {
+			return true
+		}
+	}
+	return false
+}
+
+// pickChoice reads "2", "#2" or "2." as the second choice.
+func pickChoice(text string, choices []string) (string, bool) {
+	s := strings.TrimSpace(kb.Prepare(text).Text)
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "#"), ".")
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > len(choices) {
+		return "", false
+	}
+	return choices[n-1], true
+}
+
+func withLang(st State, lang kb.Lang) State {
+	st.Lang = lang
+	return st
+}
+
+// candidates lists what the JSON contract reports: the answer, the choices,
+// or for the other kinds the best guesses that were not good enough.
+func candidates(res *kb.Result, kind Kind) []Candidate {
+	n := len(res.Candidates)
+	switch kind {
+	case KindAnswer:
+		n = min(n, 1)
+	case KindChoices:
+		n = res.Choices
+	default:
+		n = min(n, 3)
+	}
+	out := make([]Candidate, 0, n)
+	for _, c := range res.Candidates[:n] {
+		out = append(out, Candidate{ID: c.Entry.ID, Score: c.Score})
+	}
+	return out
+}
+
+func (e *Engine) words(lang kb.Lang) Words {
+	return Words{
+		Steps:    e.word(lang, "Steps", nil),
+		Note:     e.word(lang, "Note", nil),
+		Source:   e.word(lang, "Source", nil),
+		FollowUp: e.word(lang, "FollowUp", nil),
+		Platform: e.word(lang, "Platform", nil),
+	}
+}
+
+// word localizes one message. A message missing in lang falls back to
+// English, which the user sees, and is logged; lint keeps the built-in
+// files complete.
+func (e *Engine) word(lang kb.Lang, id string, data map[string]any) string {
+	loc := i18n.NewLocalizer(e.bundle, string(lang), string(kb.English))
+	s, tag, err := loc.LocalizeWithTag(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil && s == "" {
+		e.log.Error("bot wording missing", "id", id, "lang", lang, "err", err)
+		return id
+	}
+	if base, _ := tag.Base(); base.String() != string(lang) {
+		e.log.Warn("bot wording falls back to English", "id", id, "lang", lang)
+	}
+	return s
+}
+
+// Welcome is the greeting of a terminal or chat conversation.
+func (e *Engine) Welcome(lang kb.Lang) string {
+	if !lang.Valid() {
+		lang = e.lang
+	}
+	return e.word(lang, "ChatWelcome", nil)
+}

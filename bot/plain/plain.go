@@ -1,0 +1,112 @@
+// Package plain renders engine replies as plain text: for the terminal, the
+// `ask --json` contract's text field, and the notification fallback of chat
+// channels that render richer formats.
+package plain
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/enrollbot/enrollbot/bot"
+)
+
+// Render returns the reply as plain text. Markdown-style **bold** from the
+// catalog is kept: it reads fine as text and marks UI labels.
+func Render(r bot.Reply) string {
+	var sections [][]string
+	section := func(lines ...string) {
+		var kept []string
+		for _, l := range lines {
+			if l != "" {
+				kept = append(kept, l)
+			}
+		}
+		if len(kept) > 0 {
+			sections = append(sections, kept)
+		}
+	}
+	for _, n := range r.Notices {
+		section("(" + n + ")")
+	}
+	if c := r.Code; c != nil {
+		section(codeLine(c), c.Repaired)
+	}
+	switch r.Kind {
+	case bot.KindAnswer:
+		e := r.Entry
+		section(fmt.Sprintf("%s (%s)", e.Title, platformName(string(e.Platform))))
+		for _, c := range e.Causes {
+			lines := []string{c.Heading + ": " + c.Summary}
+			for i, s := range c.Steps {
+				lines = append(lines, fmt.Sprintf("  %d. %s", i+1, s))
+			}
+			for _, n := range c.Notes {
+				lines = append(lines, fmt.Sprintf("  %s: %s", r.Words.Note, n))
+			}
+			section(lines...)
+		}
+		section(r.Words.Source + ": " + e.SourceURL)
+	case bot.KindChoices:
+		lines := []string{r.Intro}
+		for _, c := range r.Choices {
+			lines = append(lines, fmt.Sprintf("  %d. %s (%s)", c.N, c.Title, platformName(string(c.Platform))))
+		}
+		section(append(lines, r.Hint)...)
+	case bot.KindCode:
+	default:
+		section(r.Intro)
+	}
+	if len(r.Questions) > 0 {
+		var lines []string
+		if r.Kind != bot.KindClarify {
+			lines = append(lines, r.Words.FollowUp)
+		}
+		for _, q := range r.Questions {
+			line := "  - " + q.Text
+			if len(q.Options) > 0 {
+				labels := make([]string, len(q.Options))
+				for i, o := range q.Options {
+					labels[i] = o.Label
+				}
+				line += " (" + strings.Join(labels, " / ") + ")"
+			}
+			lines = append(lines, line)
+		}
+		section(lines...)
+	}
+	var b strings.Builder
+	for i, sec := range sections {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		for _, l := range sec {
+			b.WriteString(l)
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func codeLine(c *bot.Code) string {
+	var parts []string
+	parts = append(parts, c.Title)
+	if c.Symbol != "" && c.Symbol != c.Hex && !strings.Contains(c.Title, c.Symbol) {
+		parts = append(parts, "("+c.Symbol+")")
+	}
+	line := strings.Join(parts, " ")
+	if c.NoEntry != "" {
+		return line + "\n" + c.NoEntry + "\n  " + c.Meaning
+	}
+	return line + ": " + c.Meaning
+}
+
+// platformName is how platforms are written in every language.
+func platformName(p string) string {
+	switch p {
+	case "ios":
+		return "iOS/iPadOS"
+	case "windows":
+		return "Windows"
+	}
+	return p
+}

@@ -1,0 +1,141 @@
+package kb
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/dutch"
+	"github.com/blevesearch/snowballstem/english"
+	"github.com/blevesearch/snowballstem/german"
+	"github.com/blevesearch/snowballstem/swedish"
+	"golang.org/x/text/unicode/norm"
+)
+
+// stemmers are the Snowball stemmers for the catalog languages.
+var stemmers = map[Lang]func(*snowballstem.Env) bool{
+	English: english.Stem,
+	Dutch:   dutch.Stem,
+	Swedish: swedish.Stem,
+	German:  german.Stem,
+}
+
+// stopwords are the function words of each language: dropped before
+// matching, and the strongest evidence of which language a user writes in.
+var stopwords = map[Lang]string{
+	English: `a an the is are was were be been being to of in on at for with and or but not no this that these those
+		it its my our your you we i me he she they them his her their what when where which who how why do does did
+		done have has had can could would should will shall may might must am so if then than there here from by as
+		about into out up just also too very please help thanks thank hi hello hey now get got gets says say said
+		see shows show showing keeps still any some someone anyone something anything what's i'm it's don't doesn't
+		can't won't isn't after before while again getting any`,
+	Dutch: `de het een en van in op te is zijn was waren voor met aan niet geen dat die dit deze er ik je jij u uw we
+		wij mijn ons onze hij zij ze wat hoe waarom wanneer waar welk welke als dan of maar ook nog al bij naar om tot
+		door over uit heb hebt heeft hebben kan kun kunt kunnen wordt worden werd moet moeten zal zou mag toch even nu
+		hallo hoi dank bedankt graag iets zegt staat krijg krijgen krijgt mijn hier daar steeds telkens na`,
+	Swedish: `och i att det som en ett är var på för med till av den de inte jag du vi min mitt mina vår er han hon
+		dem vad hur varför när vilken vilket vilka om men också så har hade kan kunde ska skulle får fick blir blev nu
+		hej tack från vid efter står säger mig min där här fortfarande hela något någon`,
+	German: `der die das den dem des ein eine einen einem einer und oder aber nicht kein keine ist sind war waren zu
+		von im auf für mit an bei nach aus ich du sie wir er es mein meine meinem unser was wie warum wann wo welche
+		welcher wenn dann auch noch schon hat habe haben kann können wird werden soll muss hallo danke bitte jetzt
+		immer zeigt steht kommt bekomme mir mich hier dort bei beim nach etwas`,
+}
+
+// analyzer turns text into index terms for one language: lower-cased words,
+// function words of every catalog language dropped (users mix languages),
+// Snowball-stemmed, diacritics folded so "geinstalleerd" meets "geïnstalleerd".
+type analyzer struct {
+	stop map[string]bool
+	// stopBy maps a stop word to the languages it belongs to.
+	stopBy map[string][]Lang
+}
+
+func newAnalyzer() *analyzer {
+	a := &analyzer{stop: map[string]bool{}, stopBy: map[string][]Lang{}}
+	for _, lang := range Langs {
+		for _, w := range strings.Fields(stopwords[lang]) {
+			a.stop[w] = true
+			a.stopBy[w] = append(a.stopBy[w], lang)
+		}
+	}
+	return a
+}
+
+// words splits text into lower-case words. Apostrophes stay inside words
+// (doesn't) and underscores split symbols into their parts.
+func words(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '’')
+	})
+}
+
+// isCodeWord reports words that are error codes rather than language; the
+// code finder handles them, and as text they would only dilute a match.
+func isCodeWord(w string) bool {
+	if strings.HasPrefix(w, "0x") {
+		return true
+	}
+	if len(w) < 6 {
+		return false
+	}
+	digits := 0
+	for _, r := range w {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r >= 'a' && r <= 'f':
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+// terms returns the index terms of text for lang, in order, repeats kept.
+func (a *analyzer) terms(text string, lang Lang) []string {
+	ws := words(text)
+	out := ws[:0]
+	for _, w := range ws {
+		w = strings.Trim(w, "'’")
+		if t, ok := a.term(w, lang); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// term analyzes one lower-case word; ok is false for words that carry no
+// meaning for matching (stop words, single letters, codes).
+func (a *analyzer) term(w string, lang Lang) (string, bool) {
+	if utf8.RuneCountInString(w) < 2 || a.stop[w] || isCodeWord(w) {
+		return "", false
+	}
+	env := snowballstem.NewEnv(w)
+	stemmers[lang](env)
+	return fold(env.Current()), true
+}
+
+// fold removes diacritics. ASCII, the common case, returns at once.
+func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			return -1
+		case r == 'ß':
+			return 's'
+		}
+		return r
+	}, norm.NFD.String(s))
+}

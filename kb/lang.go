@@ -1,0 +1,143 @@
+package kb
+
+import (
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+// LangGuess is the evidence about which language a user writes in.
+type LangGuess struct {
+	// Lang is the most likely language; empty when there is no evidence.
+	Lang Lang
+	// Score is the evidence for Lang (about one per telling word).
+	Score float64
+	// DeviceOnly reports that every English word was also a word of an
+	// English device message: the user may have pasted what an English device
+	// shows without writing a word of their own.
+	DeviceOnly bool
+}
+
+// langDetector guesses the language from words only one language uses:
+// each language's function words, and the words of the catalog's own text
+// in that language. A statistical detector that knows Swedish well costs
+// ~130 MB of models; the catalog already knows the domain's vocabulary.
+type langDetector struct {
+	an *analyzer
+	// exclusive maps a folded word to the one language it belongs to.
+	exclusive map[string]Lang
+	// weight is how telling an exclusive word is: function words more than
+	// catalog vocabulary, which shares more with neighbouring languages.
+	weight map[string]float64
+	// deviceWords are the words of English device messages.
+	deviceWords map[string]bool
+}
+
+func newLangDetector(c *Catalog, an *analyzer) *langDetector {
+	d := &langDetector{an: an, exclusive: map[string]Lang{}, weight: map[string]float64{}, deviceWords: map[string]bool{}}
+	owners := map[string]map[Lang]bool{}
+	own := func(w string, lang Lang) {
+		w = fold(strings.Trim(w, "'’"))
+		if len([]rune(w)) < 2 || isCodeWord(w) {
+			return
+		}
+		if owners[w] == nil {
+			owners[w] = map[Lang]bool{}
+		}
+		owners[w][lang] = true
+	}
+	for _, lang := range Langs {
+		for _, w := range strings.Fields(stopwords[lang]) {
+			own(w, lang)
+		}
+		for _, e := range c.Entries {
+			texts := []string{e.Title.In(lang)}
+			texts = append(texts, e.Messages[lang]...)
+			texts = append(texts, e.Symptoms[lang]...)
+			for _, cause := range e.Causes {
+				texts = append(texts, cause.Summary.In(lang))
+			}
+			for _, t := range texts {
+				for _, w := range words(t) {
+					own(w, lang)
+				}
+			}
+		}
+		for _, q := range c.Questions {
+			for _, w := range words(q.Text.In(lang)) {
+				own(w, lang)
+			}
+		}
+	}
+	for w, langs := range owners {
+		if len(langs) != 1 {
+			continue
+		}
+		for lang := range langs {
+			d.exclusive[w] = lang
+			d.weight[w] = 0.6
+		}
+	}
+	for _, lang := range Langs {
+		for _, w := range strings.Fields(stopwords[lang]) {
+			if d.exclusive[fold(w)] == lang {
+				d.weight[fold(w)] = 1
+			}
+		}
+	}
+	for _, e := range c.Entries {
+		for _, msg := range e.Messages[English] {
+			for _, w := range words(msg) {
+				d.deviceWords[fold(w)] = true
+			}
+		}
+	}
+	return d
+}
+
+// guess weighs the words of text. The best language needs at least one
+// telling word and a lead over the runner-up, or there is no guess.
+func (d *langDetector) guess(text string) LangGuess {
+	score := map[Lang]float64{}
+	ownEnglish := 0.0
+	for _, w := range words(text) {
+		w = fold(strings.Trim(w, "'’"))
+		lang, ok := d.exclusive[w]
+		if !ok {
+			continue
+		}
+		score[lang] += d.weight[w]
+		if lang == English && !d.deviceWords[w] {
+			ownEnglish += d.weight[w]
+		}
+	}
+	var best, second Lang
+	for _, lang := range Langs {
+		switch {
+		case best == "" || score[lang] > score[best]:
+			second, best = best, lang
+		case second == "" || score[lang] > score[second]:
+			second = lang
+		}
+	}
+	if score[best] < 1 || score[best] < 1.5*score[second] {
+		return LangGuess{}
+	}
+	return LangGuess{Lang: best, Score: score[best], DeviceOnly: best == English && ownEnglish < 1}
+}
+
+// LangFromLocale maps a client locale (nl-BE, de-AT, sv_FI, en-US) onto a
+// catalog language; ok is false for anything else.
+func LangFromLocale(locale string) (Lang, bool) {
+	locale = strings.ReplaceAll(strings.TrimSpace(locale), "_", "-")
+	if locale == "" {
+		return "", false
+	}
+	tag, err := language.Parse(locale)
+	if err != nil {
+		return "", false
+	}
+	base, _ := tag.Base()
+	l := Lang(base.String())
+	return l, l.Valid()
+}

@@ -1,0 +1,603 @@
+package kb
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/sahilm/fuzzy"
+)
+
+// Outcome is what the matcher concluded about a query.
+type Outcome string
+
+// The four outcomes of a match.
+const (
+	// Answer: one entry, confidently.
+	Answer Outcome = "answer"
+	// Choices: two to four close candidates; the user should pick.
+	Choices Outcome = "choices"
+	// CodeOnly: a recognized error code with no troubleshooting entry.
+	CodeOnly Outcome = "code"
+	// Clarify: nothing confident; ask the checklist's key questions.
+	Clarify Outcome = "clarify"
+)
+
+// Thresholds of the decision. They were tuned on testdata/eval; change them
+// only with `enrollbot eval` numbers in hand.
+const (
+	answerScore  = 0.42 // a lone candidate at least this good is an answer
+	answerMargin = 0.14 // …when the runner-up trails by at least this much
+	choiceScore  = 0.28 // candidates at least this good may be offered as choices
+	choiceWindow = 0.22 // …when within this distance of the best
+	maxChoices   = 4
+	maxKept      = 8
+)
+
+// Candidate is one entry the query may be about.
+type Candidate struct {
+	Entry *Entry
+	// Score is the confidence in [0, ~1.3]; comparable within one query.
+	Score float64
+	// ByCode reports that an error code or symbol in the query links to it.
+	ByCode bool
+}
+
+// Result is everything the matcher found out about one query.
+type Result struct {
+	Query Query
+	// Outcome is the decision; Candidates[0] is the answer when it is Answer,
+	// Candidates[:n] the choices when it is Choices.
+	Outcome    Outcome
+	Candidates []Candidate
+	// Choices is how many leading candidates are offered when Outcome is Choices.
+	Choices int
+	// Codes are the error codes and symbols found, in order of appearance.
+	Codes []CodeMention
+	// Lang is the evidence about the language the user writes in.
+	Lang LangGuess
+	// Platform is the platform the user named, if any.
+	Platform Platform
+}
+
+// Top returns the best candidate, if any.
+func (r *Result) Top() (Candidate, bool) {
+	if len(r.Candidates) == 0 {
+		return Candidate{}, false
+	}
+	return r.Candidates[0], true
+}
+
+// Matcher maps user text onto catalog entries. It is built once from a
+// catalog and is safe for concurrent use.
+type Matcher struct {
+	cat *Catalog
+	an  *analyzer
+	idx map[Lang]*langIndex
+	// codeLinks maps a code value to the entries it identifies.
+	codeLinks map[uint32][]int
+	// symbolLinks maps a folded symbol to the entries it identifies.
+	symbolLinks map[string][]int
+	// symbols are the symbol spellings fuzzy-matched against symbol-like words.
+	symbols []string
+	// platformWords maps words like "ipad" or "autopilot" to a platform.
+	platformWords map[string]Platform
+	lang          *langDetector
+}
+
+// phrase is one matchable string of an entry in one language: its title, a
+// device message, a symptom, or (as a bag) all of its text together.
+type phrase struct {
+	entry int
+	terms []string // unique terms
+	mass  float64  // sum of the terms' idf
+	bag   bool
+}
+
+type langIndex struct {
+	idf      map[string]float64
+	postings map[string][]int32
+	phrases  []phrase
+	// deletes maps every term and its one-deletion variants to the terms
+	// they come from: a symmetric-delete index for edit distance one.
+	deletes map[string][]string
+}
+
+// NewMatcher indexes the catalog for matching.
+func NewMatcher(c *Catalog) *Matcher {
+	m := &Matcher{
+		cat:           c,
+		an:            newAnalyzer(),
+		idx:           map[Lang]*langIndex{},
+		codeLinks:     map[uint32][]int{},
+		symbolLinks:   map[string][]int{},
+		platformWords: map[string]Platform{},
+	}
+	entryIndex := map[string]int{}
+	for i, e := range c.Entries {
+		entryIndex[e.ID] = i
+	}
+	link := func(code string, i int) {
+		if v, ok := parseCanonicalHex(code); ok {
+			if !slices.Contains(m.codeLinks[v], i) {
+				m.codeLinks[v] = append(m.codeLinks[v], i)
+			}
+			return
+		}
+		key := symbolKey(code)
+		if !slices.Contains(m.symbolLinks[key], i) {
+			m.symbolLinks[key] = append(m.symbolLinks[key], i)
+		}
+		if !slices.Contains(m.symbols, code) {
+			m.symbols = append(m.symbols, code)
+		}
+	}
+	for i, e := range c.Entries {
+		for _, code := range e.Codes {
+			link(code, i)
+		}
+	}
+	for _, code := range c.Codes {
+		for _, id := range code.Entries {
+			i, ok := entryIndex[id]
+			if !ok {
+				continue
+			}
+			if code.Hex != "" {
+				link(code.Hex, i)
+			}
+			if code.Symbol != "" {
+				link(code.Symbol, i)
+			}
+		}
+		if code.Symbol != "" && !slices.Contains(m.symbols, code.Symbol) {
+			m.symbols = append(m.symbols, code.Symbol)
+		}
+	}
+	for _, lang := range Langs {
+		m.idx[lang] = m.buildIndex(lang)
+	}
+	if q, ok := c.Question("platform"); ok {
+		for _, o := range q.Options {
+			for _, w := range o.Words {
+				m.platformWords[w] = Platform(o.ID)
+			}
+		}
+	}
+	m.lang = newLangDetector(c, m.an)
+	return m
+}
+
+func (m *Matcher) buildIndex(lang Lang) *langIndex {
+	li := &langIndex{idf: map[string]float64{}, postings: map[string][]int32{}, deletes: map[string][]string{}}
+	df := map[string]int{}
+	type raw struct {
+		entry int
+		text  string
+		bag   bool
+	}
+	var raws []raw
+	for i, e := range m.cat.Entries {
+		var all []string
+		add := func(s string) {
+			raws = append(raws, raw{entry: i, text: s})
+			all = append(all, s)
+		}
+		add(e.Title.In(lang))
+		// Devices often show English: every language also matches the
+		// English device messages.
+		for _, s := range e.Messages[lang] {
+			add(s)
+		}
+		if lang != English {
+			for _, s := range e.Messages[English] {
+				add(s)
+			}
+		}
+		for _, s := range e.Symptoms[lang] {
+			add(s)
+		}
+		for _, cause := range e.Causes {
+			all = append(all, cause.Summary.In(lang))
+		}
+		raws = append(raws, raw{entry: i, text: strings.Join(all, "\n"), bag: true})
+		seen := map[string]bool{}
+		for _, t := range m.an.terms(strings.Join(all, "\n"), lang) {
+			if !seen[t] {
+				seen[t] = true
+				df[t]++
+			}
+		}
+	}
+	n := float64(len(m.cat.Entries))
+	for t, d := range df {
+		// BM25's idf, floored so that a term every entry shares still counts
+		// a little towards coverage.
+		li.idf[t] = math.Max(0.1, math.Log(1+(n-float64(d)+0.5)/(float64(d)+0.5)))
+		for _, del := range deletions(t) {
+			li.deletes[del] = append(li.deletes[del], t)
+		}
+	}
+	for _, r := range raws {
+		p := phrase{entry: r.entry, bag: r.bag}
+		seen := map[string]bool{}
+		for _, t := range m.an.terms(r.text, lang) {
+			if seen[t] {
+				continue
+			}
+			seen[t] = true
+			p.terms = append(p.terms, t)
+			p.mass += li.idf[t]
+		}
+		if len(p.terms) == 0 {
+			continue
+		}
+		id := int32(len(li.phrases))
+		li.phrases = append(li.phrases, p)
+		for _, t := range p.terms {
+			li.postings[t] = append(li.postings[t], id)
+		}
+	}
+	return li
+}
+
+// deletions returns t and every string one rune shorter than t; words of
+// fewer than four runes get no variants (too many false friends).
+func deletions(t string) []string {
+	rs := []rune(t)
+	out := []string{t}
+	if len(rs) < 4 {
+		return out
+	}
+	for i := range rs {
+		out = append(out, string(rs[:i])+string(rs[i+1:]))
+	}
+	return out
+}
+
+// Match runs the whole pipeline on raw user text.
+func (m *Matcher) Match(raw string) *Result {
+	q := Prepare(raw)
+	r := &Result{Query: q}
+	if q.Text == "" {
+		r.Outcome = Clarify
+		return r
+	}
+	r.Codes = m.cat.FindCodes(q.Text)
+	r.Lang = m.lang.guess(q.Text)
+	r.Platform = m.platformOf(q.Text, r.Codes)
+
+	scores := map[int]float64{}
+	byCode := map[int]bool{}
+
+	// Text evidence: the best language's score for each entry.
+	for _, lang := range Langs {
+		for i, s := range m.scoreText(q.Text, lang) {
+			if s > scores[i] {
+				scores[i] = s
+			}
+		}
+	}
+
+	// Code evidence dominates text: a code identifies its entries; text only
+	// breaks the tie between entries that share a code.
+	linked := m.linkedEntries(q.Text, r.Codes)
+	for i, share := range linked {
+		base := 1.0
+		if share > 1 {
+			base = 0.75
+		}
+		scores[i] = base + 0.5*scores[i]
+		byCode[i] = true
+	}
+
+	for i, s := range scores {
+		e := m.cat.Entries[i]
+		if r.Platform != "" && e.Platform != r.Platform && !byCode[i] {
+			scores[i] = s * 0.6
+		}
+	}
+
+	for i, s := range scores {
+		if s > 0.05 {
+			r.Candidates = append(r.Candidates, Candidate{Entry: m.cat.Entries[i], Score: s, ByCode: byCode[i]})
+		}
+	}
+	sort.Slice(r.Candidates, func(a, b int) bool {
+		ca, cb := r.Candidates[a], r.Candidates[b]
+		if ca.Score != cb.Score {
+			return ca.Score > cb.Score
+		}
+		return ca.Entry.ID < cb.Entry.ID
+	})
+	if len(r.Candidates) > maxKept {
+		r.Candidates = r.Candidates[:maxKept]
+	}
+	m.decide(r)
+	return r
+}
+
+// linkedEntries returns the entries that codes and symbols in the query
+// identify, each with how many entries its code is shared among.
+func (m *Matcher) linkedEntries(text string, codes []CodeMention) map[int]int {
+	out := map[int]int{}
+	add := func(entries []int) {
+		for _, i := range entries {
+			if n, ok := out[i]; !ok || len(entries) < n {
+				out[i] = len(entries)
+			}
+		}
+	}
+	for _, c := range codes {
+		if c.Value != 0 {
+			add(m.codeLinks[c.Value])
+		}
+		if c.Code != nil && c.Code.Symbol != "" {
+			add(m.symbolLinks[symbolKey(c.Code.Symbol)])
+		}
+	}
+	for _, w := range symbolWords(text) {
+		key := symbolKey(w)
+		if entries, ok := m.symbolLinks[key]; ok {
+			add(entries)
+			continue
+		}
+		if !symbolLike(w) {
+			continue
+		}
+		// A misspelt symbol: sahilm/fuzzy finds symbols the word is a
+		// subsequence of; only near-complete spellings count.
+		for _, match := range fuzzy.Find(w, m.symbols) {
+			target := m.symbols[match.Index]
+			if float64(len(w)) >= 0.85*float64(len(target)) {
+				add(m.symbolLinks[symbolKey(target)])
+			}
+			break
+		}
+	}
+	return out
+}
+
+// symbolLike reports words written like symbols: CamelCase, SNAKE_CASE or
+// long all-capitals words.
+func symbolLike(w string) bool {
+	if len(w) < 6 {
+		return false
+	}
+	if strings.Contains(w, "_") {
+		return true
+	}
+	upper, lowerAfterUpper := 0, 0
+	rs := []rune(w)
+	for i, r := range rs {
+		if unicode.IsUpper(r) {
+			upper++
+			if i > 0 && unicode.IsLower(rs[i-1]) {
+				lowerAfterUpper++
+			}
+		}
+	}
+	return lowerAfterUpper >= 1 && unicode.IsUpper(rs[0]) || upper == len(rs)
+}
+
+// scoreText scores every entry against the query's words in one language.
+// A phrase scores by how much of it the query covers (idf-weighted), damped
+// when the query is mostly other words and when too little matched to be
+// distinctive; the bag of all an entry's text scores by how much of the
+// query it covers, for descriptions that quote no single phrase.
+func (m *Matcher) scoreText(text string, lang Lang) map[int]float64 {
+	li := m.idx[lang]
+	qterms := m.an.terms(text, lang)
+	if len(qterms) == 0 {
+		return nil
+	}
+	type qterm struct {
+		alts   []string
+		exact  bool
+		weight float64
+	}
+	var qs []qterm
+	seen := map[string]bool{}
+	var qmass float64
+	for _, t := range qterms {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if idf, ok := li.idf[t]; ok {
+			qs = append(qs, qterm{alts: []string{t}, exact: true, weight: idf})
+			qmass += idf
+			continue
+		}
+		alts := li.typoAlternatives(t)
+		w := oovWeight
+		if len(alts) > 0 {
+			w = 0
+			for _, a := range alts {
+				w = math.Max(w, li.idf[a]*typoCredit)
+			}
+		}
+		qs = append(qs, qterm{alts: alts, weight: w})
+		qmass += w
+	}
+	if qmass == 0 {
+		return nil
+	}
+
+	matched := map[int32]float64{}
+	credits := map[int32]float64{}
+	for _, q := range qs {
+		clear(credits)
+		for _, alt := range q.alts {
+			credit := li.idf[alt]
+			if !q.exact {
+				credit *= typoCredit
+			}
+			// A query word counts once per phrase, however many of its typo
+			// alternatives the phrase contains.
+			for _, p := range li.postings[alt] {
+				credits[p] = math.Max(credits[p], credit)
+			}
+		}
+		for p, c := range credits {
+			matched[p] += c
+		}
+	}
+
+	out := map[int]float64{}
+	for pid, got := range matched {
+		p := li.phrases[pid]
+		var s float64
+		queryCov := math.Min(1, got/qmass)
+		distinct := math.Min(1, got/distinctMass)
+		if p.bag {
+			s = bagWeight * queryCov * distinct
+		} else {
+			phraseCov := math.Min(1, got/p.mass)
+			s = phraseCov * (0.45 + 0.55*queryCov) * distinct
+		}
+		if s > out[p.entry] {
+			out[p.entry] = s
+		}
+	}
+	return out
+}
+
+const (
+	// oovWeight is what a query word the catalog does not know weighs: off-
+	// topic words must dilute a match, but log noise must not drown it.
+	oovWeight = 1.2
+	// typoCredit discounts a term matched only through a typo correction.
+	typoCredit = 0.8
+	// distinctMass is the idf mass below which a match is too thin to trust
+	// (about two rare words).
+	distinctMass = 4.0
+	// bagWeight caps what matching an entry's text as a whole can score.
+	bagWeight = 0.8
+)
+
+// typoAlternatives returns the known terms within one edit of t.
+func (li *langIndex) typoAlternatives(t string) []string {
+	if len([]rune(t)) < 4 {
+		return nil
+	}
+	var out []string
+	for _, del := range deletions(t) {
+		for _, cand := range li.deletes[del] {
+			if !slices.Contains(out, cand) {
+				out = append(out, cand)
+			}
+		}
+	}
+	return out
+}
+
+// platformOf infers the platform from words (iPad, Windows, Autopilot) and
+// from Windows-only code families.
+func (m *Matcher) platformOf(text string, codes []CodeMention) Platform {
+	for _, c := range codes {
+		if c.Value != 0 {
+			return Windows
+		}
+	}
+	found := Platform("")
+	for _, w := range words(text) {
+		if p, ok := m.platformWords[w]; ok {
+			if found != "" && found != p {
+				return "" // both named: no hint
+			}
+			found = p
+		}
+	}
+	if found != IOS && found != Windows {
+		return ""
+	}
+	return found
+}
+
+// decide turns scores into an outcome. It prefers asking to guessing: an
+// answer needs a good score and a clear lead.
+func (m *Matcher) decide(r *Result) {
+	c := r.Candidates
+	if len(c) == 0 || c[0].Score < choiceScore {
+		r.Outcome = Clarify
+		if m.recognizedCode(r) {
+			r.Outcome = CodeOnly
+		}
+		return
+	}
+	second := 0.0
+	if len(c) > 1 {
+		second = c[1].Score
+	}
+	if c[0].Score >= answerScore && c[0].Score-second >= answerMargin {
+		r.Outcome = Answer
+		return
+	}
+	n := 0
+	for _, cand := range c {
+		if n == maxChoices || cand.Score < choiceScore || c[0].Score-cand.Score > choiceWindow {
+			break
+		}
+		n++
+	}
+	if n >= 2 {
+		r.Outcome = Choices
+		r.Choices = n
+		return
+	}
+	// One lukewarm candidate: not enough to answer, too little to choose
+	// between. Ask, unless a known code says more.
+	r.Outcome = Clarify
+	if m.recognizedCode(r) {
+		r.Outcome = CodeOnly
+	}
+}
+
+func (m *Matcher) recognizedCode(r *Result) bool {
+	for _, c := range r.Codes {
+		if c.Code != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Catalog returns the catalog the matcher was built from.
+func (m *Matcher) Catalog() *Catalog { return m.cat }
+
+// RankCauses orders an entry's causes by how much of text each one's
+// summary and steps share, most first; ties keep the catalog's order, which
+// lists the most common cause first.
+func (m *Matcher) RankCauses(e *Entry, text string) []int {
+	order := make([]int, len(e.Causes))
+	for i := range order {
+		order[i] = i
+	}
+	if len(e.Causes) < 2 || text == "" {
+		return order
+	}
+	score := make([]float64, len(e.Causes))
+	for _, lang := range Langs {
+		li := m.idx[lang]
+		q := map[string]bool{}
+		for _, t := range m.an.terms(text, lang) {
+			q[t] = true
+		}
+		for i, c := range e.Causes {
+			var s float64
+			seen := map[string]bool{}
+			for _, t := range m.an.terms(c.Summary.In(lang), lang) {
+				if q[t] && !seen[t] {
+					seen[t] = true
+					s += li.idf[t]
+				}
+			}
+			score[i] = math.Max(score[i], s)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return score[order[a]] > score[order[b]] })
+	return order
+}
