@@ -99,18 +99,23 @@ func newLangDetector(c *Catalog, an *analyzer) *langDetector {
 // telling word and a lead over the runner-up, or there is no guess.
 func (d *langDetector) guess(text string) LangGuess {
 	score := map[Lang]float64{}
-	ownEnglish := 0.0
+	deviceEnglish := 0.0
 	for _, w := range words(text) {
 		w = fold(strings.Trim(w, "'’"))
 		lang, ok := d.exclusive[w]
 		if !ok {
 			continue
 		}
-		score[lang] += d.weight[w]
-		if lang == English && !d.deviceWords[w] {
-			ownEnglish += d.weight[w]
+		if lang == English && d.deviceWords[w] {
+			// Quoted from an English device: weak evidence of the user's
+			// own language.
+			deviceEnglish += d.weight[w]
+			continue
 		}
+		score[lang] += d.weight[w]
 	}
+	ownEnglish := score[English]
+	score[English] += deviceDiscount * deviceEnglish
 	var best, second Lang
 	for _, lang := range Langs {
 		switch {
@@ -120,11 +125,20 @@ func (d *langDetector) guess(text string) LangGuess {
 			second = lang
 		}
 	}
-	if score[best] < 1 || score[best] < 1.5*score[second] {
+	if score[best] < minLangScore || score[best] < 1.5*score[second] {
 		return LangGuess{}
 	}
-	return LangGuess{Lang: best, Score: score[best], DeviceOnly: best == English && ownEnglish < 1}
+	return LangGuess{Lang: best, Score: score[best], DeviceOnly: best == English && ownEnglish < minLangScore}
 }
+
+const (
+	// deviceDiscount is what a word of an English device message counts
+	// towards English, against a word the user wrote.
+	deviceDiscount = 0.25
+	// minLangScore is the evidence a guess needs: one function word, or one
+	// word of the catalog's vocabulary in that language.
+	minLangScore = 0.6
+)
 
 // LangFromLocale maps a client locale (nl-BE, de-AT, sv_FI, en-US) onto a
 // catalog language; ok is false for anything else.

@@ -203,6 +203,12 @@ func (m *Matcher) buildIndex(lang Lang) *langIndex {
 			all = append(all, cause.Summary.In(lang))
 		}
 		raws = append(raws, raw{entry: i, text: strings.Join(all, "\n"), bag: true})
+		// Document frequency counts the steps too: more text gives steadier
+		// idf estimates for the domain's everyday words.
+		for _, cause := range e.Causes {
+			all = append(all, cause.Steps.In(lang)...)
+			all = append(all, cause.Notes.In(lang)...)
+		}
 		seen := map[string]bool{}
 		for _, t := range m.an.terms(strings.Join(all, "\n"), lang) {
 			if !seen[t] {
@@ -268,13 +274,29 @@ func (m *Matcher) Match(raw string) *Result {
 	r.Codes = m.cat.FindCodes(q.Text)
 	r.Lang = m.lang.guess(q.Text)
 	r.Platform = m.platformOf(q.Text, r.Codes)
+	// Code and symbol words are evidence of their own; as words they would
+	// match text that merely shares a part (PASSWORD in
+	// MENROLL_E_PASSWORD_NEEDED).
+	text := q.Text
+	for _, c := range r.Codes {
+		text = strings.ReplaceAll(text, c.Raw, " ")
+	}
 
 	scores := map[int]float64{}
 	byCode := map[int]bool{}
 
-	// Text evidence: the best language's score for each entry.
-	for _, lang := range Langs {
-		for i, s := range m.scoreText(q.Text, lang) {
+	// Text evidence: the best language's score for each entry. When the
+	// user's language is clear, only it and English (what devices show) are
+	// read: other languages only add false friends.
+	langs := Langs
+	if r.Lang.Lang != "" {
+		langs = []Lang{r.Lang.Lang}
+		if r.Lang.Lang != English {
+			langs = append(langs, English)
+		}
+	}
+	for _, lang := range langs {
+		for i, s := range m.scoreText(text, lang) {
 			if s > scores[i] {
 				scores[i] = s
 			}
@@ -283,7 +305,7 @@ func (m *Matcher) Match(raw string) *Result {
 
 	// Code evidence dominates text: a code identifies its entries; text only
 	// breaks the tie between entries that share a code.
-	linked := m.linkedEntries(q.Text, r.Codes)
+	linked := m.linkedEntries(text, r.Codes)
 	for i, share := range linked {
 		base := 1.0
 		if share > 1 {
@@ -474,13 +496,16 @@ const (
 	// distinctMass is the idf mass below which a match is too thin to trust
 	// (about two rare words).
 	distinctMass = 4.0
+	// minTypoRunes is the shortest word corrected for typos: one edit away
+	// from a short word is another word.
+	minTypoRunes = 5
 	// bagWeight caps what matching an entry's text as a whole can score.
 	bagWeight = 0.8
 )
 
 // typoAlternatives returns the known terms within one edit of t.
 func (li *langIndex) typoAlternatives(t string) []string {
-	if len([]rune(t)) < 4 {
+	if len([]rune(t)) < minTypoRunes {
 		return nil
 	}
 	var out []string
@@ -522,10 +547,7 @@ func (m *Matcher) platformOf(text string, codes []CodeMention) Platform {
 func (m *Matcher) decide(r *Result) {
 	c := r.Candidates
 	if len(c) == 0 || c[0].Score < choiceScore {
-		r.Outcome = Clarify
-		if m.recognizedCode(r) {
-			r.Outcome = CodeOnly
-		}
+		r.Outcome = m.fallback(r)
 		return
 	}
 	second := 0.0
@@ -534,6 +556,11 @@ func (m *Matcher) decide(r *Result) {
 	}
 	if c[0].Score >= answerScore && c[0].Score-second >= answerMargin {
 		r.Outcome = Answer
+		return
+	}
+	// A known code without an entry says more than lukewarm text matches.
+	if !c[0].ByCode && m.recognizedCode(r) {
+		r.Outcome = CodeOnly
 		return
 	}
 	n := 0
@@ -549,11 +576,17 @@ func (m *Matcher) decide(r *Result) {
 		return
 	}
 	// One lukewarm candidate: not enough to answer, too little to choose
-	// between. Ask, unless a known code says more.
-	r.Outcome = Clarify
+	// between. Ask.
+	r.Outcome = m.fallback(r)
+}
+
+// fallback is the outcome when no entry fits: the code's meaning if the
+// table knows the code, else a question.
+func (m *Matcher) fallback(r *Result) Outcome {
 	if m.recognizedCode(r) {
-		r.Outcome = CodeOnly
+		return CodeOnly
 	}
+	return Clarify
 }
 
 func (m *Matcher) recognizedCode(r *Result) bool {
