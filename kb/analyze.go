@@ -43,6 +43,20 @@ var stopwords = map[Lang]string{
 		immer zeigt steht kommt bekomme mir mich hier dort bei beim nach etwas`,
 }
 
+// genericWords are the words every enrollment question uses. They say the
+// question is on topic, not which error it is about.
+var genericWords = map[Lang]string{
+	English: `enroll enrol enrollment enrolment enrolling enrolled register registration device devices intune error
+		errors fail failed failing failure fails work works working broken problem problems issue issues help user
+		users mdm phone laptop computer iphone ipad windows again`,
+	Dutch: `inschrijven inschrijving ingeschreven registreren registratie apparaat apparaten intune fout foutmelding
+		fouten mislukt mislukken werkt werken kapot probleem problemen gebruiker gebruikers lukt`,
+	Swedish: `registrera registrering registreringen registrerad enhet enheten enheter intune fel felet
+		felmeddelande misslyckas misslyckades fungerar funkar trasig problem problemet användare användaren användarna`,
+	German: `registrieren registrierung registriert gerät geräte intune fehler fehlermeldung fehlgeschlagen
+		funktioniert klappt kaputt problem probleme benutzer benutzern`,
+}
+
 // analyzer turns text into index terms for one language: lower-cased words,
 // function words of every catalog language dropped (users mix languages),
 // Snowball-stemmed, diacritics folded so "geinstalleerd" meets "geïnstalleerd".
@@ -50,14 +64,24 @@ type analyzer struct {
 	stop map[string]bool
 	// stopBy maps a stop word to the languages it belongs to.
 	stopBy map[string][]Lang
+	// generic holds each language's generic words as terms.
+	generic map[Lang]map[string]bool
 }
 
 func newAnalyzer() *analyzer {
-	a := &analyzer{stop: map[string]bool{}, stopBy: map[string][]Lang{}}
+	a := &analyzer{stop: map[string]bool{}, stopBy: map[string][]Lang{}, generic: map[Lang]map[string]bool{}}
 	for _, lang := range Langs {
 		for _, w := range strings.Fields(stopwords[lang]) {
 			a.stop[w] = true
 			a.stopBy[w] = append(a.stopBy[w], lang)
+		}
+	}
+	for _, lang := range Langs {
+		a.generic[lang] = map[string]bool{}
+		for _, w := range strings.Fields(genericWords[lang]) {
+			if t, ok := a.term(w, lang); ok {
+				a.generic[lang][t] = true
+			}
 		}
 	}
 	return a

@@ -18,9 +18,9 @@ func TestDebugQuery(t *testing.T) {
 		terms := m.an.terms(q, lang)
 		fmt.Println(lang, terms)
 		for _, t := range terms {
-			fmt.Printf("  %s idf=%.2f alts=%v\n", t, li.idf[t], li.typoAlternatives(t))
+			fmt.Printf("  %s idf=%.2f alts=%v\n", t, li.idf[t], li.typoAlternatives(t, t))
 		}
-		for i, s := range m.scoreText(q, lang) {
+		for i, s := range m.scoreText(q, lang, nil).score {
 			if s > 0.2 {
 				fmt.Printf("  %.3f %s\n", s, c.Entries[i].ID)
 			}

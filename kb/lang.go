@@ -134,7 +134,7 @@ func (d *langDetector) guess(text string) LangGuess {
 const (
 	// deviceDiscount is what a word of an English device message counts
 	// towards English, against a word the user wrote.
-	deviceDiscount = 0.25
+	deviceDiscount = 0.1
 	// minLangScore is the evidence a guess needs: one function word, or one
 	// word of the catalog's vocabulary in that language.
 	minLangScore = 0.6

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/sahilm/fuzzy"
 )
@@ -103,6 +104,10 @@ type langIndex struct {
 	// deletes maps every term and its one-deletion variants to the terms
 	// they come from: a symmetric-delete index for edit distance one.
 	deletes map[string][]string
+	// rawDeletes is the same over the unstemmed words, mapped to their
+	// terms: a misspelling can stem differently from the word it means
+	// (organisation → organis, organization → organ).
+	rawDeletes map[string][]string
 }
 
 // NewMatcher indexes the catalog for matching.
@@ -171,7 +176,8 @@ func NewMatcher(c *Catalog) *Matcher {
 }
 
 func (m *Matcher) buildIndex(lang Lang) *langIndex {
-	li := &langIndex{idf: map[string]float64{}, postings: map[string][]int32{}, deletes: map[string][]string{}}
+	li := &langIndex{idf: map[string]float64{}, postings: map[string][]int32{},
+		deletes: map[string][]string{}, rawDeletes: map[string][]string{}}
 	df := map[string]int{}
 	type raw struct {
 		entry int
@@ -210,10 +216,21 @@ func (m *Matcher) buildIndex(lang Lang) *langIndex {
 			all = append(all, cause.Notes.In(lang)...)
 		}
 		seen := map[string]bool{}
-		for _, t := range m.an.terms(strings.Join(all, "\n"), lang) {
+		for _, w := range words(strings.Join(all, "\n")) {
+			t, ok := m.an.term(strings.Trim(w, "'’"), lang)
+			if !ok || seen[w] {
+				continue
+			}
 			if !seen[t] {
-				seen[t] = true
 				df[t]++
+			}
+			seen[t], seen[w] = true, true
+			if utf8.RuneCountInString(w) >= minTypoRunes {
+				for _, del := range deletions(fold(w)) {
+					if !slices.Contains(li.rawDeletes[del], t) {
+						li.rawDeletes[del] = append(li.rawDeletes[del], t)
+					}
+				}
 			}
 		}
 	}
@@ -222,6 +239,9 @@ func (m *Matcher) buildIndex(lang Lang) *langIndex {
 		// BM25's idf, floored so that a term every entry shares still counts
 		// a little towards coverage.
 		li.idf[t] = math.Max(0.1, math.Log(1+(n-float64(d)+0.5)/(float64(d)+0.5)))
+		if m.an.generic[lang][t] {
+			li.idf[t] = math.Min(li.idf[t], genericIDF)
+		}
 		for _, del := range deletions(t) {
 			li.deletes[del] = append(li.deletes[del], t)
 		}
@@ -284,6 +304,7 @@ func (m *Matcher) Match(raw string) *Result {
 
 	scores := map[int]float64{}
 	byCode := map[int]bool{}
+	contained := map[int]bool{}
 
 	// Text evidence: the best language's score for each entry. When the
 	// user's language is clear, only it and English (what devices show) are
@@ -296,9 +317,35 @@ func (m *Matcher) Match(raw string) *Result {
 		}
 	}
 	for _, lang := range langs {
-		for i, s := range m.scoreText(text, lang) {
+		var others []Lang
+		for _, o := range langs {
+			if o != lang {
+				others = append(others, o)
+			}
+		}
+		ts := m.scoreText(text, lang, others)
+		for i, s := range ts.score {
 			if s > scores[i] {
 				scores[i] = s
+			}
+		}
+		if ts.terms <= maxAmbiguousTerms {
+			for i := range ts.contained {
+				contained[i] = true
+			}
+		}
+	}
+	// A short query that several entries' messages all contain ("Profile
+	// installation failed", "Something went wrong.") is ambiguous however
+	// exactly one of them matches it: offer them all.
+	if len(contained) >= 2 {
+		best := 0.0
+		for i := range contained {
+			best = math.Max(best, scores[i])
+		}
+		for i := range contained {
+			if best >= choiceScore {
+				scores[i] = best
 			}
 		}
 	}
@@ -307,11 +354,12 @@ func (m *Matcher) Match(raw string) *Result {
 	// breaks the tie between entries that share a code.
 	linked := m.linkedEntries(text, r.Codes)
 	for i, share := range linked {
-		base := 1.0
 		if share > 1 {
-			base = 0.75
+			// Shared by several entries: the text decides between them.
+			scores[i] = 0.6 + scores[i]
+		} else {
+			scores[i] = 1 + 0.5*scores[i]
 		}
-		scores[i] = base + 0.5*scores[i]
 		byCode[i] = true
 	}
 
@@ -409,12 +457,8 @@ func symbolLike(w string) bool {
 // when the query is mostly other words and when too little matched to be
 // distinctive; the bag of all an entry's text scores by how much of the
 // query it covers, for descriptions that quote no single phrase.
-func (m *Matcher) scoreText(text string, lang Lang) map[int]float64 {
+func (m *Matcher) scoreText(text string, lang Lang, others []Lang) textScores {
 	li := m.idx[lang]
-	qterms := m.an.terms(text, lang)
-	if len(qterms) == 0 {
-		return nil
-	}
 	type qterm struct {
 		alts   []string
 		exact  bool
@@ -423,8 +467,10 @@ func (m *Matcher) scoreText(text string, lang Lang) map[int]float64 {
 	var qs []qterm
 	seen := map[string]bool{}
 	var qmass float64
-	for _, t := range qterms {
-		if seen[t] {
+	skipped := 0
+	for _, w := range words(text) {
+		t, ok := m.an.term(strings.Trim(w, "'’"), lang)
+		if !ok || seen[t] {
 			continue
 		}
 		seen[t] = true
@@ -433,19 +479,25 @@ func (m *Matcher) scoreText(text string, lang Lang) map[int]float64 {
 			qmass += idf
 			continue
 		}
-		alts := li.typoAlternatives(t)
-		w := oovWeight
+		if m.knownElsewhere(w, others) {
+			// The user's own language explains this word: in a mixed
+			// paste it neither matches nor dilutes this language.
+			skipped++
+			continue
+		}
+		alts := li.typoAlternatives(t, fold(strings.Trim(w, "'’")))
+		weight := oovWeight
 		if len(alts) > 0 {
-			w = 0
+			weight = 0
 			for _, a := range alts {
-				w = math.Max(w, li.idf[a]*typoCredit)
+				weight = math.Max(weight, li.idf[a]*typoCredit)
 			}
 		}
-		qs = append(qs, qterm{alts: alts, weight: w})
-		qmass += w
+		qs = append(qs, qterm{alts: alts, weight: weight})
+		qmass += weight
 	}
 	if qmass == 0 {
-		return nil
+		return textScores{}
 	}
 
 	matched := map[int32]float64{}
@@ -468,23 +520,35 @@ func (m *Matcher) scoreText(text string, lang Lang) map[int]float64 {
 		}
 	}
 
-	out := map[int]float64{}
+	out := textScores{score: map[int]float64{}, contained: map[int]bool{}, terms: len(qs) + skipped}
 	for pid, got := range matched {
 		p := li.phrases[pid]
 		var s float64
 		queryCov := math.Min(1, got/qmass)
 		distinct := math.Min(1, got/distinctMass)
 		if p.bag {
-			s = bagWeight * queryCov * distinct
+			s = bagWeight * queryCov * math.Min(1, got/bagDistinctMass)
 		} else {
 			phraseCov := math.Min(1, got/p.mass)
 			s = phraseCov * (0.45 + 0.55*queryCov) * distinct
+			if queryCov > 0.999 && skipped == 0 {
+				out.contained[p.entry] = true
+			}
 		}
-		if s > out[p.entry] {
-			out[p.entry] = s
+		if s > out.score[p.entry] {
+			out.score[p.entry] = s
 		}
 	}
 	return out
+}
+
+// textScores are the text evidence of one language.
+type textScores struct {
+	score map[int]float64
+	// contained marks entries with a phrase that holds every query word.
+	contained map[int]bool
+	// terms is how many distinct words of the query were weighed.
+	terms int
 }
 
 const (
@@ -496,6 +560,16 @@ const (
 	// distinctMass is the idf mass below which a match is too thin to trust
 	// (about two rare words).
 	distinctMass = 4.0
+	// bagDistinctMass is the same for an entry's text as a whole, which
+	// needs more to go on than one phrase: about three rare words.
+	bagDistinctMass = 6.0
+	// genericIDF caps the weight of words every enrollment question uses
+	// (enroll, device, error, works): rare in the catalog's text, they would
+	// otherwise make "enrollment doesn't work" look specific.
+	genericIDF = 0.3
+	// maxAmbiguousTerms is the longest query (in distinct words) that can be
+	// ambiguous by being part of several entries' messages.
+	maxAmbiguousTerms = 4
 	// minTypoRunes is the shortest word corrected for typos: one edit away
 	// from a short word is another word.
 	minTypoRunes = 5
@@ -503,19 +577,36 @@ const (
 	bagWeight = 0.8
 )
 
-// typoAlternatives returns the known terms within one edit of t.
-func (li *langIndex) typoAlternatives(t string) []string {
-	if len([]rune(t)) < minTypoRunes {
-		return nil
-	}
-	var out []string
-	for _, del := range deletions(t) {
-		for _, cand := range li.deletes[del] {
-			if !slices.Contains(out, cand) {
-				out = append(out, cand)
+// knownElsewhere reports whether word is a term of another language's index.
+func (m *Matcher) knownElsewhere(word string, langs []Lang) bool {
+	for _, lang := range langs {
+		if t, ok := m.an.term(word, lang); ok {
+			if _, known := m.idx[lang].idf[t]; known {
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// typoAlternatives returns the known terms within one edit of the term t
+// or of the word it came from.
+func (li *langIndex) typoAlternatives(t, word string) []string {
+	var out []string
+	add := func(index map[string][]string, s string) {
+		if utf8.RuneCountInString(s) < minTypoRunes {
+			return
+		}
+		for _, del := range deletions(s) {
+			for _, cand := range index[del] {
+				if !slices.Contains(out, cand) {
+					out = append(out, cand)
+				}
+			}
+		}
+	}
+	add(li.deletes, t)
+	add(li.rawDeletes, word)
 	return out
 }
 
