@@ -78,3 +78,155 @@ func (s *MemoryStore) SaveConversation(_ context.Context, key string, st State, 
 	s.convs[key] = memoryItem{state: st, expires: now.Add(ttl)}
 	return nil
 }
+
+// Preferences keeps what users chose for themselves, such as the reply
+// language. Implementations must be safe for concurrent use.
+type Preferences interface {
+	// Lang returns the language user saved; ok is false when there is none.
+	Lang(ctx context.Context, user string) (lang kb.Lang, ok bool, err error)
+	// SetLang saves lang as user's language; an empty lang clears it.
+	SetLang(ctx context.Context, user string, lang kb.Lang) error
+}
+
+// Dedupe remembers keys for a while, so that work delivered twice (Slack
+// retries an event it thinks was lost) is done once. Implementations must be
+// safe for concurrent use and make SetIfAbsent atomic.
+type Dedupe interface {
+	// SetIfAbsent records key for ttl and reports whether it was absent:
+	// true means the caller is the first and should do the work.
+	SetIfAbsent(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// Feedback is one user's verdict on an answer.
+type Feedback struct {
+	// Entry is the catalog entry the answer showed.
+	Entry string
+	// Solved is the verdict: true for "solved", false for "not solved".
+	Solved bool
+	// User identifies who gave it.
+	User string
+	// Message identifies the answer message; a user's later verdict on the
+	// same message replaces the earlier one.
+	Message string
+	Lang    kb.Lang
+}
+
+// FeedbackCounts sums the verdicts on one entry.
+type FeedbackCounts struct {
+	Solved    int
+	NotSolved int
+}
+
+// FeedbackStore records users' verdicts per entry. Implementations must be
+// safe for concurrent use.
+type FeedbackStore interface {
+	// RecordFeedback records f.
+	RecordFeedback(ctx context.Context, f Feedback) error
+	// FeedbackCounts sums the verdicts recorded for entry.
+	FeedbackCounts(ctx context.Context, entry string) (FeedbackCounts, error)
+}
+
+// MemoryPreferences is Preferences in process memory, for a single replica.
+type MemoryPreferences struct {
+	mu    sync.Mutex
+	langs map[string]kb.Lang
+}
+
+// NewMemoryPreferences returns an empty in-memory preference store.
+func NewMemoryPreferences() *MemoryPreferences {
+	return &MemoryPreferences{langs: map[string]kb.Lang{}}
+}
+
+// Lang implements Preferences.
+func (p *MemoryPreferences) Lang(_ context.Context, user string) (kb.Lang, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l, ok := p.langs[user]
+	return l, ok, nil
+}
+
+// SetLang implements Preferences.
+func (p *MemoryPreferences) SetLang(_ context.Context, user string, lang kb.Lang) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if lang == "" {
+		delete(p.langs, user)
+		return nil
+	}
+	p.langs[user] = lang
+	return nil
+}
+
+// MemoryDedupe is Dedupe in process memory, for a single replica.
+type MemoryDedupe struct {
+	mu   sync.Mutex
+	keys map[string]time.Time
+	now  func() time.Time
+}
+
+// NewMemoryDedupe returns an empty in-memory dedupe store.
+func NewMemoryDedupe() *MemoryDedupe {
+	return &MemoryDedupe{keys: map[string]time.Time{}, now: time.Now}
+}
+
+// SetIfAbsent implements Dedupe. Expired keys are swept on write so that
+// memory stays bounded by the live ones.
+func (d *MemoryDedupe) SetIfAbsent(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	if exp, ok := d.keys[key]; ok && now.Before(exp) {
+		return false, nil
+	}
+	if len(d.keys) > 1024 {
+		for k, exp := range d.keys {
+			if !now.Before(exp) {
+				delete(d.keys, k)
+			}
+		}
+	}
+	d.keys[key] = now.Add(ttl)
+	return true, nil
+}
+
+// MemoryFeedback is a FeedbackStore in process memory, for a single replica.
+type MemoryFeedback struct {
+	mu sync.Mutex
+	// votes maps an entry to its verdicts, one per message and user.
+	votes map[string]map[feedbackVoter]bool
+}
+
+type feedbackVoter struct{ message, user string }
+
+// NewMemoryFeedback returns an empty in-memory feedback store.
+func NewMemoryFeedback() *MemoryFeedback {
+	return &MemoryFeedback{votes: map[string]map[feedbackVoter]bool{}}
+}
+
+// RecordFeedback implements FeedbackStore.
+func (m *MemoryFeedback) RecordFeedback(_ context.Context, f Feedback) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	votes := m.votes[f.Entry]
+	if votes == nil {
+		votes = map[feedbackVoter]bool{}
+		m.votes[f.Entry] = votes
+	}
+	votes[feedbackVoter{f.Message, f.User}] = f.Solved
+	return nil
+}
+
+// FeedbackCounts implements FeedbackStore.
+func (m *MemoryFeedback) FeedbackCounts(_ context.Context, entry string) (FeedbackCounts, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var c FeedbackCounts
+	for _, solved := range m.votes[entry] {
+		if solved {
+			c.Solved++
+		} else {
+			c.NotSolved++
+		}
+	}
+	return c, nil
+}

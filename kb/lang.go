@@ -153,5 +153,8 @@ func LangFromLocale(locale string) (Lang, bool) {
 	}
 	base, _ := tag.Base()
 	l := Lang(base.String())
-	return l, l.Valid()
+	if !l.Valid() {
+		return "", false
+	}
+	return l, true
 }

@@ -1,7 +1,11 @@
 package kb
 
 import (
+	"errors"
+	"path"
+	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestBuiltinCatalogLoads(t *testing.T) {
@@ -25,5 +29,106 @@ func TestBuiltinCatalogLoads(t *testing.T) {
 	}
 	if n := len(c.Checklist(Windows)); n != 10 {
 		t.Errorf("Windows checklist has %d questions, want 10", n)
+	}
+}
+
+// validEntry is a minimal entry file that passes validation.
+const validEntry = `id = "x-error"
+platform = "ios"
+questions = ["platform"]
+[source]
+article = "a"
+url = "https://example.com/a#x-error"
+[title]
+en = "X" 
+nl = "X"
+sv = "X"
+de = "X"
+[[causes]]
+id = "c"
+summary = { en = "s", nl = "s", sv = "s", de = "s" }
+steps = { en = ["a"], nl = ["a"], sv = ["a"], de = ["a"] }
+`
+
+const validChecklist = `[[questions]]
+id = "platform"
+text = { en = "q", nl = "q", sv = "q", de = "q" }
+`
+
+func TestLoadReportsProblems(t *testing.T) {
+	tests := []struct {
+		name      string
+		files     map[string]string
+		wantFile  string
+		wantField string
+	}{
+		{"missing language", map[string]string{
+			"entries/ios/x-error.toml": strings.Replace(validEntry, `sv = "X"`, ``, 1),
+		}, "entries/ios/x-error.toml", "title"},
+		{"empty steps", map[string]string{
+			"entries/ios/x-error.toml": strings.Replace(validEntry, `steps = { en = ["a"], nl = ["a"], sv = ["a"], de = ["a"] }`, `steps = { en = [], nl = [], sv = [], de = [] }`, 1),
+		}, "entries/ios/x-error.toml", "causes[0].steps"},
+		{"step missing in a translation", map[string]string{
+			"entries/ios/x-error.toml": strings.Replace(validEntry, `en = ["a"], nl = ["a"]`, `en = ["a", "b"], nl = ["a", "b"]`, 1),
+		}, "entries/ios/x-error.toml", "causes[0].steps"},
+		{"unknown question", map[string]string{
+			"entries/ios/x-error.toml": strings.Replace(validEntry, `questions = ["platform"]`, `questions = ["shoe-size"]`, 1),
+		}, "entries/ios/x-error.toml", "questions"},
+		{"duplicate id", map[string]string{
+			"entries/ios/x-error.toml": validEntry,
+			"entries/ade/x-error.toml": validEntry,
+		}, "entries/ios/x-error.toml", "id"},
+		{"duplicate code", map[string]string{
+			"entries/ios/x-error.toml": validEntry,
+			"codes.toml": `[[codes]]
+hex = "0x80180014"
+symbol = "A"
+meaning = { en = "m", nl = "m", sv = "m", de = "m" }
+[[codes]]
+hex = "0x80180014"
+symbol = "B"
+meaning = { en = "m", nl = "m", sv = "m", de = "m" }
+`,
+		}, "codes.toml", "codes[1].hex"},
+		{"misspelt field", map[string]string{
+			"entries/ios/x-error.toml": "platfrom = \"ios\"\n" + validEntry,
+		}, "entries/ios/x-error.toml", "platfrom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{
+				"checklist.toml": {Data: []byte(validChecklist)},
+				"codes.toml":     {Data: []byte("")},
+			}
+			for name, data := range tt.files {
+				fsys[name] = &fstest.MapFile{Data: []byte(data)}
+			}
+			_, err := Load(fsys)
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("Load = %v, want Problems", err)
+			}
+			for _, p := range ps {
+				if strings.HasSuffix(p.File, path.Base(tt.wantFile)) && p.Field == tt.wantField {
+					return
+				}
+			}
+			t.Errorf("no problem for %s field %s in:\n%v", tt.wantFile, tt.wantField, err)
+		})
+	}
+}
+
+func TestLoadAcceptsValidCatalog(t *testing.T) {
+	fsys := fstest.MapFS{
+		"checklist.toml":           {Data: []byte(validChecklist)},
+		"codes.toml":               {Data: []byte("")},
+		"entries/ios/x-error.toml": {Data: []byte(validEntry)},
+	}
+	c, err := Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := c.Entry("x-error"); !ok || e.File() != "entries/ios/x-error.toml" {
+		t.Errorf("entry not indexed with its file: %+v", e)
 	}
 }

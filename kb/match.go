@@ -29,9 +29,9 @@ const (
 // Thresholds of the decision. They were tuned on testdata/eval; change them
 // only with `enrollbot eval` numbers in hand.
 const (
-	answerScore  = 0.42 // a lone candidate at least this good is an answer
+	answerScore  = 0.45 // a lone candidate at least this good is an answer
 	answerMargin = 0.14 // …when the runner-up trails by at least this much
-	choiceScore  = 0.28 // candidates at least this good may be offered as choices
+	choiceScore  = 0.32 // candidates at least this good may be offered as choices
 	choiceWindow = 0.22 // …when within this distance of the best
 	maxChoices   = 4
 	maxKept      = 8
@@ -83,6 +83,8 @@ type Matcher struct {
 	symbolLinks map[string][]int
 	// symbols are the symbol spellings fuzzy-matched against symbol-like words.
 	symbols []string
+	// hasHexCode marks entries that list a numeric error code.
+	hasHexCode map[int]bool
 	// platformWords maps words like "ipad" or "autopilot" to a platform.
 	platformWords map[string]Platform
 	lang          *langDetector
@@ -119,6 +121,7 @@ func NewMatcher(c *Catalog) *Matcher {
 		codeLinks:     map[uint32][]int{},
 		symbolLinks:   map[string][]int{},
 		platformWords: map[string]Platform{},
+		hasHexCode:    map[int]bool{},
 	}
 	entryIndex := map[string]int{}
 	for i, e := range c.Entries {
@@ -126,6 +129,7 @@ func NewMatcher(c *Catalog) *Matcher {
 	}
 	link := func(code string, i int) {
 		if v, ok := parseCanonicalHex(code); ok {
+			m.hasHexCode[i] = true
 			if !slices.Contains(m.codeLinks[v], i) {
 				m.codeLinks[v] = append(m.codeLinks[v], i)
 			}
@@ -178,59 +182,51 @@ func NewMatcher(c *Catalog) *Matcher {
 func (m *Matcher) buildIndex(lang Lang) *langIndex {
 	li := &langIndex{idf: map[string]float64{}, postings: map[string][]int32{},
 		deletes: map[string][]string{}, rawDeletes: map[string][]string{}}
-	df := map[string]int{}
-	type raw struct {
-		entry int
-		text  string
-		bag   bool
+	// Catalog text repeats its words a lot: stem each word once.
+	type stemmed struct {
+		term string
+		ok   bool
 	}
-	var raws []raw
-	for i, e := range m.cat.Entries {
-		var all []string
-		add := func(s string) {
-			raws = append(raws, raw{entry: i, text: s})
-			all = append(all, s)
+	cache := map[string]stemmed{}
+	term := func(w string) (string, bool) {
+		s, hit := cache[w]
+		if !hit {
+			s.term, s.ok = m.an.term(strings.Trim(w, "'’"), lang)
+			cache[w] = s
 		}
-		add(e.Title.In(lang))
-		// Devices often show English: every language also matches the
-		// English device messages.
-		for _, s := range e.Messages[lang] {
-			add(s)
-		}
-		if lang != English {
-			for _, s := range e.Messages[English] {
-				add(s)
+		return s.term, s.ok
+	}
+
+	df := map[string]int{}
+	for _, e := range m.cat.Entries {
+		// Document frequency counts every text of the entry, steps too:
+		// more text gives steadier idf estimates for everyday words.
+		seen := map[string]bool{}
+		count := func(s string) {
+			for _, w := range words(s) {
+				if t, ok := term(w); ok && !seen[t] {
+					seen[t] = true
+					df[t]++
+				}
 			}
+		}
+		count(e.Title.In(lang))
+		for _, msg := range e.Messages[lang] {
+			count(msg)
+		}
+		for _, msg := range e.Messages[English] {
+			count(msg)
 		}
 		for _, s := range e.Symptoms[lang] {
-			add(s)
+			count(s)
 		}
-		for _, cause := range e.Causes {
-			all = append(all, cause.Summary.In(lang))
-		}
-		raws = append(raws, raw{entry: i, text: strings.Join(all, "\n"), bag: true})
-		// Document frequency counts the steps too: more text gives steadier
-		// idf estimates for the domain's everyday words.
-		for _, cause := range e.Causes {
-			all = append(all, cause.Steps.In(lang)...)
-			all = append(all, cause.Notes.In(lang)...)
-		}
-		seen := map[string]bool{}
-		for _, w := range words(strings.Join(all, "\n")) {
-			t, ok := m.an.term(strings.Trim(w, "'’"), lang)
-			if !ok || seen[w] {
-				continue
+		for _, c := range e.Causes {
+			count(c.Summary.In(lang))
+			for _, s := range c.Steps.In(lang) {
+				count(s)
 			}
-			if !seen[t] {
-				df[t]++
-			}
-			seen[t], seen[w] = true, true
-			if utf8.RuneCountInString(w) >= minTypoRunes {
-				for _, del := range deletions(fold(w)) {
-					if !slices.Contains(li.rawDeletes[del], t) {
-						li.rawDeletes[del] = append(li.rawDeletes[del], t)
-					}
-				}
+			for _, s := range c.Notes.In(lang) {
+				count(s)
 			}
 		}
 	}
@@ -242,29 +238,69 @@ func (m *Matcher) buildIndex(lang Lang) *langIndex {
 		if m.an.generic[lang][t] {
 			li.idf[t] = math.Min(li.idf[t], genericIDF)
 		}
-		for _, del := range deletions(t) {
-			li.deletes[del] = append(li.deletes[del], t)
-		}
 	}
-	for _, r := range raws {
-		p := phrase{entry: r.entry, bag: r.bag}
+
+	// The phrases: what a query is matched against. Typo correction only
+	// needs to reach their words.
+	typoSeen := map[string]bool{}
+	addPhrase := func(entry int, bag bool, texts ...string) {
+		p := phrase{entry: entry, bag: bag}
 		seen := map[string]bool{}
-		for _, t := range m.an.terms(r.text, lang) {
-			if seen[t] {
-				continue
+		for _, text := range texts {
+			for _, w := range words(text) {
+				t, ok := term(w)
+				if !ok || seen[t] {
+					continue
+				}
+				seen[t] = true
+				p.terms = append(p.terms, t)
+				p.mass += li.idf[t]
+				if !typoSeen[t] {
+					typoSeen[t] = true
+					for _, del := range deletions(t) {
+						li.deletes[del] = append(li.deletes[del], t)
+					}
+				}
+				if fw := fold(w); !typoSeen["\x00"+fw] && utf8.RuneCountInString(fw) >= minTypoRunes {
+					typoSeen["\x00"+fw] = true
+					for _, del := range deletions(fw) {
+						if !slices.Contains(li.rawDeletes[del], t) {
+							li.rawDeletes[del] = append(li.rawDeletes[del], t)
+						}
+					}
+				}
 			}
-			seen[t] = true
-			p.terms = append(p.terms, t)
-			p.mass += li.idf[t]
 		}
 		if len(p.terms) == 0 {
-			continue
+			return
 		}
 		id := int32(len(li.phrases))
 		li.phrases = append(li.phrases, p)
 		for _, t := range p.terms {
 			li.postings[t] = append(li.postings[t], id)
 		}
+	}
+	for i, e := range m.cat.Entries {
+		all := []string{e.Title.In(lang)}
+		addPhrase(i, false, e.Title.In(lang))
+		// Devices often show English: every language also matches the
+		// English device messages.
+		msgs := e.Messages[lang]
+		if lang != English {
+			msgs = append(slices.Clone(msgs), e.Messages[English]...)
+		}
+		for _, s := range msgs {
+			addPhrase(i, false, s)
+		}
+		all = append(all, msgs...)
+		for _, s := range e.Symptoms[lang] {
+			addPhrase(i, false, s)
+		}
+		all = append(all, e.Symptoms[lang]...)
+		for _, c := range e.Causes {
+			all = append(all, c.Summary.In(lang))
+		}
+		addPhrase(i, true, all...)
 	}
 	return li
 }
@@ -363,11 +399,26 @@ func (m *Matcher) Match(raw string) *Result {
 		byCode[i] = true
 	}
 
+	// A code the user gave that leads to no entry speaks against entries
+	// that have codes of their own: they would have shown theirs.
+	unlinkedCode := false
+	for _, c := range r.Codes {
+		if c.Value != 0 && c.Code != nil && len(m.codeLinks[c.Value]) == 0 {
+			unlinkedCode = true
+		}
+	}
 	for i, s := range scores {
 		e := m.cat.Entries[i]
-		if r.Platform != "" && e.Platform != r.Platform && !byCode[i] {
-			scores[i] = s * 0.6
+		if byCode[i] {
+			continue
 		}
+		if r.Platform != "" && e.Platform != r.Platform {
+			s *= 0.6
+		}
+		if unlinkedCode && m.hasHexCode[i] {
+			s *= 0.5
+		}
+		scores[i] = s
 	}
 
 	for i, s := range scores {

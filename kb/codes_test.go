@@ -1,0 +1,99 @@
+package kb
+
+import (
+	"testing"
+)
+
+func builtin(t testing.TB) *Catalog {
+	t.Helper()
+	c, err := LoadBuiltin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestFindCodes(t *testing.T) {
+	c := builtin(t)
+	tests := []struct {
+		name     string
+		text     string
+		want     string // canonical hex, or symbol for symbol-only codes; "" for none
+		repaired bool
+	}{
+		{"prefixed", "error 0x80180014", "0x80180014", false},
+		{"bare", "80180014", "0x80180014", false},
+		{"upper case", "0X8018000A", "0x8018000a", false},
+		{"bare lower hex", "code 8018000a on the PC", "0x8018000a", false},
+		{"signed decimal", "HRESULT -2145910764", "0x80180014", false},
+		{"unsigned decimal", "2149056532", "0x80180014", false},
+		{"digit dropped", "Fout 0x801c003", "0x801c0003", true},
+		{"digit doubled", "Unknown Win32 Error code: 0x80180002b", "0x8018002b", true},
+		{"symbol", "MENROLL_E_DEVICENOTSUPPORTED", "0x80180014", false},
+		{"symbol lower case", "menroll_e_devicenotsupported", "0x80180014", false},
+		{"service symbol", "NoEnrollmentPolicy", "NoEnrollmentPolicy", false},
+		{"camel symbol in text", "the portal says AccountNotOnboarded again", "AccountNotOnboarded", false},
+		{"device cap", "DeviceCapReached", "DeviceCapReached", false},
+		{"xpc", "XPC_TYPE_ERROR Connection invalid", "XPC_TYPE_ERROR", false},
+		{"oobeidps", "Something went wrong. OOBEIDPS.", "OOBEIDPS", false},
+		{"log line", "Event ID: 76 Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)", "0x8018002b", false},
+		{"dsreg", "0x801C03EA", "0x801c03ea", false},
+		{"unknown enrollment code kept", "0x8018ffff", "0x8018ffff", false},
+		{"hex word without digit", "what a facade", "", false},
+		{"deadbeef", "deadbeef cafe", "", false},
+		{"date", "2024-05-01", "", false},
+		{"date as number", "20240501", "", false},
+		{"phone", "call 0612345678", "", false},
+		{"small number", "Event ID: 76", "", false},
+		{"success code", "0x00000000", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := c.FindCodes(tt.text)
+			if tt.want == "" {
+				if len(got) != 0 {
+					t.Fatalf("FindCodes(%q) = %+v, want none", tt.text, got)
+				}
+				return
+			}
+			if len(got) == 0 {
+				t.Fatalf("FindCodes(%q) found nothing, want %s", tt.text, tt.want)
+			}
+			key := got[0].Hex()
+			if key == "" && got[0].Code != nil {
+				key = got[0].Code.Symbol
+			}
+			if key != tt.want {
+				t.Errorf("FindCodes(%q)[0] = %s, want %s", tt.text, key, tt.want)
+			}
+			if got[0].Repaired != tt.repaired {
+				t.Errorf("FindCodes(%q)[0].Repaired = %v, want %v", tt.text, got[0].Repaired, tt.repaired)
+			}
+		})
+	}
+}
+
+func TestFindCodesDeduplicates(t *testing.T) {
+	c := builtin(t)
+	got := c.FindCodes("0x80180014 and again 80180014 and -2145910764")
+	if len(got) != 1 {
+		t.Fatalf("got %d mentions, want 1: %+v", len(got), got)
+	}
+}
+
+func FuzzFindCodes(f *testing.F) {
+	c := builtin(f)
+	for _, s := range []string{"0x80180014", "-2145910764", "0x801c003", "MENROLL_E_DEVICENOTSUPPORTED", "facade", "0x", "-0x1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, m := range c.FindCodes(s) {
+			if m.Value == 0 && m.Code == nil {
+				t.Fatalf("mention without value or table row: %+v", m)
+			}
+			if m.Value != 0 && !hexPattern.MatchString(m.Hex()) {
+				t.Fatalf("bad canonical form %q", m.Hex())
+			}
+		}
+	})
+}

@@ -1,0 +1,211 @@
+package kb
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMatchOutcomes(t *testing.T) {
+	m := NewMatcher(builtin(t))
+	tests := []struct {
+		name    string
+		text    string
+		outcome Outcome
+		entry   string // answer: the entry; choices: one that must be offered
+	}{
+		{"code", "0x80180014", Answer, "your-organization-does-not-support-this-version-of-windows"},
+		{"symbol", "MENROLL_E_DEVICENOTSUPPORTED", Answer, "your-organization-does-not-support-this-version-of-windows"},
+		{"service symbol with typo", "NoEnrolmentPolicy", Answer, "noenrollmentpolicy"},
+		{"english message", "Profile Installation Failed. A Network Error Has Occurred.", Answer, "profile-installation-failed-a-network-error-has-occurred"},
+		{"typos", "profile instalation failed a network eror has occured", Answer, "profile-installation-failed-a-network-error-has-occurred"},
+		{"dutch with words around", "Mijn iPad zegt 'Apparaatlimiet bereikt', wat nu?", Answer, "device-cap-reached"},
+		{"german alias era title", "DEP-Registrierung wird nicht gestartet", Answer, "ade-enrollment-doesnt-start"},
+		{"description", "ADE enrollment stuck after entering credentials", Answer, "ade-enrollment-stuck-at-user-login"},
+		{"log line", "Event ID: 76 Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x80180002b)", Answer, "auto-mdm-enroll-failed"},
+		{"shared code", "0x80cf4017", Choices, "the-software-cannot-be-installed"},
+		{"shared code decided by text", "The account certificate is not valid and may be expired, 0x80cf4017.", Answer, "the-account-certificate-is-not-valid-and-may-be-expired"},
+		{"ambiguous prefix", "Profile installation failed", Choices, "profile-installation-failed-the-new-mdm-payload-does-not-match-the-old-payload"},
+		{"code without entry", "0x80180018", CodeOnly, ""},
+		{"chatter", "where is the coffee machine?", Clarify, ""},
+		{"hex word", "facade", Clarify, ""},
+		{"vague", "enrollment doesn't work", Clarify, ""},
+		{"empty", "", Clarify, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := m.Match(tt.text)
+			if r.Outcome != tt.outcome {
+				t.Fatalf("Match(%q) = %s %v, want %s", tt.text, r.Outcome, ids(r.Candidates), tt.outcome)
+			}
+			switch tt.outcome {
+			case Answer:
+				if r.Candidates[0].Entry.ID != tt.entry {
+					t.Errorf("answer %s, want %s", r.Candidates[0].Entry.ID, tt.entry)
+				}
+			case Choices:
+				if r.Choices < 2 || r.Choices > maxChoices || !slices.Contains(ids(r.Candidates[:r.Choices]), tt.entry) {
+					t.Errorf("choices %v, want 2–4 including %s", ids(r.Candidates[:r.Choices]), tt.entry)
+				}
+			}
+		})
+	}
+}
+
+func ids(cs []Candidate) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Entry.ID
+	}
+	return out
+}
+
+func TestRankCausesPutsTheNamedCauseFirst(t *testing.T) {
+	c := builtin(t)
+	m := NewMatcher(c)
+	e, _ := c.Entry("profile-installation-failed-connection-to-the-server-could-not-be-established")
+	if len(e.Causes) != 5 {
+		t.Fatalf("entry has %d causes, want 5", len(e.Causes))
+	}
+	order := m.RankCauses(e, "Profile installation failed, connection to the server could not be established. The user has no Intune licence.")
+	if got := e.Causes[order[0]].ID; !strings.Contains(got, "licen") {
+		t.Errorf("first cause %q, want the licence cause; order %v", got, order)
+	}
+	if got := m.RankCauses(e, "Profile installation failed. Connection to the server could not be established."); got[0] != 0 {
+		t.Errorf("without a hint the catalog's first cause should lead, got %v", got)
+	}
+}
+
+func FuzzMatch(f *testing.F) {
+	m := NewMatcher(builtin(f))
+	for _, s := range []string{"0x80180014", "Profile installation failed", "<@U1> *DeviceCapReached*", "\xff\xfe", "facade", strings.Repeat("a ", 3000)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r := m.Match(s)
+		switch r.Outcome {
+		case Answer:
+			if len(r.Candidates) == 0 {
+				t.Fatal("answer without candidate")
+			}
+		case Choices:
+			if r.Choices < 2 || r.Choices > maxChoices || r.Choices > len(r.Candidates) {
+				t.Fatalf("bad choice count %d of %d", r.Choices, len(r.Candidates))
+			}
+		case CodeOnly, Clarify:
+		default:
+			t.Fatalf("unknown outcome %q", r.Outcome)
+		}
+	})
+}
+
+// evalQueries reads the query texts of the labelled set.
+func evalQueries(tb testing.TB) []string {
+	f, err := os.Open("../testdata/eval/queries.jsonl")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var c struct {
+			Q string `json:"q"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, c.Q)
+	}
+	return out
+}
+
+// benchmarkQueries matches the labelled queries round robin and reports the
+// median and 99th percentile latency of one query.
+func benchmarkQueries(b *testing.B, m *Matcher, queries []string) {
+	b.ReportAllocs()
+	durations := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		m.Match(queries[i%len(queries)])
+		durations = append(durations, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(durations)
+	b.ReportMetric(float64(durations[len(durations)/2].Microseconds()), "median-µs")
+	b.ReportMetric(float64(durations[len(durations)*99/100].Microseconds()), "p99-µs")
+}
+
+func BenchmarkMatchBuiltin(b *testing.B) {
+	benchmarkQueries(b, NewMatcher(builtin(b)), evalQueries(b))
+}
+
+func BenchmarkMatchLarge(b *testing.B) {
+	c := generatedCatalog(b, builtin(b), 10000)
+	m := NewMatcher(c)
+	b.ReportMetric(float64(len(c.Entries)), "entries")
+	benchmarkQueries(b, m, evalQueries(b))
+}
+
+func BenchmarkLoadBuiltin(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c, err := LoadBuiltin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		NewMatcher(c)
+	}
+}
+
+// generatedCatalog grows base to n entries with synthetic ones whose text
+// recombines the real catalog's words, so that the index has the real
+// vocabulary's shape at a hundred times the size.
+func generatedCatalog(tb testing.TB, base *Catalog, n int) *Catalog {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	pool := map[Lang][]string{}
+	for _, e := range base.Entries {
+		for _, lang := range Langs {
+			pool[lang] = append(pool[lang], words(e.Title.In(lang))...)
+			for _, cause := range e.Causes {
+				pool[lang] = append(pool[lang], words(cause.Summary.In(lang))...)
+			}
+		}
+	}
+	sentence := func(lang Lang, k int) string {
+		ws := make([]string, k)
+		for i := range ws {
+			ws[i] = pool[lang][rng.IntN(len(pool[lang]))]
+		}
+		return strings.Join(ws, " ")
+	}
+	c := &Catalog{Questions: base.Questions, Codes: base.Codes, Entries: slices.Clone(base.Entries)}
+	for i := len(c.Entries); i < n; i++ {
+		id := fmt.Sprintf("synthetic-%d", i)
+		e := &Entry{ID: id, file: "entries/ios/" + id + ".toml", Platform: IOS, Questions: []string{"platform"},
+			Source: Source{Article: "synthetic", URL: "https://example.com"},
+			Title: Text{}, Messages: List{}, Causes: []Cause{{ID: "c", Summary: Text{}, Steps: List{}}}}
+		if i%2 == 0 {
+			e.Platform = Windows
+		}
+		for _, lang := range Langs {
+			e.Title[lang] = sentence(lang, 4+rng.IntN(5))
+			e.Messages[lang] = []string{sentence(lang, 6+rng.IntN(8))}
+			e.Causes[0].Summary[lang] = sentence(lang, 8+rng.IntN(8))
+			e.Causes[0].Steps[lang] = []string{sentence(lang, 10)}
+		}
+		c.Entries = append(c.Entries, e)
+	}
+	if probs := c.index(); len(probs) > 0 {
+		tb.Fatal(probs)
+	}
+	return c
+}
