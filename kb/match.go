@@ -399,8 +399,9 @@ func (m *Matcher) Match(raw string) *Result {
 		byCode[i] = true
 	}
 
-	// A code the user gave that leads to no entry speaks against entries
-	// that have codes of their own: they would have shown theirs.
+	// A code the user gave that leads to no entry speaks against every
+	// entry, most against those with codes of their own: they would have
+	// shown theirs.
 	unlinkedCode := false
 	for _, c := range r.Codes {
 		if c.Value != 0 && c.Code != nil && len(m.codeLinks[c.Value]) == 0 {
@@ -415,8 +416,11 @@ func (m *Matcher) Match(raw string) *Result {
 		if r.Platform != "" && e.Platform != r.Platform {
 			s *= 0.6
 		}
-		if unlinkedCode && m.hasHexCode[i] {
+		switch {
+		case unlinkedCode && m.hasHexCode[i]:
 			s *= 0.5
+		case unlinkedCode:
+			s *= 0.7
 		}
 		scores[i] = s
 	}

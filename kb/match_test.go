@@ -192,7 +192,7 @@ func generatedCatalog(tb testing.TB, base *Catalog, n int) *Catalog {
 		id := fmt.Sprintf("synthetic-%d", i)
 		e := &Entry{ID: id, file: "entries/ios/" + id + ".toml", Platform: IOS, Questions: []string{"platform"},
 			Source: Source{Article: "synthetic", URL: "https://example.com"},
-			Title: Text{}, Messages: List{}, Causes: []Cause{{ID: "c", Summary: Text{}, Steps: List{}}}}
+			Title:  Text{}, Messages: List{}, Causes: []Cause{{ID: "c", Summary: Text{}, Steps: List{}}}}
 		if i%2 == 0 {
 			e.Platform = Windows
 		}
