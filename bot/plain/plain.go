@@ -29,7 +29,7 @@ func Render(r bot.Reply) string {
 		section("(" + n + ")")
 	}
 	if c := r.Code; c != nil {
-		section(codeLine(c), c.Repaired)
+		section(codeLines(c)...)
 	}
 	switch r.Kind {
 	case bot.KindAnswer:
@@ -87,17 +87,16 @@ func Render(r bot.Reply) string {
 	return b.String()
 }
 
-func codeLine(c *bot.Code) string {
-	var parts []string
-	parts = append(parts, c.Title)
-	if c.Symbol != "" && c.Symbol != c.Hex && !strings.Contains(c.Title, c.Symbol) {
-		parts = append(parts, "("+c.Symbol+")")
+func codeLines(c *bot.Code) []string {
+	title := c.Title
+	if c.Symbol != "" && c.Hex != "" {
+		title += " (" + c.Symbol + ")"
 	}
-	line := strings.Join(parts, " ")
+	lines := []string{title, c.Repaired}
 	if c.NoEntry != "" {
-		return line + "\n" + c.NoEntry + "\n  " + c.Meaning
+		lines = append(lines, c.NoEntry)
 	}
-	return line + ": " + c.Meaning
+	return append(lines, "  "+c.Meaning)
 }
 
 // platformName is how platforms are written in every language.
