@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -88,6 +89,8 @@ type Matcher struct {
 	// platformWords maps words like "ipad" or "autopilot" to a platform.
 	platformWords map[string]Platform
 	lang          *langDetector
+	// entryScratch pools the per-query entry score buffers.
+	entryScratch sync.Pool
 }
 
 // phrase is one matchable string of an entry in one language: its title, a
@@ -106,6 +109,8 @@ type langIndex struct {
 	// deletes maps every term and its one-deletion variants to the terms
 	// they come from: a symmetric-delete index for edit distance one.
 	deletes map[string][]string
+	// scratch pools phraseScratch buffers sized to phrases.
+	scratch sync.Pool
 	// rawDeletes is the same over the unstemmed words, mapped to their
 	// terms: a misspelling can stem differently from the word it means
 	// (organisation → organis, organization → organ).
@@ -176,6 +181,8 @@ func NewMatcher(c *Catalog) *Matcher {
 		}
 	}
 	m.lang = newLangDetector(c, m.an)
+	n := len(c.Entries)
+	m.entryScratch.New = func() any { return &entryScores{score: make([]float64, n)} }
 	return m
 }
 
@@ -280,6 +287,12 @@ func (m *Matcher) buildIndex(lang Lang) *langIndex {
 			li.postings[t] = append(li.postings[t], id)
 		}
 	}
+	defer func() {
+		n := len(li.phrases)
+		li.scratch.New = func() any {
+			return &phraseScratch{matched: make([]float64, n), credit: make([]float64, n)}
+		}
+	}()
 	for i, e := range m.cat.Entries {
 		all := []string{e.Title.In(lang)}
 		addPhrase(i, false, e.Title.In(lang))
@@ -338,7 +351,11 @@ func (m *Matcher) Match(raw string) *Result {
 		text = strings.ReplaceAll(text, c.Raw, " ")
 	}
 
-	scores := map[int]float64{}
+	scores := m.entryScratch.Get().(*entryScores)
+	defer func() {
+		scores.reset()
+		m.entryScratch.Put(scores)
+	}()
 	byCode := map[int]bool{}
 	contained := map[int]bool{}
 
@@ -359,12 +376,7 @@ func (m *Matcher) Match(raw string) *Result {
 				others = append(others, o)
 			}
 		}
-		ts := m.scoreText(text, lang, others)
-		for i, s := range ts.score {
-			if s > scores[i] {
-				scores[i] = s
-			}
-		}
+		ts := m.scoreText(text, lang, others, scores)
 		if ts.terms <= maxAmbiguousTerms {
 			for i := range ts.contained {
 				contained[i] = true
@@ -377,11 +389,11 @@ func (m *Matcher) Match(raw string) *Result {
 	if len(contained) >= 2 {
 		best := 0.0
 		for i := range contained {
-			best = math.Max(best, scores[i])
+			best = math.Max(best, scores.score[i])
 		}
-		for i := range contained {
-			if best >= choiceScore {
-				scores[i] = best
+		if best >= choiceScore {
+			for i := range contained {
+				scores.set(i, best)
 			}
 		}
 	}
@@ -392,9 +404,9 @@ func (m *Matcher) Match(raw string) *Result {
 	for i, share := range linked {
 		if share > 1 {
 			// Shared by several entries: the text decides between them.
-			scores[i] = 0.6 + scores[i]
+			scores.set(i, 0.6+scores.score[i])
 		} else {
-			scores[i] = 1 + 0.5*scores[i]
+			scores.set(i, 1+0.5*scores.score[i])
 		}
 		byCode[i] = true
 	}
@@ -408,12 +420,12 @@ func (m *Matcher) Match(raw string) *Result {
 			unlinkedCode = true
 		}
 	}
-	for i, s := range scores {
-		e := m.cat.Entries[i]
+	for _, i := range scores.touched {
+		s := scores.score[i]
 		if byCode[i] {
 			continue
 		}
-		if r.Platform != "" && e.Platform != r.Platform {
+		if r.Platform != "" && m.cat.Entries[i].Platform != r.Platform {
 			s *= 0.6
 		}
 		switch {
@@ -422,26 +434,38 @@ func (m *Matcher) Match(raw string) *Result {
 		case unlinkedCode:
 			s *= 0.7
 		}
-		scores[i] = s
+		scores.score[i] = s
 	}
 
-	for i, s := range scores {
-		if s > 0.05 {
-			r.Candidates = append(r.Candidates, Candidate{Entry: m.cat.Entries[i], Score: s, ByCode: byCode[i]})
+	// Keep the best few: a bounded insertion, not a sort of every touched
+	// entry.
+	for _, i := range scores.touched {
+		s := scores.score[i]
+		if s <= 0.05 {
+			continue
 		}
-	}
-	sort.Slice(r.Candidates, func(a, b int) bool {
-		ca, cb := r.Candidates[a], r.Candidates[b]
-		if ca.Score != cb.Score {
-			return ca.Score > cb.Score
+		c := Candidate{Entry: m.cat.Entries[i], Score: s, ByCode: byCode[i]}
+		if len(r.Candidates) == maxKept && !better(c, r.Candidates[maxKept-1]) {
+			continue
 		}
-		return ca.Entry.ID < cb.Entry.ID
-	})
-	if len(r.Candidates) > maxKept {
-		r.Candidates = r.Candidates[:maxKept]
+		pos := sort.Search(len(r.Candidates), func(k int) bool { return better(c, r.Candidates[k]) })
+		if len(r.Candidates) < maxKept {
+			r.Candidates = append(r.Candidates, Candidate{})
+		}
+		copy(r.Candidates[pos+1:], r.Candidates[pos:])
+		r.Candidates[pos] = c
 	}
 	m.decide(r)
 	return r
+}
+
+// better orders candidates: higher score first, then by id so that equal
+// scores list in a stable order.
+func better(a, b Candidate) bool {
+	if a.Score != b.Score {
+		return a.Score > b.Score
+	}
+	return a.Entry.ID < b.Entry.ID
 }
 
 // linkedEntries returns the entries that codes and symbols in the query
@@ -512,7 +536,7 @@ func symbolLike(w string) bool {
 // when the query is mostly other words and when too little matched to be
 // distinctive; the bag of all an entry's text scores by how much of the
 // query it covers, for descriptions that quote no single phrase.
-func (m *Matcher) scoreText(text string, lang Lang, others []Lang) textScores {
+func (m *Matcher) scoreText(text string, lang Lang, others []Lang, into *entryScores) textScores {
 	li := m.idx[lang]
 	type qterm struct {
 		alts   []string
@@ -555,10 +579,23 @@ func (m *Matcher) scoreText(text string, lang Lang, others []Lang) textScores {
 		return textScores{}
 	}
 
-	matched := map[int32]float64{}
-	credits := map[int32]float64{}
-	for _, q := range qs {
-		clear(credits)
+	buf := li.scratch.Get().(*phraseScratch)
+	defer li.scratch.Put(buf)
+	// Rare words first. In a large catalog a common word's postings run to
+	// tens of thousands of phrases; past the first word, such a word only
+	// adds to phrases a rarer word already reached (a phrase that shares
+	// nothing but common words with the query cannot score). Catalogs the
+	// size of the built-in one never reach the bound, so there it is exact.
+	postingsOf := func(q qterm) int {
+		n := 0
+		for _, alt := range q.alts {
+			n += len(li.postings[alt])
+		}
+		return n
+	}
+	sort.SliceStable(qs, func(a, b int) bool { return postingsOf(qs[a]) < postingsOf(qs[b]) })
+	for qi, q := range qs {
+		onlyTouched := qi > 0 && postingsOf(q) > maxFullPostings
 		for _, alt := range q.alts {
 			credit := li.idf[alt]
 			if !q.exact {
@@ -567,17 +604,30 @@ func (m *Matcher) scoreText(text string, lang Lang, others []Lang) textScores {
 			// A query word counts once per phrase, however many of its typo
 			// alternatives the phrase contains.
 			for _, p := range li.postings[alt] {
-				credits[p] = math.Max(credits[p], credit)
+				if onlyTouched && buf.matched[p] == 0 {
+					continue
+				}
+				if buf.credit[p] == 0 {
+					buf.credited = append(buf.credited, p)
+				}
+				buf.credit[p] = math.Max(buf.credit[p], credit)
 			}
 		}
-		for p, c := range credits {
-			matched[p] += c
+		for _, p := range buf.credited {
+			if buf.matched[p] == 0 {
+				buf.touched = append(buf.touched, p)
+			}
+			buf.matched[p] += buf.credit[p]
+			buf.credit[p] = 0
 		}
+		buf.credited = buf.credited[:0]
 	}
 
-	out := textScores{score: map[int]float64{}, contained: map[int]bool{}, terms: len(qs) + skipped}
-	for pid, got := range matched {
-		p := li.phrases[pid]
+	out := textScores{contained: map[int]bool{}, terms: len(qs) + skipped}
+	for _, pid := range buf.touched {
+		got := buf.matched[pid]
+		buf.matched[pid] = 0
+		p := &li.phrases[pid]
 		var s float64
 		queryCov := math.Min(1, got/qmass)
 		distinct := math.Min(1, got/distinctMass)
@@ -590,16 +640,55 @@ func (m *Matcher) scoreText(text string, lang Lang, others []Lang) textScores {
 				out.contained[p.entry] = true
 			}
 		}
-		if s > out.score[p.entry] {
-			out.score[p.entry] = s
-		}
+		into.raise(p.entry, s)
 	}
+	buf.touched = buf.touched[:0]
 	return out
 }
 
-// textScores are the text evidence of one language.
+// phraseScratch holds per-query accumulators for one language index, sized
+// to its phrases and reused through a pool: a query touches a few hundred
+// phrases of possibly hundreds of thousands, and maps cost more than the
+// scoring itself.
+type phraseScratch struct {
+	matched  []float64
+	credit   []float64
+	touched  []int32
+	credited []int32
+}
+
+// entryScores accumulates the best score per entry for one query.
+type entryScores struct {
+	score   []float64
+	touched []int
+}
+
+func (es *entryScores) raise(i int, s float64) {
+	if s <= es.score[i] {
+		return
+	}
+	if es.score[i] == 0 {
+		es.touched = append(es.touched, i)
+	}
+	es.score[i] = s
+}
+
+func (es *entryScores) set(i int, s float64) {
+	if es.score[i] == 0 && s != 0 {
+		es.touched = append(es.touched, i)
+	}
+	es.score[i] = s
+}
+
+func (es *entryScores) reset() {
+	for _, i := range es.touched {
+		es.score[i] = 0
+	}
+	es.touched = es.touched[:0]
+}
+
+// textScores are what one language's pass learned beyond the scores.
 type textScores struct {
-	score map[int]float64
 	// contained marks entries with a phrase that holds every query word.
 	contained map[int]bool
 	// terms is how many distinct words of the query were weighed.
@@ -622,6 +711,9 @@ const (
 	// (enroll, device, error, works): rare in the catalog's text, they would
 	// otherwise make "enrollment doesn't work" look specific.
 	genericIDF = 0.3
+	// maxFullPostings is the posting-list length past which a word is only
+	// scored against phrases that rarer words of the query reached.
+	maxFullPostings = 2048
 	// maxAmbiguousTerms is the longest query (in distinct words) that can be
 	// ambiguous by being part of several entries' messages.
 	maxAmbiguousTerms = 4
