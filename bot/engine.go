@@ -34,14 +34,13 @@ type Config struct {
 
 // Engine turns user turns into replies. It is safe for concurrent use.
 type Engine struct {
-	m       *kb.Matcher
-	cat     *kb.Catalog
-	bundle  *i18n.Bundle
-	store   Store
-	lang    kb.Lang
-	ttl     time.Duration
-	log     *slog.Logger
-	missing func(lang kb.Lang, id string)
+	m      *kb.Matcher
+	cat    *kb.Catalog
+	bundle *i18n.Bundle
+	store  Store
+	lang   kb.Lang
+	ttl    time.Duration
+	log    *slog.Logger
 }
 
 // New checks cfg and returns an Engine.

@@ -62,18 +62,15 @@ var genericWords = map[Lang]string{
 // Snowball-stemmed, diacritics folded so "geinstalleerd" meets "geïnstalleerd".
 type analyzer struct {
 	stop map[string]bool
-	// stopBy maps a stop word to the languages it belongs to.
-	stopBy map[string][]Lang
 	// generic holds each language's generic words as terms.
 	generic map[Lang]map[string]bool
 }
 
 func newAnalyzer() *analyzer {
-	a := &analyzer{stop: map[string]bool{}, stopBy: map[string][]Lang{}, generic: map[Lang]map[string]bool{}}
+	a := &analyzer{stop: map[string]bool{}, generic: map[Lang]map[string]bool{}}
 	for _, lang := range Langs {
 		for _, w := range strings.Fields(stopwords[lang]) {
 			a.stop[w] = true
-			a.stopBy[w] = append(a.stopBy[w], lang)
 		}
 	}
 	for _, lang := range Langs {
