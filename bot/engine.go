@@ -12,6 +12,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/enrollbot/enrollbot/kb"
+	"github.com/enrollbot/enrollbot/locales"
 )
 
 // DefaultStateTTL is how long a conversation is remembered between turns.
@@ -427,4 +428,18 @@ func (e *Engine) Welcome(lang kb.Lang) string {
 		lang = e.lang
 	}
 	return e.word(lang, "ChatWelcome", nil)
+}
+
+// NewBuiltin returns an engine over the embedded catalog and wording, the
+// configuration every entry point and test starts from.
+func NewBuiltin(store Store, logger *slog.Logger) (*Engine, error) {
+	cat, err := kb.LoadBuiltin()
+	if err != nil {
+		return nil, fmt.Errorf("load built-in catalog: %w", err)
+	}
+	bundle, err := locales.Bundle(locales.Files())
+	if err != nil {
+		return nil, fmt.Errorf("load wording: %w", err)
+	}
+	return New(Config{Matcher: kb.NewMatcher(cat), Bundle: bundle, Store: store, Logger: logger})
 }

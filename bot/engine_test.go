@@ -8,20 +8,11 @@ import (
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/kb"
-	"github.com/enrollbot/enrollbot/locales"
 )
 
 func newEngine(t testing.TB, store bot.Store) *bot.Engine {
 	t.Helper()
-	cat, err := kb.LoadBuiltin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := bot.New(bot.Config{Matcher: kb.NewMatcher(cat), Bundle: bundle, Store: store})
+	e, err := bot.NewBuiltin(store, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

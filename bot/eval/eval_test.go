@@ -7,21 +7,11 @@ import (
 	"testing"
 
 	"github.com/enrollbot/enrollbot/bot"
-	"github.com/enrollbot/enrollbot/kb"
-	"github.com/enrollbot/enrollbot/locales"
 )
 
 func engine(t *testing.T) *bot.Engine {
 	t.Helper()
-	cat, err := kb.LoadBuiltin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := bot.New(bot.Config{Matcher: kb.NewMatcher(cat), Bundle: bundle})
+	e, err := bot.NewBuiltin(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
