@@ -3,11 +3,11 @@ module github.com/enrollbot/enrollbot
 go 1.26.8
 
 require (
-	github.com/BurntSushi/toml v1.6.0 // indirect
-	github.com/blevesearch/snowballstem v0.9.0 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
-	github.com/nicksnyder/go-i18n/v2 v2.7.0 // indirect
-	github.com/sahilm/fuzzy v0.1.3 // indirect
-	github.com/slack-go/slack v0.35.0 // indirect
-	golang.org/x/text v0.43.0 // indirect
+	github.com/BurntSushi/toml v1.6.0
+	github.com/blevesearch/snowballstem v0.9.0
+	github.com/gorilla/websocket v1.5.3
+	github.com/nicksnyder/go-i18n/v2 v2.7.0
+	github.com/sahilm/fuzzy v0.1.3
+	github.com/slack-go/slack v0.35.0
+	golang.org/x/text v0.43.0
 )

@@ -123,6 +123,20 @@ func (e *Engine) respond(t Turn, st State, haveState bool) (Reply, State) {
 		}
 	}
 
+	// A short reply to a follow-up question of the last answer ("all users",
+	// "BYOD") is recorded: the answer comes again with its causes weighed by
+	// what the user said and that question no longer asked.
+	if haveState && st.Entry != "" {
+		if answers, ok := e.checklistAnswers(t.Text, st); ok {
+			st.Answers = answers
+			st.Text = strings.TrimSpace(st.Text + "\n" + t.Text)
+			r, next := e.answerEntry(t, st, st.Entry, nil)
+			next.Text = st.Text
+			r.Notices = append(r.Notices, e.word(r.Lang, "AnswerNoted", nil))
+			return r, next
+		}
+	}
+
 	res := e.m.Match(t.Text)
 	// A clarification continues what the user said before.
 	if haveState && st.Text != "" && (res.Outcome == kb.Clarify || res.Outcome == kb.CodeOnly) {
@@ -181,6 +195,9 @@ func (e *Engine) answerEntry(t Turn, st State, id string, res *kb.Result) (Reply
 	}
 	lang := e.replyLang(t, guess, st)
 	r := Reply{Kind: KindAnswer, Lang: lang, Words: e.words(lang)}
+	if st.Text != "" {
+		text = st.Text + "\n" + text
+	}
 	r.Entry = e.entryView(lang, entry, e.m.RankCauses(entry, text))
 	r.Questions = e.questions(lang, entry.Questions, st.Answers)
 	if res != nil {
@@ -189,6 +206,54 @@ func (e *Engine) answerEntry(t Turn, st State, id string, res *kb.Result) (Reply
 		r.Candidates = []Candidate{{ID: entry.ID, Score: 1}}
 	}
 	return r, State{Lang: lang, Entry: entry.ID, Answers: st.Answers}
+}
+
+// maxAnswerWords bounds a reply that is read as an answer to a checklist
+// question: "all users" is an answer, a new paste that happens to contain
+// "all" is not.
+const maxAnswerWords = 5
+
+// checklistAnswers reads a short reply as answers to the open follow-up
+// questions of the last answered entry. ok is false when the reply answers
+// none of them.
+func (e *Engine) checklistAnswers(text string, st State) (map[string]string, bool) {
+	lower := strings.ToLower(kb.Prepare(text).Text)
+	if lower == "" || len(strings.Fields(lower)) > maxAnswerWords {
+		return nil, false
+	}
+	entry, ok := e.cat.Entry(st.Entry)
+	if !ok {
+		return nil, false
+	}
+	answers := map[string]string{}
+	for k, v := range st.Answers {
+		answers[k] = v
+	}
+	found := false
+	for _, qid := range entry.Questions {
+		if _, done := answers[qid]; done {
+			continue
+		}
+		q, ok := e.cat.Question(qid)
+		if !ok {
+			continue
+		}
+	options:
+		for _, o := range q.Options {
+			spellings := append([]string{o.ID}, o.Words...)
+			for _, l := range o.Label {
+				spellings = append(spellings, strings.ToLower(l))
+			}
+			for _, w := range spellings {
+				if w != "" && (lower == w || containsWord(lower, w) || (strings.Contains(w, " ") && strings.Contains(lower, w))) {
+					answers[qid] = o.ID
+					found = true
+					break options
+				}
+			}
+		}
+	}
+	return answers, found
 }
 
 func (e *Engine) choicesReply(lang kb.Lang, ids []string, res *kb.Result, code *Code) Reply {

@@ -182,3 +182,36 @@ func TestMemoryStoreExpires(t *testing.T) {
 		t.Errorf("got %+v %v", st, ok)
 	}
 }
+
+func TestChecklistAnswerIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t, bot.NewMemoryStore())
+	r, err := e.Handle(ctx, bot.Turn{Text: "Device Cap Reached", Conversation: "c4"})
+	if err != nil || r.Kind != bot.KindAnswer {
+		t.Fatalf("first turn: %s %v", r.Kind, err)
+	}
+	asked := map[string]bool{}
+	for _, q := range r.Questions {
+		asked[q.ID] = true
+	}
+	if !asked["users-affected"] {
+		t.Fatalf("users-affected not asked: %+v", r.Questions)
+	}
+	r, err = e.Handle(ctx, bot.Turn{Text: "all users", Conversation: "c4"})
+	if err != nil || r.Kind != bot.KindAnswer || r.Entry.ID != "device-cap-reached" {
+		t.Fatalf("after 'all users': %s %+v %v", r.Kind, r.Entry, err)
+	}
+	for _, q := range r.Questions {
+		if q.ID == "users-affected" {
+			t.Error("users-affected asked again after the user answered it")
+		}
+	}
+	if len(r.Notices) == 0 {
+		t.Error("the answer was not acknowledged")
+	}
+	// A new paste in the same conversation is a new question, not an answer.
+	r, err = e.Handle(ctx, bot.Turn{Text: "0x80180014", Conversation: "c4"})
+	if err != nil || r.Kind != bot.KindAnswer || r.Entry.ID == "device-cap-reached" {
+		t.Fatalf("a new code was read as a checklist answer: %s %+v %v", r.Kind, r.Entry, err)
+	}
+}

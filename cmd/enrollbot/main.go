@@ -29,6 +29,7 @@ Usage:
   enrollbot chat [--lang TAG]                                 a conversation in the terminal
   enrollbot kb lint                                           check the built-in catalog and wording
   enrollbot eval [--v] [--floors] FILE                        score the matcher on a labelled query set
+  enrollbot serve [--addr ADDR] [--slack-api-url URL]         serve Slack (env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)
 `
 
 // maxInput bounds what ask reads from stdin; the matcher looks at far less.
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return exitError{2, usage}
 	case "eval":
 		return runEval(ctx, args[1:], stdout, logger)
+	case "serve":
+		return runServe(ctx, args[1:], stdout, logger)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
