@@ -30,7 +30,11 @@ type Config struct {
 	DefaultLang kb.Lang
 	// StateTTL bounds how long a conversation is remembered.
 	StateTTL time.Duration
-	Logger   *slog.Logger
+	// Limiter bounds turns per user; nil means no limit.
+	Limiter RateLimiter
+	// Unanswered records what got a clarify reply; nil records nothing.
+	Unanswered UnansweredLog
+	Logger     *slog.Logger
 }
 
 // Engine turns user turns into replies. It is safe for concurrent use.
@@ -41,6 +45,8 @@ type Engine struct {
 	store  Store
 	lang   kb.Lang
 	ttl    time.Duration
+	limit  RateLimiter
+	unans  UnansweredLog
 	log    *slog.Logger
 }
 
@@ -56,6 +62,8 @@ func New(cfg Config) (*Engine, error) {
 		store:  cfg.Store,
 		lang:   cfg.DefaultLang,
 		ttl:    cfg.StateTTL,
+		limit:  cfg.Limiter,
+		unans:  cfg.Unanswered,
 		log:    cfg.Logger,
 	}
 	if e.lang == "" {
@@ -76,6 +84,15 @@ func New(cfg Config) (*Engine, error) {
 // Handle answers one turn. It fails only when the conversation store does;
 // the reply is still usable then, as if the turn stood alone.
 func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
+	if e.limit != nil && t.User != "" {
+		ok, err := e.limit.Allow(ctx, t.User)
+		if err != nil {
+			// A limiter that cannot count must not silence everyone.
+			e.log.Warn("rate limiter unavailable", "err", err)
+		} else if !ok {
+			return e.limited(t), nil
+		}
+	}
 	var st State
 	var haveState bool
 	var storeErr error
@@ -89,12 +106,25 @@ func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
 
 	reply, next := e.respond(t, st, haveState)
 
+	if reply.Kind == KindClarify && e.unans != nil && strings.TrimSpace(t.Text) != "" {
+		if err := e.unans.RecordUnanswered(ctx, kb.Prepare(t.Text).Text); err != nil {
+			e.log.Warn("record unanswered", "err", err)
+		}
+	}
 	if e.store != nil && t.Conversation != "" && storeErr == nil {
 		if err := e.store.SaveConversation(ctx, t.Conversation, next, e.ttl); err != nil {
 			storeErr = fmt.Errorf("save conversation %s: %w", t.Conversation, err)
 		}
 	}
 	return reply, storeErr
+}
+
+// limited is the reply to a user over the rate limit: no matching, a
+// short request to wait, in the language of the turn's explicit choice or
+// locale.
+func (e *Engine) limited(t Turn) Reply {
+	lang := e.replyLang(t, kb.LangGuess{}, State{})
+	return Reply{Kind: KindLimited, Lang: lang, Intro: e.word(lang, "RateLimited", nil), Words: e.words(lang)}
 }
 
 // respond computes the reply and the conversation's next state.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/kb"
+	"github.com/enrollbot/enrollbot/locales"
 )
 
 func newEngine(t testing.TB, store bot.Store) *bot.Engine {
@@ -213,5 +214,43 @@ func TestChecklistAnswerIsRecorded(t *testing.T) {
 	r, err = e.Handle(ctx, bot.Turn{Text: "0x80180014", Conversation: "c4"})
 	if err != nil || r.Kind != bot.KindAnswer || r.Entry.ID == "device-cap-reached" {
 		t.Fatalf("a new code was read as a checklist answer: %s %+v %v", r.Kind, r.Entry, err)
+	}
+}
+
+func TestRateLimitAndUnansweredLog(t *testing.T) {
+	ctx := context.Background()
+	log := bot.NewMemoryUnanswered()
+	cat, err := kb.LoadBuiltin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := locales.Bundle(locales.Files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := bot.New(bot.Config{Matcher: kb.NewMatcher(cat), Bundle: bundle,
+		Limiter: bot.NewMemoryLimiter(2, time.Hour), Unanswered: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bot.Kind{bot.KindClarify, bot.KindAnswer, bot.KindLimited} {
+		text := "where is the coffee machine?"
+		if i == 1 {
+			text = "0x80180014"
+		}
+		r, err := e.Handle(ctx, bot.Turn{Text: text, User: "U1"})
+		if err != nil || r.Kind != want {
+			t.Fatalf("turn %d: %s %v, want %s", i+1, r.Kind, err, want)
+		}
+		if want == bot.KindLimited && r.Intro == "" {
+			t.Error("limited reply says nothing")
+		}
+	}
+	if r, _ := e.Handle(ctx, bot.Turn{Text: "0x80180014", User: "U2"}); r.Kind != bot.KindAnswer {
+		t.Errorf("another user was limited: %s", r.Kind)
+	}
+	top, _ := log.TopUnanswered(ctx, 10)
+	if len(top) != 1 || top[0].Text != "where is the coffee machine?" {
+		t.Errorf("unanswered log = %+v, want the one clarify", top)
 	}
 }

@@ -15,6 +15,9 @@ const (
 	KindChoices Kind = Kind(kb.Choices)
 	KindCode    Kind = Kind(kb.CodeOnly)
 	KindClarify Kind = Kind(kb.Clarify)
+	// KindLimited asks a user over the rate limit to wait; nothing was
+	// matched. Channels where the bot speaks unasked stay silent on it.
+	KindLimited Kind = "limited"
 )
 
 // Turn is one thing a user said.

@@ -1,0 +1,261 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/kb"
+)
+
+// redisURL returns REDIS_URL, skipping the test when it is unset. When it
+// is set, an unreachable Redis fails the test: CI sets it on purpose.
+func redisURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("REDIS_URL")
+	if u == "" {
+		t.Skip("REDIS_URL not set")
+	}
+	return u
+}
+
+// open returns a store with a key prefix of its own, removed afterwards.
+func open(t testing.TB, url string, opts Options) *Store {
+	t.Helper()
+	if opts.Prefix == "" {
+		opts.Prefix = fmt.Sprintf("enrollbot-test-%d:", rand.Uint64())
+	}
+	s, err := Open(context.Background(), url, opts)
+	if err != nil {
+		t.Fatalf("REDIS_URL is set but Redis is unreachable: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, _ := s.rdb.Keys(ctx, opts.Prefix+"*").Result()
+		if len(keys) > 0 {
+			s.rdb.Del(ctx, keys...)
+		}
+		s.Close()
+	})
+	return s
+}
+
+func TestConversationRoundTrip(t *testing.T) {
+	s := open(t, redisURL(t), Options{})
+	ctx := context.Background()
+	if _, ok, err := s.Conversation(ctx, "c"); ok || err != nil {
+		t.Fatalf("empty store: ok=%v err=%v", ok, err)
+	}
+	want := bot.State{Lang: kb.Dutch, Choices: []string{"a", "b"}, Answers: map[string]string{"platform": "ios"}}
+	if err := s.SaveConversation(ctx, "c", want, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Conversation(ctx, "c")
+	if err != nil || !ok || got.Lang != want.Lang || len(got.Choices) != 2 || got.Answers["platform"] != "ios" {
+		t.Fatalf("got %+v %v %v", got, ok, err)
+	}
+	if err := s.SaveConversation(ctx, "short", want, 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(120 * time.Millisecond)
+	if _, ok, _ := s.Conversation(ctx, "short"); ok {
+		t.Error("conversation outlived its TTL")
+	}
+}
+
+func TestDedupeIsAtomicAcrossClients(t *testing.T) {
+	u := redisURL(t)
+	prefix := fmt.Sprintf("enrollbot-test-%d:", rand.Uint64())
+	a := open(t, u, Options{Prefix: prefix})
+	b, err := Open(context.Background(), u, Options{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	firsts := 0
+	for i := range 20 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first, err := s.SetIfAbsent(context.Background(), "event:Ev1", time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if first {
+				mu.Lock()
+				firsts++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firsts != 1 {
+		t.Errorf("%d clients were first, want exactly 1", firsts)
+	}
+}
+
+func TestPreferencesFeedbackLimitAndUnanswered(t *testing.T) {
+	s := open(t, redisURL(t), Options{RateLimit: 3, RateWindow: time.Minute})
+	ctx := context.Background()
+
+	if err := s.SetLang(ctx, "U1", kb.Swedish); err != nil {
+		t.Fatal(err)
+	}
+	if l, ok, err := s.Lang(ctx, "U1"); l != kb.Swedish || !ok || err != nil {
+		t.Errorf("Lang = %q %v %v", l, ok, err)
+	}
+	if err := s.SetLang(ctx, "U1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Lang(ctx, "U1"); ok {
+		t.Error("cleared preference still there")
+	}
+
+	for _, f := range []bot.Feedback{
+		{Entry: "e", Solved: true, User: "U1", Message: "m1"},
+		{Entry: "e", Solved: false, User: "U2", Message: "m1"},
+		{Entry: "e", Solved: false, User: "U1", Message: "m1"}, // U1 changes their mind
+	} {
+		if err := s.RecordFeedback(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, err := s.FeedbackCounts(ctx, "e"); err != nil || c.Solved != 0 || c.NotSolved != 2 {
+		t.Errorf("counts %+v %v, want 0 solved, 2 not solved", c, err)
+	}
+
+	for i := 1; i <= 4; i++ {
+		ok, err := s.Allow(ctx, "flooder")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := i <= 3; ok != want {
+			t.Errorf("turn %d allowed=%v, want %v", i, ok, want)
+		}
+	}
+	if ok, _ := s.Allow(ctx, "someone-else"); !ok {
+		t.Error("another user was limited")
+	}
+
+	for _, text := range []string{"Where is  the coffee?", "where is the coffee?", "printer jam"} {
+		if err := s.RecordUnanswered(ctx, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	top, err := s.TopUnanswered(ctx, 5)
+	if err != nil || len(top) != 2 || top[0].Text != "where is the coffee?" || top[0].Count != 2 {
+		t.Errorf("top = %+v %v", top, err)
+	}
+}
+
+// proxy forwards TCP to Redis and can be cut and restored, to play a Redis
+// that goes away and comes back.
+type proxy struct {
+	t      testing.TB
+	target string
+	addr   string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+func newProxy(t testing.TB, target string) *proxy {
+	p := &proxy{t: t, target: target}
+	p.start("127.0.0.1:0")
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *proxy) start(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+}
+
+func (p *proxy) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func TestRedisGoesAwayAndComesBack(t *testing.T) {
+	u, err := url.Parse(redisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, u.Host)
+	via := *u
+	via.Host = p.addr
+	s := open(t, via.String(), Options{Timeout: 200 * time.Millisecond})
+	ctx := context.Background()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	p.stop()
+	start := time.Now()
+	if err := s.Ping(ctx); err == nil {
+		t.Fatal("Ping succeeded with Redis gone")
+	}
+	if _, _, err := s.Conversation(ctx, "c"); err == nil {
+		t.Fatal("Conversation succeeded with Redis gone")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("errors took %v: a gone Redis must fail fast, not hang", d)
+	}
+
+	p.start(p.addr)
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Ping(ctx) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("store did not recover after Redis came back")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := s.SaveConversation(ctx, "c", bot.State{Entry: "x"}, time.Minute); err != nil {
+		t.Errorf("after recovery: %v", err)
+	}
+}
