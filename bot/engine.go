@@ -34,7 +34,9 @@ type Config struct {
 	Limiter RateLimiter
 	// Unanswered records what got a clarify reply; nil records nothing.
 	Unanswered UnansweredLog
-	Logger     *slog.Logger
+	// Observer is told every reply, for metrics; nil observes nothing.
+	Observer Observer
+	Logger   *slog.Logger
 }
 
 // Engine turns user turns into replies. It is safe for concurrent use.
@@ -47,6 +49,7 @@ type Engine struct {
 	ttl    time.Duration
 	limit  RateLimiter
 	unans  UnansweredLog
+	obs    Observer
 	log    *slog.Logger
 }
 
@@ -64,7 +67,11 @@ func New(cfg Config) (*Engine, error) {
 		ttl:    cfg.StateTTL,
 		limit:  cfg.Limiter,
 		unans:  cfg.Unanswered,
+		obs:    cfg.Observer,
 		log:    cfg.Logger,
+	}
+	if e.obs == nil {
+		e.obs = NopObserver{}
 	}
 	if e.lang == "" {
 		e.lang = kb.English
@@ -84,6 +91,13 @@ func New(cfg Config) (*Engine, error) {
 // Handle answers one turn. It fails only when the conversation store does;
 // the reply is still usable then, as if the turn stood alone.
 func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
+	start := time.Now()
+	r, err := e.handle(ctx, t)
+	e.obs.Replied(r.Kind, time.Since(start))
+	return r, err
+}
+
+func (e *Engine) handle(ctx context.Context, t Turn) (Reply, error) {
 	if e.limit != nil && t.User != "" {
 		ok, err := e.limit.Allow(ctx, t.User)
 		if err != nil {

@@ -74,6 +74,8 @@ type Config struct {
 	// Logger receives rejected requests, failed Web API calls and dropped
 	// work; discarded when nil.
 	Logger *slog.Logger
+	// Observer counts Web API retries and dedupe hits; nil observes nothing.
+	Observer bot.Observer
 
 	// The fields below are optional: a zero value takes the Default*
 	// constant (or the one named).
@@ -149,6 +151,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = bot.NopObserver{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

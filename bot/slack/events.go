@@ -184,6 +184,7 @@ func (b *Bot) acceptEvent(ctx context.Context, env envelope, retry int) {
 		first = true
 	}
 	if !first {
+		b.cfg.Observer.DedupeHit("slack")
 		b.log.Info("slack event already taken", append(j.attrs(), "retry", retry)...)
 		return
 	}

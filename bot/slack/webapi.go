@@ -33,6 +33,7 @@ func (b *Bot) call(ctx context.Context, method string, attrs []any, f func(ctx c
 			if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > wait {
 				b.log.Debug("slack call retried", append([]any{"method", method, "attempt", attempt + 1, "wait", wait, "err", err}, attrs...)...)
 				if serr := b.sleep(ctx, wait); serr == nil {
+					b.cfg.Observer.APIRetry("slack")
 					continue
 				}
 			}

@@ -1,0 +1,107 @@
+// Package metrics exposes what enrollbot does in the Prometheus text
+// format: requests by channel and status, reply outcomes and latency, chat
+// API retries and dedupe hits. It implements bot.Observer.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/enrollbot/enrollbot/bot"
+)
+
+// Metrics holds enrollbot's collectors in a registry of its own, so that
+// tests and several servers in one process do not collide.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	replies  *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	retries  *prometheus.CounterVec
+	dedupe   *prometheus.CounterVec
+}
+
+var _ bot.Observer = (*Metrics)(nil)
+
+// New registers the collectors, plus the Go runtime's and the process's.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "enrollbot_http_requests_total",
+			Help: "HTTP requests by channel (slack, teams, ops) and status code.",
+		}, []string{"channel", "code"}),
+		replies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "enrollbot_replies_total",
+			Help: "Replies computed, by outcome (answer, choices, code, clarify, limited).",
+		}, []string{"outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "enrollbot_reply_duration_seconds",
+			Help:    "Time to compute a reply (matching and conversation state), by outcome.",
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}, []string{"outcome"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "enrollbot_api_retries_total",
+			Help: "Chat platform API calls retried after a 429 or a transient failure, by channel.",
+		}, []string{"channel"}),
+		dedupe: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "enrollbot_dedupe_hits_total",
+			Help: "Deliveries dropped because another delivery of the same event was handled, by channel.",
+		}, []string{"channel"}),
+	}
+	m.reg.MustRegister(m.requests, m.replies, m.latency, m.retries, m.dedupe,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Instrument counts h's responses under channel.
+func (m *Metrics) Instrument(channel string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		m.requests.WithLabelValues(channel, strconv.Itoa(sw.code)).Inc()
+	})
+}
+
+// Replied implements bot.Observer.
+func (m *Metrics) Replied(kind bot.Kind, took time.Duration) {
+	m.replies.WithLabelValues(string(kind)).Inc()
+	m.latency.WithLabelValues(string(kind)).Observe(took.Seconds())
+}
+
+// APIRetry implements bot.Observer.
+func (m *Metrics) APIRetry(channel string) { m.retries.WithLabelValues(channel).Inc() }
+
+// DedupeHit implements bot.Observer.
+func (m *Metrics) DedupeHit(channel string) { m.dedupe.WithLabelValues(channel).Inc() }
+
+type statusWriter struct {
+	http.ResponseWriter
+	code    int
+	written bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.written {
+		w.code, w.written = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.written = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
