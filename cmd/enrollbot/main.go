@@ -28,6 +28,7 @@ Usage:
   enrollbot ask [--lang TAG] [--locale TAG] [--json] TEXT...   answer one pasted error ("-" reads stdin)
   enrollbot chat [--lang TAG]                                 a conversation in the terminal
   enrollbot kb lint                                           check the built-in catalog and wording
+  enrollbot report [--top N]                                  unanswered messages and feedback, from Redis
   enrollbot eval [--v] [--floors] FILE                        score the matcher on a labelled query set
   enrollbot serve [--addr ADDR] [--slack-api-url URL]         serve Slack (env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)
 `
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 			return runLint(stdout)
 		}
 		return exitError{2, usage}
+	case "report":
+		return runReport(ctx, args[1:], stdout)
 	case "eval":
 		return runEval(ctx, args[1:], stdout, logger)
 	case "serve":
