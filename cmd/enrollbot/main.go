@@ -31,6 +31,8 @@ Usage:
   enrollbot report [--top N]                                  unanswered messages and feedback, from Redis
   enrollbot eval [--v] [--floors] FILE                        score the matcher on a labelled query set
   enrollbot serve [--addr ADDR] [--slack-api-url URL]         serve Slack (env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)
+                                                              and/or Teams (env: MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD, MICROSOFT_APP_TENANT_ID)
+  enrollbot teams package [--out FILE] [--app-id ID]          zip the Microsoft Teams app package to sideload (teams/README.md)
 `
 
 // maxInput bounds what ask reads from stdin; the matcher looks at far less.
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return runEval(ctx, args[1:], stdout, logger)
 	case "serve":
 		return runServe(ctx, args[1:], stdout, logger)
+	case "teams":
+		return runTeams(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

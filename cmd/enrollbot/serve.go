@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -18,17 +20,38 @@ import (
 
 	"github.com/enrollbot/enrollbot/bot"
 	slackbot "github.com/enrollbot/enrollbot/bot/slack"
+	teamsbot "github.com/enrollbot/enrollbot/bot/teams"
 	"github.com/enrollbot/enrollbot/locales"
 )
 
-// serveConfig is what `enrollbot serve` runs with.
+// serveConfig is what `enrollbot serve` runs with. Each chat platform is
+// served when its credentials are configured; at least one must be.
 type serveConfig struct {
 	addr            string
-	apiURL          string
-	botToken        string
-	signingSecret   string
-	appToken        string
 	shutdownTimeout time.Duration
+	slack           slackConfig
+	teams           teamsConfig
+}
+
+// slackConfig configures Slack; enabled when any SLACK_* credential is set.
+type slackConfig struct {
+	enabled       bool
+	apiURL        string
+	botToken      string
+	signingSecret string
+	appToken      string
+}
+
+// teamsConfig configures Microsoft Teams; enabled by MICROSOFT_APP_ID, or
+// without credentials by --teams-insecure-no-auth (local testing only).
+type teamsConfig struct {
+	enabled     bool
+	appID       string
+	password    string
+	tenantID    string
+	noAuth      bool
+	metadataURL string
+	tokenURL    string
 }
 
 func envOr(name, def string) string {
@@ -38,23 +61,45 @@ func envOr(name, def string) string {
 	return def
 }
 
-// runServe parses `enrollbot serve`'s flags; tokens and the signing secret
+// envBool reads a boolean variable; unset or unreadable is false.
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
+}
+
+// runServe parses `enrollbot serve`'s flags; tokens, secrets and passwords
 // come from the environment only, where they do not show in process lists.
 func runServe(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	addr := fs.String("addr", envOr("ENROLLBOT_ADDR", ":8080"), "listen address for /healthz and the Slack endpoints (ENROLLBOT_ADDR)")
+	addr := fs.String("addr", envOr("ENROLLBOT_ADDR", ":8080"), "listen address for /healthz, the Slack endpoints and the Teams messaging endpoint (ENROLLBOT_ADDR)")
 	apiURL := fs.String("slack-api-url", envOr("SLACK_API_URL", "https://slack.com/api/"), "Slack Web API base URL (SLACK_API_URL)")
+	noAuth := fs.Bool("teams-insecure-no-auth", envBool("ENROLLBOT_TEAMS_INSECURE_NO_AUTH"),
+		"serve Teams without MICROSOFT_APP_ID, verifying nothing and replying to loopback only: local testing with the Bot Framework Emulator (ENROLLBOT_TEAMS_INSECURE_NO_AUTH)")
+	metadataURL := fs.String("teams-openid-metadata-url", envOr("BOTFRAMEWORK_OPENID_METADATA_URL", teamsbot.DefaultOpenIDMetadataURL),
+		"OpenID metadata of the Bot Framework's token signing keys (BOTFRAMEWORK_OPENID_METADATA_URL)")
+	tokenURL := fs.String("teams-token-url", os.Getenv("BOTFRAMEWORK_TOKEN_URL"),
+		"token endpoint of the bot's outgoing token; the app tenant's, or the multi-tenant one, when empty (BOTFRAMEWORK_TOKEN_URL)")
 	grace := fs.Duration("shutdown-timeout", 20*time.Second, "how long shutdown waits for replies in flight")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return exitError{2, usage}
 	}
 	cfg := serveConfig{
 		addr:            *addr,
-		apiURL:          *apiURL,
-		botToken:        os.Getenv("SLACK_BOT_TOKEN"),
-		signingSecret:   os.Getenv("SLACK_SIGNING_SECRET"),
-		appToken:        os.Getenv("SLACK_APP_TOKEN"),
 		shutdownTimeout: *grace,
+		slack: slackConfig{
+			apiURL:        *apiURL,
+			botToken:      os.Getenv("SLACK_BOT_TOKEN"),
+			signingSecret: os.Getenv("SLACK_SIGNING_SECRET"),
+			appToken:      os.Getenv("SLACK_APP_TOKEN"),
+		},
+		teams: teamsConfig{
+			appID:       os.Getenv("MICROSOFT_APP_ID"),
+			password:    os.Getenv("MICROSOFT_APP_PASSWORD"),
+			tenantID:    os.Getenv("MICROSOFT_APP_TENANT_ID"),
+			noAuth:      *noAuth,
+			metadataURL: *metadataURL,
+			tokenURL:    *tokenURL,
+		},
 	}
 	if err := cfg.check(); err != nil {
 		return exitError{2, "enrollbot serve: " + err.Error()}
@@ -64,28 +109,50 @@ func runServe(ctx context.Context, args []string, stdout io.Writer, logger *slog
 
 // check tells a configuration that cannot work before anything starts.
 func (c *serveConfig) check() error {
-	if c.botToken == "" {
-		return errors.New("SLACK_BOT_TOKEN (xoxb-…) is required")
+	s := &c.slack
+	s.enabled = s.botToken != "" || s.signingSecret != "" || s.appToken != ""
+	t := &c.teams
+	t.enabled = t.appID != "" || t.noAuth
+	if !s.enabled && !t.enabled {
+		if t.password != "" || t.tenantID != "" {
+			return errors.New("MICROSOFT_APP_ID is required with MICROSOFT_APP_PASSWORD or MICROSOFT_APP_TENANT_ID")
+		}
+		return errors.New("nothing to serve: configure Slack (SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN), " +
+			"Microsoft Teams (MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD; --teams-insecure-no-auth for local testing), or both")
 	}
-	if c.appToken != "" && !strings.HasPrefix(c.appToken, "xapp-") {
-		return errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")
+	if s.enabled {
+		if s.botToken == "" {
+			return errors.New("SLACK_BOT_TOKEN (xoxb-…) is required to serve Slack")
+		}
+		if s.appToken != "" && !strings.HasPrefix(s.appToken, "xapp-") {
+			return errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")
+		}
+		if s.appToken == "" && s.signingSecret == "" {
+			return errors.New("SLACK_SIGNING_SECRET is required to serve Slack over HTTP (or set SLACK_APP_TOKEN=xapp-… for Socket Mode)")
+		}
+		if s.apiURL == "" {
+			return errors.New("--slack-api-url is empty")
+		}
+		if !strings.HasSuffix(s.apiURL, "/") {
+			s.apiURL += "/"
+		}
 	}
-	if c.appToken == "" && c.signingSecret == "" {
-		return errors.New("SLACK_SIGNING_SECRET is required to serve Slack over HTTP (or set SLACK_APP_TOKEN=xapp-… for Socket Mode)")
-	}
-	if c.apiURL == "" {
-		return errors.New("--slack-api-url is empty")
-	}
-	if !strings.HasSuffix(c.apiURL, "/") {
-		c.apiURL += "/"
+	switch {
+	case t.appID != "" && t.noAuth:
+		return errors.New("--teams-insecure-no-auth is for local testing without credentials: unset it, or MICROSOFT_APP_ID")
+	case t.appID != "" && t.password == "":
+		return errors.New("MICROSOFT_APP_PASSWORD (the app's client secret) is required with MICROSOFT_APP_ID")
+	case t.appID == "" && (t.password != "" || t.tenantID != ""):
+		return errors.New("MICROSOFT_APP_ID is required with MICROSOFT_APP_PASSWORD or MICROSOFT_APP_TENANT_ID")
 	}
 	return nil
 }
 
-// serve runs the HTTP server (health check, and the Slack endpoints when
-// there is a signing secret) and Socket Mode (when there is an app token)
-// until ctx ends, then shuts down: the server stops accepting, and replies
-// in flight get shutdownTimeout to finish.
+// serve runs the HTTP server (health check; the Slack endpoints when there
+// is a signing secret; the Teams messaging endpoint when Teams is
+// configured) and Slack's Socket Mode (when there is an app token) until
+// ctx ends, then shuts down: the server stops accepting, and replies in
+// flight get shutdownTimeout to finish.
 func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.Logger) error {
 	store := bot.NewMemoryStore()
 	engine, err := bot.NewBuiltin(store, logger)
@@ -96,46 +163,98 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	if err != nil {
 		return fmt.Errorf("load wording: %w", err)
 	}
-	opts := []slack.Option{slack.OptionAPIURL(cfg.apiURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
-	if cfg.appToken != "" {
-		opts = append(opts, slack.OptionAppLevelToken(cfg.appToken))
-	}
-	api := slack.New(cfg.botToken, opts...)
-
-	actx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	auth, err := api.AuthTestContext(actx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("slack auth.test with SLACK_BOT_TOKEN: %w", err)
-	}
-
-	b, err := slackbot.New(slackbot.Config{
-		Engine:        engine,
-		Bundle:        bundle,
-		Store:         store,
-		API:           api,
-		SigningSecret: cfg.signingSecret,
-		BotUserID:     auth.UserID,
-		Logger:        logger,
-	})
-	if err != nil {
-		return err
-	}
+	// One store of each kind for both platforms; their keys do not collide.
+	prefs, dedupe, feedback := bot.NewMemoryPreferences(), bot.NewMemoryDedupe(), bot.NewMemoryFeedback()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	var modes []string
-	if cfg.signingSecret != "" {
-		h, err := b.Handler()
+	var served []string
+	var shutdowns []func(context.Context) error
+
+	var sb *slackbot.Bot
+	var api *slack.Client
+	if cfg.slack.enabled {
+		opts := []slack.Option{slack.OptionAPIURL(cfg.slack.apiURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
+		if cfg.slack.appToken != "" {
+			opts = append(opts, slack.OptionAppLevelToken(cfg.slack.appToken))
+		}
+		api = slack.New(cfg.slack.botToken, opts...)
+		actx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		auth, err := api.AuthTestContext(actx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("slack auth.test with SLACK_BOT_TOKEN: %w", err)
+		}
+		sb, err = slackbot.New(slackbot.Config{
+			Engine:        engine,
+			Bundle:        bundle,
+			Store:         store,
+			Preferences:   prefs,
+			Dedupe:        dedupe,
+			Feedback:      feedback,
+			API:           api,
+			SigningSecret: cfg.slack.signingSecret,
+			BotUserID:     auth.UserID,
+			Logger:        logger,
+		})
 		if err != nil {
 			return err
 		}
-		mux.Handle("/slack/", h)
-		modes = append(modes, "HTTP endpoints "+slackbot.PathEvents+", "+slackbot.PathCommands+", "+slackbot.PathInteractions)
+		var modes []string
+		if cfg.slack.signingSecret != "" {
+			h, err := sb.Handler()
+			if err != nil {
+				return err
+			}
+			mux.Handle("/slack/", h)
+			modes = append(modes, "HTTP endpoints "+slackbot.PathEvents+", "+slackbot.PathCommands+", "+slackbot.PathInteractions)
+		}
+		if cfg.slack.appToken != "" {
+			modes = append(modes, "Socket Mode")
+		}
+		served = append(served, fmt.Sprintf("Slack as %s (%s)", auth.User, strings.Join(modes, "; ")))
+		shutdowns = append(shutdowns, sb.Shutdown)
 	}
+
+	if cfg.teams.enabled {
+		tb, err := teamsbot.New(teamsbot.Config{
+			Engine:            engine,
+			Bundle:            bundle,
+			Store:             store,
+			Preferences:       prefs,
+			Dedupe:            dedupe,
+			Feedback:          feedback,
+			AppID:             cfg.teams.appID,
+			AppPassword:       cfg.teams.password,
+			TenantID:          cfg.teams.tenantID,
+			InsecureNoAuth:    cfg.teams.noAuth,
+			OpenIDMetadataURL: cfg.teams.metadataURL,
+			TokenURL:          cfg.teams.tokenURL,
+			Logger:            logger,
+		})
+		if err != nil {
+			return err
+		}
+		mux.Handle(teamsbot.Path, tb.Handler())
+		if tb.Authenticated() {
+			tenant := cfg.teams.tenantID
+			if tenant == "" {
+				tenant = "multi-tenant"
+			}
+			served = append(served, fmt.Sprintf("Microsoft Teams as app %s, %s (POST %s)", cfg.teams.appID, tenant, teamsbot.Path))
+		} else {
+			fmt.Fprintf(stdout, "enrollbot: WARNING: Microsoft Teams is served WITHOUT AUTHENTICATION (--teams-insecure-no-auth): "+
+				"anyone who reaches %s can make the bot answer, and replies go to loopback service URLs only. "+
+				"For local testing with the Bot Framework Emulator; never expose this.\n", teamsbot.Path)
+			logger.Warn("teams authentication is off: local testing only", "path", teamsbot.Path)
+			served = append(served, fmt.Sprintf("Microsoft Teams WITHOUT AUTHENTICATION (POST %s)", teamsbot.Path))
+		}
+		shutdowns = append(shutdowns, tb.Shutdown)
+	}
+
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -158,20 +277,18 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		}
 	}()
 	socketDone := make(chan struct{})
-	if cfg.appToken != "" {
-		modes = append(modes, "Socket Mode")
+	if sb != nil && cfg.slack.appToken != "" {
 		smc := socketmode.New(api, socketmode.OptionLog(slog.NewLogLogger(logger.Handler(), slog.LevelDebug)))
 		go func() {
 			defer close(socketDone)
-			if err := b.RunSocketMode(runCtx, smc); err != nil {
+			if err := sb.RunSocketMode(runCtx, smc); err != nil {
 				errc <- err
 			}
 		}()
 	} else {
 		close(socketDone)
 	}
-	fmt.Fprintf(stdout, "enrollbot: serving Slack as %s on %s (%s); health check at /healthz\n",
-		auth.User, ln.Addr(), strings.Join(modes, "; "))
+	fmt.Fprintf(stdout, "enrollbot: serving %s on %s; health check at /healthz\n", strings.Join(served, " and "), ln.Addr())
 
 	var runErr error
 	select {
@@ -186,8 +303,15 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	}
 	stop()
 	<-socketDone
-	if err := b.Shutdown(sctx); err != nil {
-		logger.Warn("slack shutdown", "err", err)
+	// Each platform's replies in flight get the same bound, at once.
+	var wg sync.WaitGroup
+	for _, shutdown := range shutdowns {
+		wg.Go(func() {
+			if err := shutdown(sctx); err != nil {
+				logger.Warn("shutdown", "err", err)
+			}
+		})
 	}
+	wg.Wait()
 	return runErr
 }
