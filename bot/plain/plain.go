@@ -34,6 +34,10 @@ func Render(r bot.Reply) string {
 	switch r.Kind {
 	case bot.KindAnswer:
 		e := r.Entry
+		if e == nil {
+			section(r.Intro)
+			break
+		}
 		section(fmt.Sprintf("%s (%s)", e.Title, platformName(string(e.Platform))))
 		for _, c := range e.Causes {
 			lines := []string{c.Heading + ": " + c.Summary}

@@ -28,6 +28,7 @@ Usage:
   enrollbot ask [--lang TAG] [--locale TAG] [--json] TEXT...   answer one pasted error ("-" reads stdin)
   enrollbot chat [--lang TAG]                                 a conversation in the terminal
   enrollbot kb lint                                           check the built-in catalog and wording
+  enrollbot healthcheck [--url URL]                           exit 0 when the server at ENROLLBOT_ADDR is ready
   enrollbot report [--top N]                                  unanswered messages and feedback, from Redis
   enrollbot eval [--v] [--floors] FILE                        score the matcher on a labelled query set
   enrollbot serve [--addr ADDR] [--slack-api-url URL]         serve Slack (env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 			return runLint(stdout)
 		}
 		return exitError{2, usage}
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], stdout)
 	case "report":
 		return runReport(ctx, args[1:], stdout)
 	case "eval":

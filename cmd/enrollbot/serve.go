@@ -19,9 +19,12 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/bot/redisstore"
 	slackbot "github.com/enrollbot/enrollbot/bot/slack"
 	teamsbot "github.com/enrollbot/enrollbot/bot/teams"
+	"github.com/enrollbot/enrollbot/kb"
 	"github.com/enrollbot/enrollbot/locales"
+	"github.com/enrollbot/enrollbot/metrics"
 )
 
 // serveConfig is what `enrollbot serve` runs with. Each chat platform is
@@ -29,8 +32,14 @@ import (
 type serveConfig struct {
 	addr            string
 	shutdownTimeout time.Duration
-	slack           slackConfig
-	teams           teamsConfig
+	// redisURL selects the shared store; empty keeps state in memory (one
+	// replica).
+	redisURL    string
+	defaultLang kb.Lang
+	// rateLimit is turns per user per minute.
+	rateLimit int
+	slack     slackConfig
+	teams     teamsConfig
 }
 
 // slackConfig configures Slack; enabled when any SLACK_* credential is set.
@@ -54,9 +63,27 @@ type teamsConfig struct {
 	tokenURL    string
 }
 
+// configVars are the environment variables serve reads, for the docs and
+// deployment files to agree with (a test checks docker-compose.yml and
+// .env.example against it).
+var configVars = []string{
+	"ENROLLBOT_ADDR", "ENROLLBOT_DEFAULT_LANG", "ENROLLBOT_RATE_LIMIT", "REDIS_URL",
+	"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
+	"MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID", "ENROLLBOT_TEAMS_INSECURE_NO_AUTH",
+	"BOTFRAMEWORK_OPENID_METADATA_URL", "BOTFRAMEWORK_TOKEN_URL",
+}
+
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
+	}
+	return def
+}
+
+// envInt reads an integer variable; unset or unreadable is def.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
 	}
 	return def
 }
@@ -80,12 +107,25 @@ func runServe(ctx context.Context, args []string, stdout io.Writer, logger *slog
 	tokenURL := fs.String("teams-token-url", os.Getenv("BOTFRAMEWORK_TOKEN_URL"),
 		"token endpoint of the bot's outgoing token; the app tenant's, or the multi-tenant one, when empty (BOTFRAMEWORK_TOKEN_URL)")
 	grace := fs.Duration("shutdown-timeout", 20*time.Second, "how long shutdown waits for replies in flight")
+	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "shared state for several replicas, redis://host:port/db; in memory when empty (REDIS_URL)")
+	defaultLang := fs.String("default-lang", envOr("ENROLLBOT_DEFAULT_LANG", "en"), "reply language when nothing else decides (ENROLLBOT_DEFAULT_LANG)")
+	rateLimit := fs.Int("rate-limit", envInt("ENROLLBOT_RATE_LIMIT", 20), "messages per user per minute (ENROLLBOT_RATE_LIMIT)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return exitError{2, usage}
+	}
+	lang, ok := kb.LangFromLocale(*defaultLang)
+	if !ok {
+		return exitError{2, fmt.Sprintf("enrollbot serve: ENROLLBOT_DEFAULT_LANG %q: want en, nl, sv or de", *defaultLang)}
+	}
+	if *rateLimit < 1 {
+		return exitError{2, fmt.Sprintf("enrollbot serve: ENROLLBOT_RATE_LIMIT %d: want at least 1", *rateLimit)}
 	}
 	cfg := serveConfig{
 		addr:            *addr,
 		shutdownTimeout: *grace,
+		redisURL:        *redisURL,
+		defaultLang:     lang,
+		rateLimit:       *rateLimit,
 		slack: slackConfig{
 			apiURL:        *apiURL,
 			botToken:      os.Getenv("SLACK_BOT_TOKEN"),
@@ -154,23 +194,34 @@ func (c *serveConfig) check() error {
 // ctx ends, then shuts down: the server stops accepting, and replies in
 // flight get shutdownTimeout to finish.
 func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.Logger) error {
-	store := bot.NewMemoryStore()
-	engine, err := bot.NewBuiltin(store, logger)
+	st, err := openState(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	defer st.close()
+	cat, err := kb.LoadBuiltin()
+	if err != nil {
+		return fmt.Errorf("load built-in catalog: %w", err)
 	}
 	bundle, err := locales.Bundle(locales.Files())
 	if err != nil {
 		return fmt.Errorf("load wording: %w", err)
 	}
-	// One store of each kind for both platforms; their keys do not collide.
-	prefs, dedupe, feedback := bot.NewMemoryPreferences(), bot.NewMemoryDedupe(), bot.NewMemoryFeedback()
+	obs := metrics.New()
+	engine, err := bot.New(bot.Config{Matcher: kb.NewMatcher(cat), Bundle: bundle, Store: st.store,
+		DefaultLang: cfg.defaultLang, Limiter: st.limiter, Unanswered: st.unanswered, Observer: obs, Logger: logger})
+	if err != nil {
+		return err
+	}
+	store, prefs, dedupe, feedback := st.store, st.prefs, st.dedupe, st.feedback
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /healthz", obs.Instrument("ops", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
-	})
+	})))
+	mux.Handle("GET /readyz", obs.Instrument("ops", readiness(st.ping)))
+	mux.Handle("GET /metrics", obs.Handler())
 	var served []string
 	var shutdowns []func(context.Context) error
 
@@ -198,6 +249,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 			API:           api,
 			SigningSecret: cfg.slack.signingSecret,
 			BotUserID:     auth.UserID,
+			DefaultLang:   cfg.defaultLang,
+			Observer:      obs,
 			Logger:        logger,
 		})
 		if err != nil {
@@ -209,7 +262,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 			if err != nil {
 				return err
 			}
-			mux.Handle("/slack/", h)
+			mux.Handle("/slack/", obs.Instrument("slack", h))
 			modes = append(modes, "HTTP endpoints "+slackbot.PathEvents+", "+slackbot.PathCommands+", "+slackbot.PathInteractions)
 		}
 		if cfg.slack.appToken != "" {
@@ -233,12 +286,13 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 			InsecureNoAuth:    cfg.teams.noAuth,
 			OpenIDMetadataURL: cfg.teams.metadataURL,
 			TokenURL:          cfg.teams.tokenURL,
+			Observer:          obs,
 			Logger:            logger,
 		})
 		if err != nil {
 			return err
 		}
-		mux.Handle(teamsbot.Path, tb.Handler())
+		mux.Handle(teamsbot.Path, obs.Instrument("teams", tb.Handler()))
 		if tb.Authenticated() {
 			tenant := cfg.teams.tenantID
 			if tenant == "" {
@@ -288,7 +342,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	} else {
 		close(socketDone)
 	}
-	fmt.Fprintf(stdout, "enrollbot: serving %s on %s; health check at /healthz\n", strings.Join(served, " and "), ln.Addr())
+	fmt.Fprintf(stdout, "enrollbot: serving %s on %s; state %s; /healthz, /readyz, /metrics\n",
+		strings.Join(served, " and "), ln.Addr(), st.where)
 
 	var runErr error
 	select {
@@ -314,4 +369,53 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	}
 	wg.Wait()
 	return runErr
+}
+
+// state is where the bot keeps what outlives a request: in memory for one
+// replica, in Redis for several.
+type state struct {
+	store      bot.Store
+	prefs      bot.Preferences
+	dedupe     bot.Dedupe
+	feedback   bot.FeedbackStore
+	limiter    bot.RateLimiter
+	unanswered bot.UnansweredLog
+	// ping checks the shared store for readiness; nil in memory.
+	ping  func(context.Context) error
+	where string
+	close func()
+}
+
+func openState(ctx context.Context, cfg serveConfig) (*state, error) {
+	if cfg.redisURL == "" {
+		return &state{
+			store: bot.NewMemoryStore(), prefs: bot.NewMemoryPreferences(), dedupe: bot.NewMemoryDedupe(),
+			feedback: bot.NewMemoryFeedback(), limiter: bot.NewMemoryLimiter(cfg.rateLimit, time.Minute),
+			unanswered: bot.NewMemoryUnanswered(), where: "in memory (one replica)", close: func() {},
+		}, nil
+	}
+	rs, err := redisstore.Open(ctx, cfg.redisURL, redisstore.Options{RateLimit: cfg.rateLimit, RateWindow: time.Minute})
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	return &state{store: rs, prefs: rs, dedupe: rs, feedback: rs, limiter: rs, unanswered: rs,
+		ping: rs.Ping, where: "in Redis", close: func() { _ = rs.Close() }}, nil
+}
+
+// readiness answers 200 when the bot can answer: the catalog is loaded
+// (serve does not start otherwise) and the shared store, if any, answers.
+func readiness(ping func(context.Context) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if ping != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+			defer cancel()
+			if err := ping(ctx); err != nil {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = fmt.Fprintf(w, "not ready: %v\n", err)
+				return
+			}
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
 }

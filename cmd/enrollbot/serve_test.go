@@ -76,9 +76,7 @@ func fakeSlackAPI(t *testing.T, socketErr string) (*httptest.Server, func(string
 }
 
 // serveEnv are the variables serve reads; tests set every one of them.
-var serveEnv = []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-	"MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID", "ENROLLBOT_TEAMS_INSECURE_NO_AUTH",
-	"BOTFRAMEWORK_OPENID_METADATA_URL", "BOTFRAMEWORK_TOKEN_URL", "ENROLLBOT_ADDR"}
+var serveEnv = configVars
 
 // setServeEnv sets serve's variables to env, clearing the others.
 func setServeEnv(t *testing.T, env map[string]string) {

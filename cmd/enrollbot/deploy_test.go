@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bufio"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// compose is the part of docker-compose.yml the code must agree with.
+type compose struct {
+	Services map[string]struct {
+		Build       any               `yaml:"build"`
+		Image       string            `yaml:"image"`
+		Command     []string          `yaml:"command"`
+		Ports       []string          `yaml:"ports"`
+		Environment map[string]string `yaml:"environment"`
+		DependsOn   map[string]struct {
+			Condition string `yaml:"condition"`
+		} `yaml:"depends_on"`
+		Healthcheck struct {
+			Test []string `yaml:"test"`
+		} `yaml:"healthcheck"`
+	} `yaml:"services"`
+}
+
+func TestComposeAgreesWithServe(t *testing.T) {
+	data, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c compose
+	if err := yaml.Unmarshal(data, &c); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	app, ok := c.Services["enrollbot"]
+	if !ok {
+		t.Fatal("no enrollbot service")
+	}
+	redis, ok := c.Services["redis"]
+	if !ok || len(redis.Healthcheck.Test) == 0 {
+		t.Fatal("no redis service with a health check")
+	}
+	if app.Build == nil || !slices.Equal(app.Command, []string{"serve"}) {
+		t.Errorf("enrollbot must be built here and run serve: build %v command %v", app.Build, app.Command)
+	}
+	for name := range app.Environment {
+		if !slices.Contains(configVars, name) {
+			t.Errorf("compose sets %s, which serve does not read", name)
+		}
+	}
+	for _, must := range []string{"ENROLLBOT_ADDR", "REDIS_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD"} {
+		if _, ok := app.Environment[must]; !ok {
+			t.Errorf("compose does not pass %s", must)
+		}
+	}
+	if !strings.HasPrefix(app.Environment["REDIS_URL"], "redis://redis:") {
+		t.Errorf("REDIS_URL %q does not point at the redis service", app.Environment["REDIS_URL"])
+	}
+	if app.DependsOn["redis"].Condition != "service_healthy" {
+		t.Errorf("enrollbot does not wait for a healthy redis")
+	}
+	_, port, err := net.SplitHostPort(app.Environment["ENROLLBOT_ADDR"])
+	if err != nil {
+		t.Fatalf("ENROLLBOT_ADDR: %v", err)
+	}
+	if !slices.Contains(app.Ports, port+":"+port) {
+		t.Errorf("ports %v do not publish the listen port %s", app.Ports, port)
+	}
+	hc := strings.Join(app.Healthcheck.Test, " ")
+	if !strings.Contains(hc, "/enrollbot healthcheck") || !strings.Contains(hc, ":"+port+"/readyz") {
+		t.Errorf("health check %q does not ask serve's /readyz on its port", hc)
+	}
+}
+
+func TestEnvExampleListsEveryVariable(t *testing.T) {
+	f, err := os.Open("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var names []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if name, _, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			names = append(names, name)
+		}
+	}
+	for _, v := range configVars {
+		if !slices.Contains(names, v) {
+			t.Errorf(".env.example lacks %s", v)
+		}
+	}
+	for _, n := range names {
+		if !slices.Contains(configVars, n) {
+			t.Errorf(".env.example lists %s, which serve does not read", n)
+		}
+	}
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReadiness(t *testing.T) {
+	down := errors.New("redis ping 127.0.0.1:6379: connection refused")
+	for _, tt := range []struct {
+		name string
+		ping func(context.Context) error
+		want int
+	}{
+		{"memory", nil, http.StatusOK},
+		{"redis up", func(context.Context) error { return nil }, http.StatusOK},
+		{"redis down", func(context.Context) error { return down }, http.StatusServiceUnavailable},
+	} {
+		rec := httptest.NewRecorder()
+		readiness(tt.ping).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+		if rec.Code != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, rec.Code, tt.want)
+		}
+		if tt.want != http.StatusOK && !strings.Contains(rec.Body.String(), "connection refused") {
+			t.Errorf("%s: body %q does not say why", tt.name, rec.Body.String())
+		}
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestServeWithRedis runs serve against the real Redis at REDIS_URL:
+// ready, and metrics counting requests and replies.
+func TestServeWithRedis(t *testing.T) {
+	redisURL := os.Getenv("REDIS_URL")
+	if redisURL == "" {
+		t.Skip("REDIS_URL not set")
+	}
+	fb := newFakeBotFramework(t)
+	setServeEnv(t, map[string]string{"REDIS_URL": redisURL})
+	base, out, cancel, done := startServe(t, "--teams-insecure-no-auth")
+	if !strings.Contains(out.String(), "state in Redis") {
+		t.Errorf("serve does not say it keeps state in Redis:\n%s", out.String())
+	}
+	if code, body := get(t, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz %d %q", code, body)
+	}
+	if code := postActivity(t, base+"/api/messages", teamsActivity(fb.serviceURL(), fmt.Sprintf("act-redis-%d", time.Now().UnixNano()), "0x80180014"), ""); code != http.StatusOK {
+		t.Fatalf("activity: %d", code)
+	}
+	// The reply is worked on after the acknowledgement: wait for it.
+	var metricsBody string
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		_, metricsBody = get(t, base+"/metrics")
+		if strings.Contains(metricsBody, "enrollbot_replies_total") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, want := range []string{
+		`enrollbot_http_requests_total{channel="teams",code="200"} 1`,
+		`enrollbot_http_requests_total{channel="ops",code="200"} 1`,
+		`enrollbot_replies_total{outcome="answer"} 1`,
+	} {
+		if !strings.Contains(metricsBody, want) {
+			t.Errorf("metrics lack %q in:\n%s", want, grepLines(metricsBody, "enrollbot_"))
+		}
+	}
+	close(fb.release)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeRedisUnreachableIsAClearError(t *testing.T) {
+	setServeEnv(t, map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"})
+	_, err := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--teams-insecure-no-auth")
+	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") {
+		t.Errorf("err = %v, want a REDIS_URL error", err)
+	}
+}
+
+func grepLines(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestHealthcheckCommand(t *testing.T) {
+	setServeEnv(t, nil)
+	base, _, cancel, done := startServe(t, "--teams-insecure-no-auth")
+	out, err := runCLI(t, "", "healthcheck", "--url", base+"/readyz")
+	if err != nil || !strings.Contains(out, "ready") {
+		t.Errorf("healthcheck of a ready server: %v %q", err, out)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var ex exitError
+	if _, err := runCLI(t, "", "healthcheck", "--url", base+"/readyz", "--timeout", "500ms"); !errors.As(err, &ex) || ex.code != 1 {
+		t.Errorf("healthcheck of a stopped server: %v, want exit 1", err)
+	}
+}
