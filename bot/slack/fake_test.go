@@ -130,6 +130,9 @@ type fakeSlack struct {
 	errors map[string]string
 	// ws, when set, serves the Socket Mode WebSocket.
 	ws http.HandlerFunc
+	// onCall, when set, is told every call as it arrives (benchmarks time
+	// replies with it).
+	onCall func(apiCall)
 }
 
 type failure struct {
@@ -181,7 +184,11 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	errName := f.errors[call.Method]
 	locale := f.locales[call.Form.Get("user")]
+	onCall := f.onCall
 	f.mu.Unlock()
+	if onCall != nil {
+		onCall(call)
+	}
 
 	if fail != nil {
 		if fail.retryAfter != "" {

@@ -22,6 +22,11 @@ import (
 // It skips without REDIS_URL and fails when REDIS_URL is set but Redis is
 // unreachable.
 func sharedRedis(t *testing.T, prefix string) *redisstore.Store {
+	return sharedRedisB(t, prefix)
+}
+
+// sharedRedisB is sharedRedis for tests and benchmarks alike.
+func sharedRedisB(t testing.TB, prefix string) *redisstore.Store {
 	t.Helper()
 	u := os.Getenv("REDIS_URL")
 	if u == "" {
