@@ -3,9 +3,7 @@ package redisstore
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"net/url"
 	"os"
 	"sync"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/internal/tcpproxy"
 	"github.com/enrollbot/enrollbot/kb"
 )
 
@@ -162,80 +161,25 @@ func TestPreferencesFeedbackLimitAndUnanswered(t *testing.T) {
 	}
 }
 
-// proxy forwards TCP to Redis and can be cut and restored, to play a Redis
-// that goes away and comes back.
-type proxy struct {
-	t      testing.TB
-	target string
-	addr   string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-}
-
-func newProxy(t testing.TB, target string) *proxy {
-	p := &proxy{t: t, target: target}
-	p.start("127.0.0.1:0")
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *proxy) start(addr string) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.mu.Lock()
-	p.ln, p.addr = ln, ln.Addr().String()
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-func (p *proxy) stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
 func TestRedisGoesAwayAndComesBack(t *testing.T) {
 	u, err := url.Parse(redisURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(t, u.Host)
+	p, err := tcpproxy.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Cut)
 	via := *u
-	via.Host = p.addr
+	via.Host = p.Addr()
 	s := open(t, via.String(), Options{Timeout: 200 * time.Millisecond})
 	ctx := context.Background()
 	if err := s.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}
 
-	p.stop()
+	p.Cut()
 	start := time.Now()
 	if err := s.Ping(ctx); err == nil {
 		t.Fatal("Ping succeeded with Redis gone")
@@ -247,7 +191,9 @@ func TestRedisGoesAwayAndComesBack(t *testing.T) {
 		t.Errorf("errors took %v: a gone Redis must fail fast, not hang", d)
 	}
 
-	p.start(p.addr)
+	if err := p.Restore(); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for s.Ping(ctx) != nil {
 		if time.Now().After(deadline) {

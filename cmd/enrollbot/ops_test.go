@@ -7,10 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/enrollbot/enrollbot/internal/tcpproxy"
 )
 
 func TestReadiness(t *testing.T) {
@@ -122,5 +125,57 @@ func TestHealthcheckCommand(t *testing.T) {
 	var ex exitError
 	if _, err := runCLI(t, "", "healthcheck", "--url", base+"/readyz", "--timeout", "500ms"); !errors.As(err, &ex) || ex.code != 1 {
 		t.Errorf("healthcheck of a stopped server: %v, want exit 1", err)
+	}
+}
+
+// TestServeReadinessFollowsRedis cuts Redis away from a running server and
+// brings it back: /readyz turns red with the reason within its bound, and
+// green again without a restart.
+func TestServeReadinessFollowsRedis(t *testing.T) {
+	redisURL := os.Getenv("REDIS_URL")
+	if redisURL == "" {
+		t.Skip("REDIS_URL not set")
+	}
+	u, err := url.Parse(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := tcpproxy.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Cut)
+	via := *u
+	via.Host = p.Addr()
+	setServeEnv(t, map[string]string{"REDIS_URL": via.String()})
+	base, _, cancel, done := startServe(t, "--teams-insecure-no-auth")
+	if code, body := get(t, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz %d %q", code, body)
+	}
+
+	p.Cut()
+	start := time.Now()
+	code, body := get(t, base+"/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "redis") {
+		t.Errorf("readyz with Redis gone: %d %q", code, body)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("readyz took %v with Redis gone", d)
+	}
+
+	if err := p.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if code, _ := get(t, base+"/readyz"); code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("readyz did not recover after Redis came back")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
