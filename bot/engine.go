@@ -243,7 +243,7 @@ func (e *Engine) answerEntry(t Turn, st State, id string, res *kb.Result) (Reply
 		text = st.Text + "\n" + text
 	}
 	r.Entry = e.entryView(lang, entry, e.m.RankCauses(entry, text))
-	r.Questions = e.questions(lang, entry.Questions, st.Answers)
+	r.Questions = e.questions(lang, entry.Questions, st.Answers, entry.Platform)
 	if res != nil {
 		r.Code = e.codeOf(lang, res)
 	} else {
@@ -321,7 +321,7 @@ func (e *Engine) choicesReply(lang kb.Lang, ids []string, res *kb.Result, code *
 		platforms[c.Platform] = true
 	}
 	if len(platforms) > 1 {
-		r.Questions = e.questions(lang, []string{"platform"}, nil)
+		r.Questions = e.questions(lang, []string{"platform"}, nil, "")
 	}
 	return r
 }
@@ -340,7 +340,9 @@ func (e *Engine) entryView(lang kb.Lang, entry *kb.Entry, order []int) *Entry {
 	return v
 }
 
-func (e *Engine) questions(lang kb.Lang, ids []string, answered map[string]string) []Question {
+// questions localizes the checklist questions ids, leaving out answered
+// ones and options that do not apply to platform.
+func (e *Engine) questions(lang kb.Lang, ids []string, answered map[string]string, platform kb.Platform) []Question {
 	var out []Question
 	for _, id := range ids {
 		if _, done := answered[id]; done {
@@ -352,7 +354,9 @@ func (e *Engine) questions(lang kb.Lang, ids []string, answered map[string]strin
 		}
 		v := Question{ID: q.ID, Text: q.Text.In(lang)}
 		for _, o := range q.Options {
-			v.Options = append(v.Options, Option{ID: o.ID, Label: o.Label.In(lang)})
+			if o.For(platform) {
+				v.Options = append(v.Options, Option{ID: o.ID, Label: o.Label.In(lang)})
+			}
 		}
 		out = append(out, v)
 	}
@@ -369,7 +373,7 @@ func (e *Engine) clarifyQuestions(lang kb.Lang, res *kb.Result) []Question {
 		}
 		ids = append(ids, q.ID)
 	}
-	return e.questions(lang, ids, nil)
+	return e.questions(lang, ids, nil, "")
 }
 
 // codeOf describes the first code in the query that the table knows.

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,33 @@ func TestRateLimitAndUnansweredLog(t *testing.T) {
 	top, _ := log.TopUnanswered(ctx, 10)
 	if len(top) != 1 || top[0].Text != "where is the coffee machine?" {
 		t.Errorf("unanswered log = %+v, want the one clarify", top)
+	}
+}
+
+func TestQuestionOptionsFitThePlatform(t *testing.T) {
+	e := newEngine(t, nil)
+	for text, platform := range map[string]kb.Platform{"0x80180014": kb.Windows, "Device Cap Reached": kb.IOS} {
+		r, err := e.Handle(context.Background(), bot.Turn{Text: text})
+		if err != nil || r.Kind != bot.KindAnswer {
+			t.Fatalf("%s: %s %v", text, r.Kind, err)
+		}
+		found := false
+		for _, q := range r.Questions {
+			if q.ID != "enrollment-method" {
+				continue
+			}
+			found = true
+			var ids []string
+			for _, o := range q.Options {
+				ids = append(ids, o.ID)
+			}
+			hasADE, hasAutopilot := slices.Contains(ids, "ade"), slices.Contains(ids, "autopilot")
+			if (platform == kb.Windows) == hasADE || (platform == kb.IOS) == hasAutopilot || !slices.Contains(ids, "byod") {
+				t.Errorf("%s (%s): enrollment options %v", text, platform, ids)
+			}
+		}
+		if !found {
+			t.Errorf("%s: the enrollment-method question was not asked", text)
+		}
 	}
 }

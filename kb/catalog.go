@@ -121,6 +121,15 @@ type Option struct {
 	Label Text   `toml:"label"`
 	// Words are extra spellings users type for this option ("ipad", "win11").
 	Words []string `toml:"words"`
+	// Platforms limits the option to some platforms (Apple ADE is iOS only);
+	// empty means every platform.
+	Platforms []Platform `toml:"platforms"`
+}
+
+// For reports whether the option applies to platform p; every option
+// applies when p is unknown.
+func (o *Option) For(p Platform) bool {
+	return p == "" || len(o.Platforms) == 0 || slices.Contains(o.Platforms, p)
 }
 
 // Code is one row of the error-code reference table.

@@ -170,6 +170,11 @@ func (c *Catalog) index() Problems {
 		checkText(q.Text, "checklist.toml", field+".text", add)
 		for j, o := range q.Options {
 			checkText(o.Label, "checklist.toml", fmt.Sprintf("%s.options[%d].label", field, j), add)
+			for _, p := range o.Platforms {
+				if p != IOS && p != Windows {
+					add("checklist.toml", fmt.Sprintf("%s.options[%d].platforms", field, j), "unknown platform %q", p)
+				}
+			}
 		}
 		for _, p := range q.Platforms {
 			if p != IOS && p != Windows {
