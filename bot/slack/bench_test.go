@@ -68,7 +68,7 @@ func BenchmarkEventsEndpoint(b *testing.B) {
 			i++
 		}
 		// The replies started are part of the cost: wait for them.
-		bt.wg.Wait()
+		bt.replies.Wait()
 	})
 }
 

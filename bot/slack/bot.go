@@ -119,14 +119,8 @@ type Bot struct {
 	locales  *localeCache
 	sleep    func(ctx context.Context, d time.Duration) error
 
-	// root is the parent of every reply's context; Shutdown cancels it
-	// when in-flight work outlives its bound.
-	root   context.Context
-	cancel context.CancelFunc
-	sem    chan struct{}
-	mu     sync.Mutex
-	closed bool
-	wg     sync.WaitGroup
+	// replies runs the work behind each acknowledged delivery.
+	replies *bot.Replies
 }
 
 // New checks cfg and returns a Bot.
@@ -168,10 +162,9 @@ func New(cfg Config) (*Bot, error) {
 	setDefault(&cfg.MaxConcurrent, DefaultMaxConcurrent)
 	setDefault(&cfg.Reaction, DefaultReaction)
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = bot.Sleep
 	}
 	w := newWords(cfg.Bundle, cfg.Logger)
-	root, cancel := context.WithCancel(context.Background())
 	return &Bot{
 		cfg:      cfg,
 		eng:      cfg.Engine,
@@ -186,9 +179,7 @@ func New(cfg Config) (*Bot, error) {
 		render:   &renderer{w: w},
 		locales:  newLocaleCache(cfg.LocaleTTL),
 		sleep:    cfg.Sleep,
-		root:     root,
-		cancel:   cancel,
-		sem:      make(chan struct{}, cfg.MaxConcurrent),
+		replies:  bot.NewReplies("slack", cfg.MaxConcurrent, cfg.ReplyTimeout, cfg.Logger),
 	}, nil
 }
 
@@ -199,66 +190,14 @@ func setDefault[T comparable](v *T, def T) {
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// errClosed is returned for deliveries that arrive after Shutdown began.
-var errClosed = errors.New("slack: bot is shutting down")
-
-// spawn runs work after the delivery was acknowledged, in a goroutine
-// whose context ends after ReplyTimeout or when Shutdown gives up waiting.
-func (b *Bot) spawn(work func(ctx context.Context)) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return errClosed
-	}
-	b.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(b.root, b.cfg.ReplyTimeout)
-		defer cancel()
-		select {
-		case b.sem <- struct{}{}:
-			defer func() { <-b.sem }()
-		case <-ctx.Done():
-			b.log.Warn("slack reply dropped: too many in flight", "err", ctx.Err())
-			return
-		}
-		work(ctx)
-	})
-	return nil
-}
-
 // Shutdown stops taking new work and waits for the replies in flight until
-// ctx ends; then it cancels them and returns ctx's error. Stop the HTTP
-// server or the Socket Mode loop first, so that no delivery is acknowledged
-// and then dropped.
-func (b *Bot) Shutdown(ctx context.Context) error {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		b.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		b.cancel()
-		return nil
-	case <-ctx.Done():
-		b.cancel()
-		<-done
-		return fmt.Errorf("slack: replies still in flight at shutdown: %w", ctx.Err())
-	}
-}
+// ctx ends; then it cancels them and returns ctx's error. Stop the server
+// (and Socket Mode) first, so that no delivery is acknowledged and then
+// dropped.
+func (b *Bot) Shutdown(ctx context.Context) error { return b.replies.Shutdown(ctx) }
+
+// spawn runs work after the delivery was acknowledged.
+func (b *Bot) spawn(work func(ctx context.Context)) error { return b.replies.Go(work) }
 
 // lang returns the language user saved, if any.
 func (b *Bot) lang(ctx context.Context, user string) kb.Lang {

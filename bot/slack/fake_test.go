@@ -393,7 +393,7 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 
 // idle waits until the bot has no reply in flight. Call it only while no
 // request is being served.
-func (e *env) idle() { e.bot.wg.Wait() }
+func (e *env) idle() { e.bot.replies.Wait() }
 
 // sign returns the headers Slack sends with body at time ts.
 func sign(secret string, ts time.Time, body []byte) http.Header {

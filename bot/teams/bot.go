@@ -30,7 +30,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/connector/auth"
@@ -143,14 +142,8 @@ type Bot struct {
 	creds     auth.CredentialProvider
 	conn      *connector
 
-	// root is the parent of every reply's context; Shutdown cancels it
-	// when in-flight work outlives its bound.
-	root   context.Context
-	cancel context.CancelFunc
-	sem    chan struct{}
-	mu     sync.Mutex
-	closed bool
-	wg     sync.WaitGroup
+	// replies runs the work behind each acknowledged delivery.
+	replies *bot.Replies
 }
 
 // New checks cfg and returns a Bot.
@@ -206,7 +199,7 @@ func New(cfg Config) (*Bot, error) {
 	setDefault(&cfg.Backoff, DefaultBackoff)
 	setDefault(&cfg.MaxConcurrent, DefaultMaxConcurrent)
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = bot.Sleep
 	}
 
 	var validator *Validator
@@ -220,7 +213,6 @@ func New(cfg Config) (*Bot, error) {
 	creds := auth.SimpleCredentialProvider{AppID: cfg.AppID, Password: cfg.AppPassword}
 	tokens := newTokenSource(cfg.TokenURL, cfg.AppID, cfg.AppPassword, cfg.HTTPClient)
 	w := newWords(cfg.Bundle, cfg.Logger)
-	root, cancel := context.WithCancel(context.Background())
 	return &Bot{
 		cfg:       cfg,
 		eng:       cfg.Engine,
@@ -242,9 +234,7 @@ func New(cfg Config) (*Bot, error) {
 			replyClient:  newReplyClient(cfg.ConnectorTimeout, cfg.InsecureNoAuth),
 			loopbackOnly: cfg.InsecureNoAuth,
 		},
-		root:   root,
-		cancel: cancel,
-		sem:    make(chan struct{}, cfg.MaxConcurrent),
+		replies: bot.NewReplies("teams", cfg.MaxConcurrent, cfg.ReplyTimeout, cfg.Logger),
 	}, nil
 }
 
@@ -259,65 +249,14 @@ func setDefault[T comparable](v *T, def T) {
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// errClosed is returned for activities that arrive after Shutdown began.
-var errClosed = errors.New("teams: bot is shutting down")
-
-// spawn runs work after the activity was acknowledged, in a goroutine whose
-// context ends after ReplyTimeout or when Shutdown gives up waiting.
-func (b *Bot) spawn(work func(ctx context.Context)) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return errClosed
-	}
-	b.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(b.root, b.cfg.ReplyTimeout)
-		defer cancel()
-		select {
-		case b.sem <- struct{}{}:
-			defer func() { <-b.sem }()
-		case <-ctx.Done():
-			b.log.Warn("teams reply dropped: too many in flight", "err", ctx.Err())
-			return
-		}
-		work(ctx)
-	})
-	return nil
-}
-
 // Shutdown stops taking new work and waits for the replies in flight until
-// ctx ends; then it cancels them and returns ctx's error. Stop the HTTP
-// server first, so that no activity is acknowledged and then dropped.
-func (b *Bot) Shutdown(ctx context.Context) error {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		b.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		b.cancel()
-		return nil
-	case <-ctx.Done():
-		b.cancel()
-		<-done
-		return fmt.Errorf("teams: replies still in flight at shutdown: %w", ctx.Err())
-	}
-}
+// ctx ends; then it cancels them and returns ctx's error. Stop the server
+// (and Socket Mode) first, so that no delivery is acknowledged and then
+// dropped.
+func (b *Bot) Shutdown(ctx context.Context) error { return b.replies.Shutdown(ctx) }
+
+// spawn runs work after the delivery was acknowledged.
+func (b *Bot) spawn(work func(ctx context.Context)) error { return b.replies.Go(work) }
 
 func prefKey(user string) string { return "teams:" + user }
 

@@ -505,7 +505,7 @@ func (h *harness) postRaw(raw []byte, tok string) int {
 
 // idle waits for the reply work in flight.
 func (h *harness) idle() {
-	h.bot.wg.Wait()
+	h.bot.replies.Wait()
 }
 
 // calls returns the connector's calls so far.
