@@ -41,16 +41,16 @@ type Config struct {
 
 // Engine turns user turns into replies. It is safe for concurrent use.
 type Engine struct {
-	m      *kb.Matcher
-	cat    *kb.Catalog
-	bundle *i18n.Bundle
-	store  Store
-	lang   kb.Lang
-	ttl    time.Duration
-	limit  RateLimiter
-	unans  UnansweredLog
-	obs    Observer
-	log    *slog.Logger
+	m       *kb.Matcher
+	cat     *kb.Catalog
+	wording *Wording
+	store   Store
+	lang    kb.Lang
+	ttl     time.Duration
+	limit   RateLimiter
+	unans   UnansweredLog
+	obs     Observer
+	log     *slog.Logger
 }
 
 // New checks cfg and returns an Engine.
@@ -59,16 +59,16 @@ func New(cfg Config) (*Engine, error) {
 		return nil, errors.New("bot: matcher and message bundle are required")
 	}
 	e := &Engine{
-		m:      cfg.Matcher,
-		cat:    cfg.Matcher.Catalog(),
-		bundle: cfg.Bundle,
-		store:  cfg.Store,
-		lang:   cfg.DefaultLang,
-		ttl:    cfg.StateTTL,
-		limit:  cfg.Limiter,
-		unans:  cfg.Unanswered,
-		obs:    cfg.Observer,
-		log:    cfg.Logger,
+		m:       cfg.Matcher,
+		cat:     cfg.Matcher.Catalog(),
+		wording: NewWording(cfg.Bundle, "bot", cfg.Logger),
+		store:   cfg.Store,
+		lang:    cfg.DefaultLang,
+		ttl:     cfg.StateTTL,
+		limit:   cfg.Limiter,
+		unans:   cfg.Unanswered,
+		obs:     cfg.Observer,
+		log:     cfg.Logger,
 	}
 	if e.obs == nil {
 		e.obs = NopObserver{}
@@ -519,20 +519,9 @@ func (e *Engine) words(lang kb.Lang) Words {
 	}
 }
 
-// word localizes one message. A message missing in lang falls back to
-// English, which the user sees, and is logged; lint keeps the built-in
-// files complete.
+// word localizes one of the bot's messages.
 func (e *Engine) word(lang kb.Lang, id string, data map[string]any) string {
-	loc := i18n.NewLocalizer(e.bundle, string(lang), string(kb.English))
-	s, tag, err := loc.LocalizeWithTag(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
-	if err != nil && s == "" {
-		e.log.Error("bot wording missing", "id", id, "lang", lang, "err", err)
-		return id
-	}
-	if base, _ := tag.Base(); base.String() != string(lang) {
-		e.log.Warn("bot wording falls back to English", "id", id, "lang", lang)
-	}
-	return s
+	return e.wording.Get(lang, id, data)
 }
 
 // Welcome is the greeting of a terminal or chat conversation.

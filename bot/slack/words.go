@@ -7,38 +7,23 @@ import (
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
+	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/kb"
 )
 
 // words localizes the Slack adapter's own wording (the Slack* message ids
 // of package locales).
 type words struct {
-	loc map[kb.Lang]*i18n.Localizer
-	log *slog.Logger
+	*bot.Wording
 }
 
 func newWords(bundle *i18n.Bundle, log *slog.Logger) *words {
-	w := &words{loc: map[kb.Lang]*i18n.Localizer{}, log: log}
-	for _, l := range kb.Langs {
-		w.loc[l] = i18n.NewLocalizer(bundle, string(l), string(kb.English))
-	}
-	return w
+	return &words{bot.NewWording(bundle, "slack", log)}
 }
 
-// get returns message id in lang, escaped for mrkdwn. A missing message
-// falls back to English, and to its id when English lacks it too; both are
-// logged, and `enrollbot kb lint` keeps the built-in files complete.
+// get returns message id in lang (see bot.Wording.Get).
 func (w *words) get(lang kb.Lang, id string, data map[string]any) string {
-	loc, ok := w.loc[lang]
-	if !ok {
-		loc = w.loc[kb.English]
-	}
-	s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
-	if err != nil && s == "" {
-		w.log.Error("slack wording missing", "id", id, "lang", lang, "err", err)
-		return id
-	}
-	return s
+	return w.Get(lang, id, data)
 }
 
 // userPlaceholder stands for a mention while a message is escaped.

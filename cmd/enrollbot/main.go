@@ -95,18 +95,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 	return exitError{2, fmt.Sprintf("enrollbot: unknown command %q\n\n%s", args[0], usage)}
 }
 
-// newEngine loads the built-in catalog and wording.
-func newEngine(logger *slog.Logger, store bot.Store) (*bot.Engine, error) {
-	cat, err := kb.LoadBuiltin()
-	if err != nil {
-		return nil, fmt.Errorf("load built-in catalog: %w", err)
-	}
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		return nil, fmt.Errorf("load wording: %w", err)
-	}
-	return bot.New(bot.Config{Matcher: kb.NewMatcher(cat), Bundle: bundle, Store: store, Logger: logger})
-}
 
 // langFlag parses --lang: a catalog language or a locale that maps to one.
 func langFlag(s string) (kb.Lang, error) {
@@ -140,7 +128,7 @@ func runAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 		}
 		text = string(data)
 	}
-	e, err := newEngine(logger, nil)
+	e, err := bot.NewBuiltin(nil, logger)
 	if err != nil {
 		return err
 	}
@@ -170,7 +158,7 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	if err != nil {
 		return exitError{2, err.Error()}
 	}
-	e, err := newEngine(logger, bot.NewMemoryStore())
+	e, err := bot.NewBuiltin(bot.NewMemoryStore(), logger)
 	if err != nil {
 		return err
 	}
@@ -242,7 +230,7 @@ func runEval(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	if err != nil {
 		return fmt.Errorf("query set %s: %w", fs.Arg(0), err)
 	}
-	e, err := newEngine(logger, nil)
+	e, err := bot.NewBuiltin(nil, logger)
 	if err != nil {
 		return err
 	}
