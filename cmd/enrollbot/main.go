@@ -95,7 +95,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 	return exitError{2, fmt.Sprintf("enrollbot: unknown command %q\n\n%s", args[0], usage)}
 }
 
-
 // langFlag parses --lang: a catalog language or a locale that maps to one.
 func langFlag(s string) (kb.Lang, error) {
 	if s == "" {
