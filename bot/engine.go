@@ -379,24 +379,29 @@ func (e *Engine) clarifyQuestions(lang kb.Lang, res *kb.Result) []Question {
 // codeOf describes the first code in the query that the table knows.
 func (e *Engine) codeOf(lang kb.Lang, res *kb.Result) *Code {
 	for _, m := range res.Codes {
-		if m.Code == nil {
-			continue
+		if m.Code != nil {
+			return e.codeView(lang, m, res.Outcome == kb.CodeOnly)
 		}
-		label := m.Hex()
-		if label == "" {
-			label = m.Code.Symbol
-		}
-		c := &Code{Title: e.word(lang, "CodeTitle", map[string]any{"Code": label}), Hex: m.Hex(),
-			Symbol: m.Code.Symbol, Meaning: m.Code.Meaning.In(lang), Raw: m.Raw}
-		if m.Repaired {
-			c.Repaired = e.word(lang, "CodeRepaired", map[string]any{"Raw": m.Raw, "Code": m.Hex()})
-		}
-		if res.Outcome == kb.CodeOnly {
-			c.NoEntry = e.word(lang, "CodeNoEntry", nil)
-		}
-		return c
 	}
 	return nil
+}
+
+// codeView describes one recognized code; noEntry adds that the catalog
+// has no troubleshooting entry for it.
+func (e *Engine) codeView(lang kb.Lang, m kb.CodeMention, noEntry bool) *Code {
+	label := m.Hex()
+	if label == "" {
+		label = m.Code.Symbol
+	}
+	c := &Code{Title: e.word(lang, "CodeTitle", map[string]any{"Code": label}), Hex: m.Hex(),
+		Symbol: m.Code.Symbol, Meaning: m.Code.Meaning.In(lang), Raw: m.Raw}
+	if m.Repaired {
+		c.Repaired = e.word(lang, "CodeRepaired", map[string]any{"Raw": m.Raw, "Code": m.Hex()})
+	}
+	if noEntry {
+		c.NoEntry = e.word(lang, "CodeNoEntry", nil)
+	}
+	return c
 }
 
 func (e *Engine) unknownCode(lang kb.Lang, res *kb.Result) string {
@@ -544,4 +549,63 @@ func NewBuiltin(store Store, logger *slog.Logger) (*Engine, error) {
 		return nil, fmt.Errorf("load wording: %w", err)
 	}
 	return New(Config{Matcher: kb.NewMatcher(cat), Bundle: bundle, Store: store, Logger: logger})
+}
+
+// Show names an answer to show again, as a button on it remembers it.
+type Show struct {
+	Entry string
+	Lang  kb.Lang
+	// Code is the error code the answer was asked with, if any.
+	Code string
+	// Causes are cause ids in the order they were shown; causes it does not
+	// name follow in catalog order.
+	Causes []string
+	// Answers are checklist answers already given: those questions are not
+	// asked again.
+	Answers map[string]string
+}
+
+// Answer rebuilds the answer s names, touching no conversation: what a
+// button on an answer (Other causes, Post to channel, a verdict) shows.
+func (e *Engine) Answer(s Show) (Reply, error) {
+	entry, ok := e.cat.Entry(s.Entry)
+	if !ok {
+		return Reply{}, fmt.Errorf("answer %q: the catalog has no such entry", s.Entry)
+	}
+	lang := s.Lang
+	if !lang.Valid() {
+		lang = e.lang
+	}
+	r := Reply{Kind: KindAnswer, Lang: lang, Words: e.words(lang),
+		Candidates: []Candidate{{ID: entry.ID, Score: 1}}}
+	r.Entry = e.entryView(lang, entry, causeOrder(entry, s.Causes))
+	r.Questions = e.questions(lang, entry.Questions, s.Answers, entry.Platform)
+	for _, m := range e.cat.FindCodes(s.Code) {
+		if m.Code != nil {
+			r.Code = e.codeView(lang, m, false)
+			break
+		}
+	}
+	return r, nil
+}
+
+// causeOrder lists the indexes of entry's causes with the ids named first,
+// in their order, and the rest after them in catalog order.
+func causeOrder(entry *kb.Entry, ids []string) []int {
+	order := make([]int, 0, len(entry.Causes))
+	used := make([]bool, len(entry.Causes))
+	for _, id := range ids {
+		for i, c := range entry.Causes {
+			if c.ID == id && !used[i] {
+				order = append(order, i)
+				used[i] = true
+			}
+		}
+	}
+	for i := range entry.Causes {
+		if !used[i] {
+			order = append(order, i)
+		}
+	}
+	return order
 }

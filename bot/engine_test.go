@@ -283,3 +283,33 @@ func TestQuestionOptionsFitThePlatform(t *testing.T) {
 		}
 	}
 }
+
+func TestAnswerShowsAgain(t *testing.T) {
+	e := newEngine(t, bot.NewMemoryStore())
+	const id = "profile-installation-failed-connection-to-the-server-could-not-be-established"
+	r, err := e.Answer(bot.Show{Entry: id, Lang: kb.German, Code: "0x80180014",
+		Causes: []string{"no-intune-licence", "gone"}, Answers: map[string]string{"users-affected": "all"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Kind != bot.KindAnswer || r.Lang != kb.German || r.Entry.ID != id {
+		t.Fatalf("got %s %s %+v", r.Kind, r.Lang, r.Entry)
+	}
+	if first := r.Entry.Causes[0]; first.ID != "no-intune-licence" || !strings.HasPrefix(first.Heading, "Ursache 1 von 5") {
+		t.Errorf("first cause %s %q, want the licence cause headed Ursache 1 von 5", first.ID, first.Heading)
+	}
+	if r.Entry.Causes[1].ID != "corporate-only" {
+		t.Errorf("second cause %s, want the catalog's first of the rest", r.Entry.Causes[1].ID)
+	}
+	for _, q := range r.Questions {
+		if q.ID == "users-affected" {
+			t.Error("an answered question was asked again")
+		}
+	}
+	if r.Code == nil || r.Code.Hex != "0x80180014" || r.Code.NoEntry != "" {
+		t.Errorf("code %+v", r.Code)
+	}
+	if _, err := e.Answer(bot.Show{Entry: "no-such-entry"}); err == nil {
+		t.Error("an unknown entry was answered")
+	}
+}

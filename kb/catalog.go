@@ -60,6 +60,17 @@ const (
 	Windows Platform = "windows"
 )
 
+// Name is how the platform is written, the same in every language.
+func (p Platform) Name() string {
+	switch p {
+	case IOS:
+		return "iOS/iPadOS"
+	case Windows:
+		return "Windows"
+	}
+	return string(p)
+}
+
 // Entry is one troubleshooting entry: an error a device or portal shows,
 // with its causes and resolution steps in every catalog language.
 type Entry struct {

@@ -38,7 +38,7 @@ func Render(r bot.Reply) string {
 			section(r.Intro)
 			break
 		}
-		section(fmt.Sprintf("%s (%s)", e.Title, platformName(string(e.Platform))))
+		section(fmt.Sprintf("%s (%s)", e.Title, e.Platform.Name()))
 		for _, c := range e.Causes {
 			lines := []string{c.Heading + ": " + c.Summary}
 			for i, s := range c.Steps {
@@ -53,7 +53,7 @@ func Render(r bot.Reply) string {
 	case bot.KindChoices:
 		lines := []string{r.Intro}
 		for _, c := range r.Choices {
-			lines = append(lines, fmt.Sprintf("  %d. %s (%s)", c.N, c.Title, platformName(string(c.Platform))))
+			lines = append(lines, fmt.Sprintf("  %d. %s (%s)", c.N, c.Title, c.Platform.Name()))
 		}
 		section(append(lines, r.Hint)...)
 	case bot.KindCode:
@@ -101,15 +101,4 @@ func codeLines(c *bot.Code) []string {
 		lines = append(lines, c.NoEntry)
 	}
 	return append(lines, "  "+c.Meaning)
-}
-
-// platformName is how platforms are written in every language.
-func platformName(p string) string {
-	switch p {
-	case "ios":
-		return "iOS/iPadOS"
-	case "windows":
-		return "Windows"
-	}
-	return p
 }

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
 
@@ -263,65 +262,11 @@ func (b *Bot) replace(ctx context.Context, k click, msg message) {
 	}
 }
 
-// replay redoes the answer a button belongs to, in a scratch conversation
-// so that the one the button came from is left as it is: the entry picked
-// as the only choice, the code looked up again, the causes in the order
-// they were shown.
-func (b *Bot) replay(ctx context.Context, r ref, user string) (bot.Reply, error) {
+// replay redoes the answer a button belongs to: the entry, the code it was
+// asked with, the causes in the order they were shown.
+func (b *Bot) replay(_ context.Context, r ref, _ string) (bot.Reply, error) {
 	if r.Entry == "" {
 		return bot.Reply{}, errors.New("replay: the button names no entry")
 	}
-	key := scratchKey()
-	if err := b.store.SaveConversation(ctx, key, bot.State{Lang: r.Lang, Choices: []string{r.Entry}}, time.Minute); err != nil {
-		return bot.Reply{}, fmt.Errorf("replay %s: %w", r.Entry, err)
-	}
-	reply, err := b.eng.Handle(ctx, bot.Turn{Text: "1", Lang: r.Lang, User: user, Conversation: key})
-	if err != nil {
-		b.log.Warn("slack conversation state", "user", user, "err", err)
-	}
-	if reply.Kind != bot.KindAnswer || reply.Entry == nil {
-		return bot.Reply{}, fmt.Errorf("replay %s: the catalog no longer has the entry", r.Entry)
-	}
-	if r.Code != "" {
-		if cr, _ := b.eng.Handle(ctx, bot.Turn{Text: r.Code, Lang: reply.Lang, User: user}); cr.Code != nil {
-			c := *cr.Code
-			c.NoEntry = ""
-			reply.Code = &c
-		}
-	}
-	reorderCauses(reply.Entry, r.Causes)
-	return reply, nil
-}
-
-// reorderCauses puts e's causes in the order of ids, which is how they were
-// first shown; causes ids does not name keep their order after them. The
-// headings ("Cause 2 of 3") stay with the positions.
-func reorderCauses(e *bot.Entry, ids []string) {
-	if len(ids) == 0 || len(e.Causes) < 2 {
-		return
-	}
-	headings := make([]string, len(e.Causes))
-	for i, c := range e.Causes {
-		headings[i] = c.Heading
-	}
-	used := make([]bool, len(e.Causes))
-	out := make([]bot.Cause, 0, len(e.Causes))
-	for _, id := range ids {
-		for i, c := range e.Causes {
-			if !used[i] && c.ID == id {
-				used[i] = true
-				out = append(out, c)
-				break
-			}
-		}
-	}
-	for i, c := range e.Causes {
-		if !used[i] {
-			out = append(out, c)
-		}
-	}
-	for i := range out {
-		out[i].Heading = headings[i]
-	}
-	e.Causes = out
+	return b.eng.Answer(bot.Show{Entry: r.Entry, Lang: r.Lang, Code: r.Code, Causes: r.Causes})
 }

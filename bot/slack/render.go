@@ -303,7 +303,7 @@ func (rd *renderer) answer(l *blockList, reply bot.Reply, v view, base ref) {
 func (rd *renderer) answerTail(reply bot.Reply, v view, base ref, more bool) []slack.Block {
 	e := reply.Entry
 	var l blockList
-	meta := []string{escape(reply.Words.Platform + ": " + platformName(e.Platform))}
+	meta := []string{escape(reply.Words.Platform + ": " + e.Platform.Name())}
 	if link := sourceLink(e.SourceURL); link != "" {
 		meta = append(meta, "*"+escape(reply.Words.Source)+":* "+link)
 	}
@@ -377,7 +377,7 @@ func (rd *renderer) choices(l *blockList, reply bot.Reply, base ref) {
 	var b strings.Builder
 	b.WriteString("*" + mrkdwn(reply.Intro) + "*")
 	for _, c := range reply.Choices {
-		fmt.Fprintf(&b, "\n*%d.* %s (%s)", c.N, mrkdwn(c.Title), escape(platformName(c.Platform)))
+		fmt.Fprintf(&b, "\n*%d.* %s (%s)", c.N, mrkdwn(c.Title), escape(c.Platform.Name()))
 	}
 	if reply.Hint != "" {
 		b.WriteString("\n_" + mrkdwn(reply.Hint) + "_")
@@ -432,17 +432,6 @@ func sourceLink(raw string) string {
 		return ""
 	}
 	return "<" + strings.ReplaceAll(raw, "&", "&amp;") + "|" + escape(u.Host) + ">"
-}
-
-// platformName is how platforms are written in every language.
-func platformName(p kb.Platform) string {
-	switch p {
-	case kb.IOS:
-		return "iOS/iPadOS"
-	case kb.Windows:
-		return "Windows"
-	}
-	return string(p)
 }
 
 // fit keeps a message within 50 blocks, should the budgets above ever be

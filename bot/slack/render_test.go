@@ -340,15 +340,3 @@ func TestRefEncodeWithinLimit(t *testing.T) {
 		t.Fatalf("an invalid language survived: %q", got.Lang)
 	}
 }
-
-func TestReorderCauses(t *testing.T) {
-	e := &bot.Entry{Causes: []bot.Cause{{ID: "a", Heading: "Cause 1 of 3"}, {ID: "b", Heading: "Cause 2 of 3"}, {ID: "c", Heading: "Cause 3 of 3"}}}
-	reorderCauses(e, []string{"c", "a", "gone"})
-	var got []string
-	for _, c := range e.Causes {
-		got = append(got, c.ID+"="+c.Heading)
-	}
-	if strings.Join(got, ",") != "c=Cause 1 of 3,a=Cause 2 of 3,b=Cause 3 of 3" {
-		t.Fatalf("reordered: %v", got)
-	}
-}

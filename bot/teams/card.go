@@ -310,7 +310,7 @@ func (rd *renderer) answer(c *card, r bot.Reply, lang kb.Lang, code string, v vi
 	e := r.Entry
 	c.Body = append(c.Body,
 		rich(inline{Type: "TextRun", Text: e.Title, Size: "Large", Weight: "Bolder"}),
-		rich(inline{Type: "TextRun", Text: r.Words.Platform + ": " + platformName(e.Platform), IsSubtle: true}))
+		rich(inline{Type: "TextRun", Text: r.Words.Platform + ": " + e.Platform.Name(), IsSubtle: true}))
 	if r.Code != nil {
 		c.Body = append(c.Body, codeElements(r.Code, true)...)
 	}
@@ -376,7 +376,7 @@ func (rd *renderer) choices(c *card, r bot.Reply, lang kb.Lang) {
 	var buttons []action
 	for _, ch := range r.Choices {
 		line := rich(inline{Type: "TextRun", Text: strconv.Itoa(ch.N) + ". ", Weight: "Bolder"},
-			inline{Type: "TextRun", Text: ch.Title + " (" + platformName(ch.Platform) + ")"})
+			inline{Type: "TextRun", Text: ch.Title + " (" + ch.Platform.Name() + ")"})
 		line.Spacing = "Small"
 		c.Body = append(c.Body, line)
 		if len(buttons) < MaxActions {
@@ -501,17 +501,6 @@ func sourceURL(raw string) string {
 		return ""
 	}
 	return u.String()
-}
-
-// platformName is how platforms are written in every language.
-func platformName(p kb.Platform) string {
-	switch p {
-	case kb.IOS:
-		return "iOS/iPadOS"
-	case kb.Windows:
-		return "Windows"
-	}
-	return string(p)
 }
 
 // cardJSON encodes a card as Teams receives it.

@@ -3,13 +3,10 @@ package teams
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/core/activity"
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -364,51 +361,9 @@ func (b *Bot) judge(ctx context.Context, in *inbound, d submitData, solved bool)
 	b.reply(ctx, in, b.render.verdictCard(lang, v), b.render.verdictText(lang, v))
 }
 
-// replay redoes the answer a card showed, in a scratch conversation so
-// that the user's is left as it is: the entry picked as the only choice,
-// the code looked up again, the causes in the order the card showed them.
-func (b *Bot) replay(ctx context.Context, d submitData, lang kb.Lang, answers map[string]string) (bot.Reply, error) {
-	key := scratchKey()
-	if err := b.store.SaveConversation(ctx, key, bot.State{Lang: lang, Choices: []string{d.Entry}, Answers: answers}, time.Minute); err != nil {
-		return bot.Reply{}, fmt.Errorf("replay %s: %w", d.Entry, err)
-	}
-	reply, err := b.eng.Handle(ctx, bot.Turn{Text: "1", Lang: lang, Conversation: key})
-	if err != nil {
-		b.log.Warn("teams conversation state", "err", err)
-	}
-	if reply.Kind != bot.KindAnswer || reply.Entry == nil {
-		return bot.Reply{}, errors.New("replay " + d.Entry + ": the catalog has no such entry")
-	}
-	if d.Code != "" {
-		if cr, _ := b.eng.Handle(ctx, bot.Turn{Text: d.Code, Lang: reply.Lang}); cr.Code != nil {
-			c := *cr.Code
-			c.NoEntry = ""
-			reply.Code = &c
-		}
-	}
-	reorderCauses(reply.Entry, d.Causes)
-	return reply, nil
-}
-
-// reorderCauses sorts e's causes into the order of ids (causes ids does not
-// name go last, in their order); the headings ("Cause 2 of 3") stay with
-// the positions.
-func reorderCauses(e *bot.Entry, ids []string) {
-	if len(ids) == 0 || len(e.Causes) < 2 {
-		return
-	}
-	rank := func(c bot.Cause) int {
-		if i := slices.Index(ids, c.ID); i >= 0 {
-			return i
-		}
-		return len(ids)
-	}
-	headings := make([]string, len(e.Causes))
-	for i, c := range e.Causes {
-		headings[i] = c.Heading
-	}
-	slices.SortStableFunc(e.Causes, func(a, b bot.Cause) int { return rank(a) - rank(b) })
-	for i := range e.Causes {
-		e.Causes[i].Heading = headings[i]
-	}
+// replay redoes the answer a card belongs to: the entry, the code it was
+// asked with, the causes in the order they were shown, without the
+// questions already answered.
+func (b *Bot) replay(_ context.Context, d submitData, lang kb.Lang, answers map[string]string) (bot.Reply, error) {
+	return b.eng.Answer(bot.Show{Entry: d.Entry, Lang: lang, Code: d.Code, Causes: d.Causes, Answers: answers})
 }

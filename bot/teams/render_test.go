@@ -280,19 +280,6 @@ func TestRunsKeepTextLiteral(t *testing.T) {
 	}
 }
 
-func TestReorderCauses(t *testing.T) {
-	e := &bot.Entry{Causes: []bot.Cause{{ID: "a", Heading: "1"}, {ID: "b", Heading: "2"}, {ID: "c", Heading: "3"}}}
-	reorderCauses(e, []string{"c", "x", "a"})
-	var ids, heads string
-	for _, c := range e.Causes {
-		ids += c.ID
-		heads += c.Heading
-	}
-	if ids != "cab" || heads != "123" {
-		t.Errorf("order %s, headings %s", ids, heads)
-	}
-}
-
 func TestEmptyReplyStillValid(t *testing.T) {
 	rd := newRenderer(t)
 	for _, r := range []bot.Reply{{}, {Kind: bot.KindAnswer}, {Kind: bot.KindCode}, {Kind: bot.KindChoices, Lang: "xx"}, {Kind: bot.KindLimited, Intro: "Wait a minute."}} {
