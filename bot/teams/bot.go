@@ -23,8 +23,6 @@ package teams
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -289,10 +287,3 @@ func (b *Bot) ownLang(ctx context.Context, user, locale string) kb.Lang {
 	return b.cfg.DefaultLang
 }
 
-// scratchKey returns a fresh conversation key for redoing a reply without
-// touching the conversation it came from.
-func scratchKey() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return "teams:scratch:" + hex.EncodeToString(b[:])
-}
