@@ -286,4 +286,3 @@ func (b *Bot) ownLang(ctx context.Context, user, locale string) kb.Lang {
 	}
 	return b.cfg.DefaultLang
 }
-
