@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"slices"
 	"strings"
 
 	"golang.org/x/text/language"
@@ -31,10 +32,14 @@ type langDetector struct {
 	weight map[string]float64
 	// deviceWords are the words of English device messages.
 	deviceWords map[string]bool
+	// shared maps a function word of exactly two languages (Dutch and
+	// Swedish "om", Dutch and German "was") to both: half a vote each.
+	shared map[string][]Lang
 }
 
 func newLangDetector(c *Catalog, an *analyzer) *langDetector {
-	d := &langDetector{an: an, exclusive: map[string]Lang{}, weight: map[string]float64{}, deviceWords: map[string]bool{}}
+	d := &langDetector{an: an, exclusive: map[string]Lang{}, weight: map[string]float64{}, deviceWords: map[string]bool{},
+		shared: map[string][]Lang{}}
 	owners := map[string]map[Lang]bool{}
 	own := func(w string, lang Lang) {
 		w = fold(strings.Trim(w, "'’"))
@@ -85,6 +90,19 @@ func newLangDetector(c *Catalog, an *analyzer) *langDetector {
 			}
 		}
 	}
+	stopOwners := map[string][]Lang{}
+	for _, lang := range Langs {
+		for _, w := range strings.Fields(stopwords[lang]) {
+			if w = fold(w); !slices.Contains(stopOwners[w], lang) {
+				stopOwners[w] = append(stopOwners[w], lang)
+			}
+		}
+	}
+	for w, langs := range stopOwners {
+		if _, mine := d.exclusive[w]; len(langs) == 2 && !mine {
+			d.shared[w] = langs
+		}
+	}
 	for _, e := range c.Entries {
 		for _, msg := range e.Messages[English] {
 			for _, w := range words(msg) {
@@ -104,6 +122,13 @@ func (d *langDetector) guess(text string) LangGuess {
 		w = fold(strings.Trim(w, "'’"))
 		lang, ok := d.exclusive[w]
 		if !ok {
+			// A shared word quoted from an English device message votes
+			// for nobody: it is neither language's evidence.
+			if !d.deviceWords[w] {
+				for _, l := range d.shared[w] {
+					score[l] += 0.5
+				}
+			}
 			continue
 		}
 		if lang == English && d.deviceWords[w] {

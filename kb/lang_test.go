@@ -35,6 +35,11 @@ func TestGuessLanguage(t *testing.T) {
 		{"Windows-datorn säger 'Your organization does not support this version of Windows' när jag registrerar", Swedish, false},
 		// An English device message alone: English, but only what the device said.
 		{"There was a problem. Your organization does not support this version of Windows.", English, true},
+		// "wie" is German, "heeft" Dutch: the function words Dutch shares
+		// with Swedish ("om", "de") decide.
+		{"Wie heeft om drie uur de sleutel?", Dutch, false},
+		// A quoted English message's function words vote for nobody.
+		{"Windows-Join bricht ab: \"Looks like we can't connect to the URL for your organization's MDM terms of use\"", German, false},
 		{"0x80180014", "", false},
 	}
 	for _, tt := range tests {
