@@ -713,7 +713,7 @@ const (
 	genericIDF = 0.3
 	// maxFullPostings is the posting-list length past which a word is only
 	// scored against phrases that rarer words of the query reached.
-	maxFullPostings = 2048
+	maxFullPostings = 512
 	// maxAmbiguousTerms is the longest query (in distinct words) that can be
 	// ambiguous by being part of several entries' messages.
 	maxAmbiguousTerms = 4

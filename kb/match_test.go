@@ -209,3 +209,59 @@ func generatedCatalog(tb testing.TB, base *Catalog, n int) *Catalog {
 	}
 	return c
 }
+
+// TestLargeCatalogKeepsItsAnswers checks that the pruning that keeps large
+// catalogs fast does not lose the real entries among 10,000 synthetic ones
+// made of the same words.
+func TestLargeCatalogKeepsItsAnswers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 10,000-entry index")
+	}
+	base := builtin(t)
+	small, large := NewMatcher(base), NewMatcher(generatedCatalog(t, base, 10000))
+	f, err := os.Open("../testdata/eval/queries.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	same, total := 0, 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var c struct {
+			Q     string `json:"q"`
+			Want  string `json:"want"`
+			Entry string `json:"entry"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Want != "answer" {
+			continue
+		}
+		r := small.Match(c.Q)
+		if r.Outcome != Answer || r.Candidates[0].Entry.ID != c.Entry {
+			continue // judged by the eval, not here
+		}
+		total++
+		if top, ok := large.Match(c.Q).Top(); ok && top.Entry.ID == c.Entry {
+			same++
+		}
+	}
+	t.Logf("large catalog keeps %d of %d answers as its best candidate", same, total)
+	if float64(same) < 0.9*float64(total) {
+		t.Errorf("large catalog keeps only %d of %d answers as its best candidate", same, total)
+	}
+}
+
+// TestBuiltinScoringIsExact guards the claim that the large-catalog pruning
+// never applies to the built-in catalog.
+func TestBuiltinScoringIsExact(t *testing.T) {
+	m := NewMatcher(builtin(t))
+	for lang, li := range m.idx {
+		for term, p := range li.postings {
+			if len(p) > maxFullPostings {
+				t.Errorf("%s %q has %d postings, over the exact-scoring bound %d", lang, term, len(p), maxFullPostings)
+			}
+		}
+	}
+}
