@@ -70,7 +70,7 @@ func (b *Bot) runCommand(ctx context.Context, c command) {
 	switch {
 	case len(fields) == 0 || (len(fields) == 1 && strings.EqualFold(fields[0], "help")):
 		lang := b.replyLang(ctx, c.User)
-		b.say(ctx, c, b.words.get(lang, "SlackHelp", nil))
+		b.say(ctx, c, b.words.Get(lang, "SlackHelp", nil))
 	case len(fields) <= 2 && strings.EqualFold(fields[0], "lang"):
 		b.setLang(ctx, c, fields[1:])
 	default:
@@ -91,7 +91,7 @@ func (b *Bot) say(ctx context.Context, c command, text string) {
 func (b *Bot) setLang(ctx context.Context, c command, args []string) {
 	if len(args) == 0 {
 		lang := b.replyLang(ctx, c.User)
-		b.say(ctx, c, b.words.get(lang, "SlackLangUsage", nil))
+		b.say(ctx, c, b.words.Get(lang, "SlackLangUsage", nil))
 		return
 	}
 	arg := strings.ToLower(args[0])
@@ -101,20 +101,20 @@ func (b *Bot) setLang(ctx context.Context, c command, args []string) {
 			return
 		}
 		lang := b.replyLang(ctx, c.User)
-		b.say(ctx, c, b.words.get(lang, "SlackLangCleared", nil))
+		b.say(ctx, c, b.words.Get(lang, "SlackLangCleared", nil))
 		return
 	}
 	lang, ok := kb.LangFromLocale(arg)
 	if !ok {
 		lang := b.replyLang(ctx, c.User)
-		b.say(ctx, c, b.words.get(lang, "SlackLangUsage", nil))
+		b.say(ctx, c, b.words.Get(lang, "SlackLangUsage", nil))
 		return
 	}
 	if err := b.prefs.SetLang(ctx, prefKey(c.User), lang); err != nil {
 		b.log.Warn("slack language preference", append(c.attrs(), "err", err)...)
 		return
 	}
-	b.say(ctx, c, b.words.get(lang, "SlackLangSet", nil))
+	b.say(ctx, c, b.words.Get(lang, "SlackLangSet", nil))
 }
 
 // cmdConversation is where a user's slash commands in a channel continue

@@ -234,7 +234,7 @@ func (b *Bot) share(ctx context.Context, k click, r ref) {
 	}
 	if err != nil {
 		lang := reply.Lang
-		text := escape(b.words.get(lang, "SlackShareFailed", nil))
+		text := escape(b.words.Get(lang, "SlackShareFailed", nil))
 		_ = b.ephemeral(ctx, k.responseURL, k.channel, k.user, message{Text: text, Blocks: []slack.Block{section(text)}}, false, k.attrs())
 		return
 	}

@@ -291,7 +291,7 @@ func (rd *renderer) answer(l *blockList, reply bot.Reply, v view, base ref) {
 			}
 		}
 		if len(cb.blocks) > budget {
-			l.add(contextBlock("", escape(rd.w.get(reply.Lang, "SlackMoreCauses", map[string]any{"N": len(e.Causes) - i}))))
+			l.add(contextBlock("", escape(rd.w.Get(reply.Lang, "SlackMoreCauses", map[string]any{"N": len(e.Causes) - i}))))
 			break
 		}
 		budget -= len(cb.blocks)
@@ -323,15 +323,15 @@ func (rd *renderer) answerTail(reply bot.Reply, v view, base ref, more bool) []s
 	var buttons []slack.BlockElement
 	if more {
 		buttons = append(buttons, button(actionMore,
-			rd.w.get(reply.Lang, "SlackOtherCauses", map[string]any{"N": len(e.Causes) - 1}), value))
+			rd.w.Get(reply.Lang, "SlackOtherCauses", map[string]any{"N": len(e.Causes) - 1}), value))
 	}
 	if v.verdict == nil {
 		buttons = append(buttons,
-			button(actionSolved, ":+1: "+rd.w.get(reply.Lang, "SlackSolved", nil), value).WithStyle(slack.StylePrimary),
-			button(actionNotSolved, ":-1: "+rd.w.get(reply.Lang, "SlackNotSolved", nil), value))
+			button(actionSolved, ":+1: "+rd.w.Get(reply.Lang, "SlackSolved", nil), value).WithStyle(slack.StylePrimary),
+			button(actionNotSolved, ":-1: "+rd.w.Get(reply.Lang, "SlackNotSolved", nil), value))
 	}
 	if v.share {
-		buttons = append(buttons, button(actionShare, rd.w.get(reply.Lang, "SlackPostToChannel", nil), value))
+		buttons = append(buttons, button(actionShare, rd.w.Get(reply.Lang, "SlackPostToChannel", nil), value))
 	}
 	if v.verdict != nil {
 		id, mark := "SlackFeedbackNotSolved", ":-1:"
@@ -421,7 +421,7 @@ func (rd *renderer) shareButton(l *blockList, reply bot.Reply, base ref) {
 		return
 	}
 	l.add(slack.NewActionBlock(blockShareActions,
-		button(actionShare, rd.w.get(reply.Lang, "SlackPostToChannel", nil), base.encode())))
+		button(actionShare, rd.w.Get(reply.Lang, "SlackPostToChannel", nil), base.encode())))
 }
 
 // sourceLink returns a mrkdwn link to an https source, named by its host,

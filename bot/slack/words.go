@@ -21,18 +21,13 @@ func newWords(bundle *i18n.Bundle, log *slog.Logger) *words {
 	return &words{bot.NewWording(bundle, "slack", log)}
 }
 
-// get returns message id in lang (see bot.Wording.Get).
-func (w *words) get(lang kb.Lang, id string, data map[string]any) string {
-	return w.Get(lang, id, data)
-}
-
 // userPlaceholder stands for a mention while a message is escaped.
 const userPlaceholder = "\x00user\x00"
 
 // withUser returns message id in lang as mrkdwn, with {{.User}} a mention
 // of user that survives the escaping of the rest.
 func (w *words) withUser(lang kb.Lang, id, user string) string {
-	s := escape(w.get(lang, id, map[string]any{"User": userPlaceholder}))
+	s := escape(w.Get(lang, id, map[string]any{"User": userPlaceholder}))
 	return strings.ReplaceAll(s, userPlaceholder, mention(user))
 }
 

@@ -328,9 +328,9 @@ func (rd *renderer) answer(c *card, r bot.Reply, lang kb.Lang, code string, v vi
 	} else {
 		solved, notSolved := data, data
 		solved.Action, notSolved.Action = actSolved, actNotSolved
-		ok := submit(rd.w.get(lang, "TeamsSolved", nil), solved)
+		ok := submit(rd.w.Get(lang, "TeamsSolved", nil), solved)
 		ok.Style = "positive"
-		c.Actions = append(c.Actions, ok, submit(rd.w.get(lang, "TeamsNotSolved", nil), notSolved))
+		c.Actions = append(c.Actions, ok, submit(rd.w.Get(lang, "TeamsNotSolved", nil), notSolved))
 	}
 	if u := sourceURL(e.SourceURL); u != "" {
 		c.Actions = append(c.Actions, action{Type: "Action.OpenUrl", Title: r.Words.Source, URL: u})
@@ -349,7 +349,7 @@ func (rd *renderer) answer(c *card, r bot.Reply, lang kb.Lang, code string, v vi
 				more.Body = append(more.Body, causeElements(cause, r.Words, i > 0))
 			}
 			show := action{Type: "Action.ShowCard", Card: more,
-				Title: cutRunes(rd.w.get(lang, "TeamsOtherCauses", map[string]any{"N": k}), maxButtonTitle)}
+				Title: cutRunes(rd.w.Get(lang, "TeamsOtherCauses", map[string]any{"N": k}), maxButtonTitle)}
 			// Before the source link, after the feedback buttons.
 			at := len(c.Actions)
 			if at > 0 && c.Actions[at-1].Type == "Action.OpenUrl" {
@@ -358,7 +358,7 @@ func (rd *renderer) answer(c *card, r bot.Reply, lang kb.Lang, code string, v vi
 			c.Actions = slices.Insert(c.Actions, at, show)
 		}
 		if k < len(others) {
-			c.Body = append(c.Body, para(rd.w.get(lang, "TeamsMoreCauses", map[string]any{"N": len(others) - k}), subtleStyle))
+			c.Body = append(c.Body, para(rd.w.Get(lang, "TeamsMoreCauses", map[string]any{"N": len(others) - k}), subtleStyle))
 		}
 		if cardSize(*c) <= MaxCardBytes {
 			return
@@ -430,9 +430,9 @@ func (rd *renderer) questions(r bot.Reply, lang kb.Lang, entry string) []element
 
 // welcome is the card that greets a new user or team, with the help.
 func (rd *renderer) welcome(lang kb.Lang) card {
-	title := rd.w.get(lang, "TeamsWelcomeTitle", nil)
-	text := rd.w.get(lang, "TeamsWelcome", nil)
-	help := rd.w.get(lang, "TeamsHelp", nil)
+	title := rd.w.Get(lang, "TeamsWelcomeTitle", nil)
+	text := rd.w.Get(lang, "TeamsWelcome", nil)
+	help := rd.w.Get(lang, "TeamsHelp", nil)
 	c := newCard(lang, title+"\n"+text+"\n"+help)
 	c.Body = append(c.Body,
 		rich(inline{Type: "TextRun", Text: title, Size: "Large", Weight: "Bolder"}),
@@ -461,7 +461,7 @@ func (rd *renderer) verdictTemplate(lang kb.Lang, v verdict) string {
 	if v.solved {
 		id = "TeamsFeedbackSolved"
 	}
-	return rd.w.get(lang, id, map[string]any{"User": namePlaceholder})
+	return rd.w.Get(lang, id, map[string]any{"User": namePlaceholder})
 }
 
 // verdictLine is the sentence that reports v on a card: the wording's

@@ -123,7 +123,7 @@ func (b *Bot) acceptConversationUpdate(ctx context.Context, in *inbound) {
 		lang := b.ownLang(ctx, in.user(), in.locale())
 		// A new message, not a reply: in a team it starts a thread of its
 		// own in the channel the bot was added through.
-		b.send(ctx, in, in.Conversation.ID, "", b.render.welcome(lang), b.words.get(lang, "TeamsWelcomeTitle", nil))
+		b.send(ctx, in, in.Conversation.ID, "", b.render.welcome(lang), b.words.Get(lang, "TeamsWelcomeTitle", nil))
 	})
 	if err != nil {
 		b.log.Warn("teams welcome dropped", append(in.attrs(), "err", err)...)
@@ -163,7 +163,7 @@ func (b *Bot) answer(ctx context.Context, in *inbound, text string) {
 		switch {
 		case len(fields) == 1 && fields[0] == "help":
 			lang := b.ownLang(ctx, user, in.locale())
-			b.reply(ctx, in, b.render.welcome(lang), b.words.get(lang, "TeamsWelcomeTitle", nil))
+			b.reply(ctx, in, b.render.welcome(lang), b.words.Get(lang, "TeamsWelcomeTitle", nil))
 			return
 		case len(fields) <= 2 && fields[0] == "lang":
 			b.setLang(ctx, in, fields[1:])
@@ -184,7 +184,7 @@ func (b *Bot) answer(ctx context.Context, in *inbound, text string) {
 func (b *Bot) setLang(ctx context.Context, in *inbound, args []string) {
 	user := in.user()
 	say := func(lang kb.Lang, id string) {
-		text := b.words.get(lang, id, nil)
+		text := b.words.Get(lang, id, nil)
 		b.reply(ctx, in, b.render.note(lang, text), text)
 	}
 	if len(args) == 0 {
@@ -314,7 +314,7 @@ func (b *Bot) answerQuestion(ctx context.Context, in *inbound, d submitData) {
 				b.log.Warn("teams conversation state", append(in.attrs(), "err", err)...)
 			}
 		}
-		reply.Notices = append(reply.Notices, b.words.get(reply.Lang, "AnswerNoted", nil))
+		reply.Notices = append(reply.Notices, b.words.Get(reply.Lang, "AnswerNoted", nil))
 	}
 	b.reply(ctx, in, b.render.reply(reply, view{}), summary(reply))
 }

@@ -197,7 +197,7 @@ func TestCatalogCardsValid(t *testing.T) {
 				}
 			}
 			if len(r.Entry.Causes) > 1 && !strings.Contains(texts, strings.ReplaceAll(r.Entry.Causes[1].Summary, "**", "")) &&
-				!strings.Contains(texts, rd.w.get(lang, "TeamsMoreCauses", map[string]any{"N": len(r.Entry.Causes) - 1})) {
+				!strings.Contains(texts, rd.w.Get(lang, "TeamsMoreCauses", map[string]any{"N": len(r.Entry.Causes) - 1})) {
 				t.Errorf("%s: the second cause is neither shown nor named", name)
 			}
 			if c.Lang != string(lang) {
@@ -214,7 +214,7 @@ func TestCatalogCardsValid(t *testing.T) {
 			check(string(lang)+"/"+string(r.Kind)+"/"+text, rd.reply(r, view{}))
 		}
 		check("welcome/"+string(lang), rd.welcome(lang))
-		check("note/"+string(lang), rd.note(lang, rd.w.get(lang, "TeamsLangSet", nil)))
+		check("note/"+string(lang), rd.note(lang, rd.w.Get(lang, "TeamsLangSet", nil)))
 	}
 	t.Logf("%d cards checked; the largest, %s, has %d bytes (limit %d)", cards, largestName, largest, MaxCardBytes)
 }
