@@ -124,6 +124,9 @@ type Question struct {
 	Platforms []Platform `toml:"platforms"`
 	// Key marks the questions asked first when nothing matched.
 	Key bool `toml:"key"`
+	// Anywhere marks questions whose option words are specific enough to
+	// count in any turn ("iPad", "Windows 11"), not only as a direct answer.
+	Anywhere bool `toml:"anywhere"`
 }
 
 // Option is a predefined answer to a checklist question.
@@ -135,6 +138,11 @@ type Option struct {
 	// Platforms limits the option to some platforms (Apple ADE is iOS only);
 	// empty means every platform.
 	Platforms []Platform `toml:"platforms"`
+	// Phrases are how users say this in free text, in any turn and any
+	// language ("only her", "since yesterday", "alle Benutzer").
+	Phrases []string `toml:"phrases"`
+
+	wordTokens, phrases [][]string
 }
 
 // For reports whether the option applies to platform p; every option
@@ -165,6 +173,10 @@ type Catalog struct {
 	Entries   []*Entry
 	Questions []*Question
 	Codes     []*Code
+	// Talk is the conversation vocabulary (conversation.toml).
+	Talk *Talk
+	// Topics are what the catalog does not cover (scope.toml).
+	Topics []*Topic
 
 	byID       map[string]*Entry
 	questionBy map[string]*Question

@@ -13,7 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-//go:embed catalog/checklist.toml catalog/codes.toml catalog/entries
+//go:embed catalog/checklist.toml catalog/codes.toml catalog/conversation.toml catalog/scope.toml catalog/entries
 var builtinFS embed.FS
 
 // BuiltinFS returns the catalog files compiled into the binary, rooted so that
@@ -80,6 +80,18 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		return nil, err
 	}
 	c.Codes = codes.Codes
+
+	c.Talk = &Talk{}
+	if err := decodeFile(fsys, "conversation.toml", c.Talk); err != nil {
+		return nil, err
+	}
+	var scope struct {
+		Topics []*Topic `toml:"topics"`
+	}
+	if err := decodeFile(fsys, "scope.toml", &scope); err != nil {
+		return nil, err
+	}
+	c.Topics = scope.Topics
 
 	files, err := entryFiles(fsys)
 	if err != nil {
@@ -168,8 +180,19 @@ func (c *Catalog) index() Problems {
 		}
 		c.questionBy[q.ID] = q
 		checkText(q.Text, "checklist.toml", field+".text", add)
-		for j, o := range q.Options {
+		for j := range q.Options {
+			o := &q.Options[j]
 			checkText(o.Label, "checklist.toml", fmt.Sprintf("%s.options[%d].label", field, j), add)
+			for _, w := range o.Words {
+				o.wordTokens = append(o.wordTokens, Tokens(w))
+			}
+			for _, p := range o.Phrases {
+				if t := Tokens(p); len(t) > 0 {
+					o.phrases = append(o.phrases, t)
+				} else {
+					add("checklist.toml", fmt.Sprintf("%s.options[%d].phrases", field, j), "empty phrase %q", p)
+				}
+			}
 			for _, p := range o.Platforms {
 				if p != IOS && p != Windows {
 					add("checklist.toml", fmt.Sprintf("%s.options[%d].platforms", field, j), "unknown platform %q", p)
@@ -181,6 +204,16 @@ func (c *Catalog) index() Problems {
 				add("checklist.toml", field+".platforms", "unknown platform %q", p)
 			}
 		}
+	}
+
+	c.Talk.prepare(add)
+	topicIDs := map[string]bool{}
+	for i, tp := range c.Topics {
+		tp.prepare(i, add)
+		if topicIDs[tp.ID] {
+			add("scope.toml", fmt.Sprintf("topics[%d].id", i), "duplicate topic id %q", tp.ID)
+		}
+		topicIDs[tp.ID] = true
 	}
 
 	c.byID = map[string]*Entry{}

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"errors"
+	"io/fs"
 	"path"
 	"strings"
 	"testing"
@@ -96,10 +97,10 @@ meaning = { en = "m", nl = "m", sv = "m", de = "m" }
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fsys := fstest.MapFS{
+			fsys := fixtureFS(t, fstest.MapFS{
 				"checklist.toml": {Data: []byte(validChecklist)},
 				"codes.toml":     {Data: []byte("")},
-			}
+			})
 			for name, data := range tt.files {
 				fsys[name] = &fstest.MapFile{Data: []byte(data)}
 			}
@@ -119,11 +120,11 @@ meaning = { en = "m", nl = "m", sv = "m", de = "m" }
 }
 
 func TestLoadAcceptsValidCatalog(t *testing.T) {
-	fsys := fstest.MapFS{
+	fsys := fixtureFS(t, fstest.MapFS{
 		"checklist.toml":           {Data: []byte(validChecklist)},
 		"codes.toml":               {Data: []byte("")},
 		"entries/ios/x-error.toml": {Data: []byte(validEntry)},
-	}
+	})
 	c, err := Load(fsys)
 	if err != nil {
 		t.Fatal(err)
@@ -131,4 +132,21 @@ func TestLoadAcceptsValidCatalog(t *testing.T) {
 	if e, ok := c.Entry("x-error"); !ok || e.File() != "entries/ios/x-error.toml" {
 		t.Errorf("entry not indexed with its file: %+v", e)
 	}
+}
+
+// fixtureFS adds the built-in conversation vocabulary and scope table to a
+// test catalog, unless it brings its own.
+func fixtureFS(t *testing.T, fsys fstest.MapFS) fstest.MapFS {
+	t.Helper()
+	for _, name := range []string{"conversation.toml", "scope.toml"} {
+		if _, ok := fsys[name]; ok {
+			continue
+		}
+		data, err := fs.ReadFile(BuiltinFS(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[name] = &fstest.MapFile{Data: data}
+	}
+	return fsys
 }

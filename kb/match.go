@@ -86,6 +86,11 @@ type Matcher struct {
 	symbols []string
 	// hasHexCode marks entries that list a numeric error code.
 	hasHexCode map[int]bool
+	// entryIndex maps an entry id to its position in the catalog.
+	entryIndex map[string]int
+	// causeTerms are each cause's summary terms with their idf, per entry
+	// and language, computed once: ranking causes is per turn.
+	causeTerms map[string]map[Lang][]map[string]float64
 	// platformWords maps words like "ipad" or "autopilot" to a platform.
 	platformWords map[string]Platform
 	lang          *langDetector
@@ -132,6 +137,7 @@ func NewMatcher(c *Catalog) *Matcher {
 	for i, e := range c.Entries {
 		entryIndex[e.ID] = i
 	}
+	m.entryIndex = entryIndex
 	link := func(code string, i int) {
 		if v, ok := parseCanonicalHex(code); ok {
 			m.hasHexCode[i] = true
@@ -180,6 +186,7 @@ func NewMatcher(c *Catalog) *Matcher {
 			}
 		}
 	}
+	m.indexCauses()
 	m.lang = newLangDetector(c, m.an)
 	n := len(c.Entries)
 	m.entryScratch.New = func() any { return &entryScores{score: make([]float64, n)} }
@@ -333,14 +340,17 @@ func deletions(t string) []string {
 }
 
 // Match runs the whole pipeline on raw user text.
-func (m *Matcher) Match(raw string) *Result {
-	q := Prepare(raw)
+func (m *Matcher) Match(raw string) *Result { return m.MatchQuery(Prepare(raw)) }
+
+// MatchQuery runs the pipeline on text already prepared, so that a turn
+// prepares its text once.
+func (m *Matcher) MatchQuery(q Query) *Result {
 	r := &Result{Query: q}
 	if q.Text == "" {
 		r.Outcome = Clarify
 		return r
 	}
-	r.Codes = m.cat.FindCodes(q.Text)
+	r.Codes = m.cat.FindCodes(q.Full)
 	r.Lang = m.lang.guess(q.Text)
 	r.Platform = m.platformOf(q.Text, r.Codes)
 	// Code and symbol words are evidence of their own; as words they would
@@ -720,6 +730,8 @@ const (
 	// minTypoRunes is the shortest word corrected for typos: one edit away
 	// from a short word is another word.
 	minTypoRunes = 5
+	// maxTypoRunes is the longest word corrected for typos.
+	maxTypoRunes = 40
 	// bagWeight caps what matching an entry's text as a whole can score.
 	bagWeight = 0.8
 )
@@ -741,7 +753,9 @@ func (m *Matcher) knownElsewhere(word string, langs []Lang) bool {
 func (li *langIndex) typoAlternatives(t, word string) []string {
 	var out []string
 	add := func(index map[string][]string, s string) {
-		if utf8.RuneCountInString(s) < minTypoRunes {
+		// No word of the catalog is longer than maxTypoRunes: a longer one
+		// is no typo of it, and its deletions would cost quadratic time.
+		if n := utf8.RuneCountInString(s); n < minTypoRunes || n > maxTypoRunes {
 			return
 		}
 		for _, del := range deletions(s) {
@@ -792,7 +806,7 @@ func (m *Matcher) decide(r *Result) {
 	if len(c) > 1 {
 		second = c[1].Score
 	}
-	if c[0].Score >= answerScore && c[0].Score-second >= answerMargin {
+	if c[0].Score >= answerScore && c[0].Score-second >= answerMargin && !m.unknownCodeBeside(r, c[0]) {
 		r.Outcome = Answer
 		return
 	}
@@ -818,6 +832,50 @@ func (m *Matcher) decide(r *Result) {
 	r.Outcome = m.fallback(r)
 }
 
+// unknownCodeBeside reports a code the table does not know next to a text
+// match whose entry has codes of its own: the device would have shown one
+// of those, so the text alone is not enough to answer.
+func (m *Matcher) unknownCodeBeside(r *Result, top Candidate) bool {
+	if top.ByCode {
+		return false
+	}
+	for _, c := range r.Codes {
+		if c.Code == nil && c.Value != 0 {
+			return m.hasHexCode[m.entryIndex[top.Entry.ID]]
+		}
+	}
+	return false
+}
+
+// UnknownCode returns the first code in the result that the table does not
+// know, if any.
+func (r *Result) UnknownCode() (CodeMention, bool) {
+	for _, c := range r.Codes {
+		if c.Code == nil && c.Value != 0 {
+			return c, true
+		}
+	}
+	return CodeMention{}, false
+}
+
+// Constrain drops the candidates of platforms other than p (the one the
+// user named) and decides again: an entry of another platform is never the
+// answer. An empty p changes nothing.
+func (m *Matcher) Constrain(r *Result, p Platform) {
+	if p == "" {
+		return
+	}
+	kept := r.Candidates[:0]
+	for _, c := range r.Candidates {
+		if c.Entry.Platform == p {
+			kept = append(kept, c)
+		}
+	}
+	r.Candidates = kept
+	r.Choices = 0
+	m.decide(r)
+}
+
 // fallback is the outcome when no entry fits: the code's meaning if the
 // table knows the code, else a question.
 func (m *Matcher) fallback(r *Result) Outcome {
@@ -840,8 +898,8 @@ func (m *Matcher) recognizedCode(r *Result) bool {
 func (m *Matcher) Catalog() *Catalog { return m.cat }
 
 // RankCauses orders an entry's causes by how much of text each one's
-// summary and steps share, most first; ties keep the catalog's order, which
-// lists the most common cause first.
+// summary shares, most first; ties keep the catalog's order, which lists
+// the most common cause first.
 func (m *Matcher) RankCauses(e *Entry, text string) []int {
 	order := make([]int, len(e.Causes))
 	for i := range order {
@@ -852,18 +910,15 @@ func (m *Matcher) RankCauses(e *Entry, text string) []int {
 	}
 	score := make([]float64, len(e.Causes))
 	for _, lang := range Langs {
-		li := m.idx[lang]
 		q := map[string]bool{}
 		for _, t := range m.an.terms(text, lang) {
 			q[t] = true
 		}
-		for i, c := range e.Causes {
+		for i, terms := range m.causeTerms[e.ID][lang] {
 			var s float64
-			seen := map[string]bool{}
-			for _, t := range m.an.terms(c.Summary.In(lang), lang) {
-				if q[t] && !seen[t] {
-					seen[t] = true
-					s += li.idf[t]
+			for t, idf := range terms {
+				if q[t] {
+					s += idf
 				}
 			}
 			score[i] = math.Max(score[i], s)
@@ -871,4 +926,23 @@ func (m *Matcher) RankCauses(e *Entry, text string) []int {
 	}
 	sort.SliceStable(order, func(a, b int) bool { return score[order[a]] > score[order[b]] })
 	return order
+}
+
+// indexCauses computes every cause's summary terms once.
+func (m *Matcher) indexCauses() {
+	m.causeTerms = map[string]map[Lang][]map[string]float64{}
+	for _, e := range m.cat.Entries {
+		per := map[Lang][]map[string]float64{}
+		for _, lang := range Langs {
+			li := m.idx[lang]
+			for _, c := range e.Causes {
+				terms := map[string]float64{}
+				for _, t := range m.an.terms(c.Summary.In(lang), lang) {
+					terms[t] = li.idf[t]
+				}
+				per[lang] = append(per[lang], terms)
+			}
+		}
+		m.causeTerms[e.ID] = per
+	}
 }

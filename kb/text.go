@@ -8,17 +8,26 @@ import (
 	"unicode/utf8"
 )
 
-// MaxQueryRunes bounds how much of a paste is matched. Error messages are
-// short; anything longer is a log dump whose first part carries the error,
-// and the bound keeps the run time of one query flat.
+// MaxQueryRunes bounds how much of a paste is matched as text. Error
+// messages are short; anything longer is a log, and the bound keeps the run
+// time of one query flat: a long paste is matched on its lines that carry
+// evidence (codes, error words) and then its start.
 const MaxQueryRunes = 4000
+
+// MaxPasteRunes bounds how much of a paste is read at all: codes, event IDs
+// and device messages are looked for in all of it, since a log puts the
+// error anywhere.
+const MaxPasteRunes = 64 * 1024
 
 // Query is user text prepared for matching.
 type Query struct {
-	// Text is the cleaned text: markup stripped, control characters removed,
-	// truncated to MaxQueryRunes.
+	// Text is what is matched as text: the whole cleaned paste when it is
+	// short, else its telling lines, at most MaxQueryRunes.
 	Text string
-	// Truncated reports that the input was longer than MaxQueryRunes.
+	// Full is the whole cleaned paste, at most MaxPasteRunes: markup
+	// stripped, control characters removed. Codes are looked for in it.
+	Full string
+	// Truncated reports that the input was longer than MaxPasteRunes.
 	Truncated bool
 	// InvalidUTF8 reports that the input had bytes that are not UTF-8.
 	InvalidUTF8 bool
@@ -49,8 +58,8 @@ func Prepare(raw string) Query {
 	}
 	// Bound the work before the regular expressions run: markup rarely
 	// doubles a text, so four times the limit is plenty to strip from.
-	if utf8.RuneCountInString(raw) > 4*MaxQueryRunes {
-		raw = truncateRunes(raw, 4*MaxQueryRunes)
+	if utf8.RuneCountInString(raw) > 4*MaxPasteRunes {
+		raw = truncateRunes(raw, 4*MaxPasteRunes)
 		q.Truncated = true
 	}
 	s := StripMarkup(raw)
@@ -66,12 +75,66 @@ func Prepare(raw string) Query {
 	s = spaceRun.ReplaceAllString(s, " ")
 	s = blankLines.ReplaceAllString(s, "\n\n")
 	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > MaxQueryRunes {
-		s = truncateRunes(s, MaxQueryRunes)
+	if utf8.RuneCountInString(s) > MaxPasteRunes {
+		s = truncateRunes(s, MaxPasteRunes)
 		q.Truncated = true
 	}
-	q.Text = s
+	q.Full = s
+	q.Text = focus(s, MaxQueryRunes)
 	return q
+}
+
+// tellingLines find the lines of a log worth matching first, strongest
+// evidence first: error codes, then failure words in the catalog's
+// languages and symbolic errors (NoEnrollmentPolicy).
+var tellingLines = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)0x[0-9a-f]{4,8}|\b8[0-9a-f]{7}\b|-?\b[0-9]{10}\b`),
+	regexp.MustCompile(`(?i)\b(?:error|fail\w*|fault|denied|invalid|expired|fout|mislukt|fel|misslyck\w*|fehler|fehlgeschlagen|ungültig)\b|\b[A-Z][a-z]+[A-Z][a-z]+[A-Z]\w*\b`),
+}
+
+// focus returns s when it fits in n runes; else its telling lines in their
+// order, then the lines from the start, until n runes are used.
+func focus(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	keep := make([]bool, len(lines))
+	budget := n
+	take := func(i int) {
+		if keep[i] || budget <= 0 {
+			return
+		}
+		r := utf8.RuneCountInString(lines[i])
+		if r > budget {
+			lines[i] = truncateRunes(lines[i], budget)
+			r = budget
+		}
+		keep[i] = true
+		budget -= r + 1
+	}
+	for _, re := range tellingLines {
+		for i, l := range lines {
+			// A line of a log is short; the regexp only reads its head so
+			// that one enormous line costs no more than a short one.
+			if !keep[i] && re.MatchString(truncateRunes(l, 512)) {
+				take(i)
+			}
+		}
+	}
+	for i := range lines {
+		take(i)
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		if keep[i] {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }
 
 // StripMarkup removes what chat clients add around pasted text: Slack

@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -45,8 +46,29 @@ func TestPrepareBadInput(t *testing.T) {
 	}
 	big := strings.Repeat("Profile installation failed. ", 40000) // ~1.1 MB
 	q = Prepare(big)
-	if !q.Truncated || utf8.RuneCountInString(q.Text) > MaxQueryRunes {
+	if !q.Truncated || utf8.RuneCountInString(q.Text) > MaxQueryRunes || utf8.RuneCountInString(q.Full) > MaxPasteRunes {
 		t.Errorf("1 MB input: truncated=%v, %d runes", q.Truncated, utf8.RuneCountInString(q.Text))
+	}
+}
+
+// A log puts the error anywhere: the line that carries it is matched even
+// when it comes after the first MaxQueryRunes.
+func TestPrepareFocusesLongPaste(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 13000; i++ {
+		fmt.Fprintf(&b, "Information 03.12.2026 10:%02d:00 DeviceManagement-Enterprise-Diagnostics-Provider task %d started\n", i%60, i)
+	}
+	b.WriteString("Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)\n")
+	b.WriteString("Information last line\n")
+	q := Prepare(b.String())
+	if q.Truncated {
+		t.Error("13 KB paste reported as truncated")
+	}
+	if !strings.Contains(q.Text, "0x8018002b") || utf8.RuneCountInString(q.Text) > MaxQueryRunes {
+		t.Errorf("focused text lacks the error line or is too long (%d runes)", utf8.RuneCountInString(q.Text))
+	}
+	if !strings.HasSuffix(q.Full, "Information last line") {
+		t.Error("Full lost the end of the paste")
 	}
 }
 
