@@ -1,13 +1,11 @@
 package bot
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
@@ -15,42 +13,33 @@ import (
 	"github.com/enrollbot/enrollbot/locales"
 )
 
-// DefaultStateTTL is how long a conversation is remembered between turns.
-const DefaultStateTTL = 30 * time.Minute
-
 // Config wires an Engine.
 type Config struct {
 	Matcher *kb.Matcher
 	// Bundle holds the bot's own wording (package locales).
 	Bundle *i18n.Bundle
-	// Store remembers conversations; nil means every turn stands alone.
-	Store Store
 	// DefaultLang is the reply language when nothing else decides; English
 	// when empty.
 	DefaultLang kb.Lang
-	// StateTTL bounds how long a conversation is remembered.
-	StateTTL time.Duration
-	// Limiter bounds turns per user; nil means no limit.
-	Limiter RateLimiter
-	// Unanswered records what got a clarify reply; nil records nothing.
-	Unanswered UnansweredLog
-	// Observer is told every reply, for metrics; nil observes nothing.
-	Observer Observer
-	Logger   *slog.Logger
+	// HandoffText says how to reach IT when no person can be reached
+	// through the bot; a localized default when empty.
+	HandoffText string
+	// Logger receives wording that is missing in a language; discarded
+	// when nil.
+	Logger *slog.Logger
 }
 
-// Engine turns user turns into replies. It is safe for concurrent use.
+// Engine is the conversation: Respond maps a State and an Input to a Reply
+// and the next State. It holds only what never changes after New (the
+// catalog, its index, the wording), so it is safe for concurrent use and
+// Respond does no I/O.
 type Engine struct {
 	m       *kb.Matcher
 	cat     *kb.Catalog
+	talk    *kb.Talk
 	wording *Wording
-	store   Store
 	lang    kb.Lang
-	ttl     time.Duration
-	limit   RateLimiter
-	unans   UnansweredLog
-	obs     Observer
-	log     *slog.Logger
+	handoff string
 }
 
 // New checks cfg and returns an Engine.
@@ -62,246 +51,862 @@ func New(cfg Config) (*Engine, error) {
 		m:       cfg.Matcher,
 		cat:     cfg.Matcher.Catalog(),
 		wording: NewWording(cfg.Bundle, "bot", cfg.Logger),
-		store:   cfg.Store,
 		lang:    cfg.DefaultLang,
-		ttl:     cfg.StateTTL,
-		limit:   cfg.Limiter,
-		unans:   cfg.Unanswered,
-		obs:     cfg.Observer,
-		log:     cfg.Logger,
+		handoff: strings.TrimSpace(cfg.HandoffText),
 	}
-	if e.obs == nil {
-		e.obs = NopObserver{}
-	}
+	e.talk = e.cat.Talk
 	if e.lang == "" {
 		e.lang = kb.English
 	}
 	if !e.lang.Valid() {
 		return nil, fmt.Errorf("bot: default language %q is not one of en, nl, sv, de", e.lang)
 	}
-	if e.ttl == 0 {
-		e.ttl = DefaultStateTTL
-	}
-	if e.log == nil {
-		e.log = slog.New(slog.DiscardHandler)
-	}
 	return e, nil
 }
 
-// Handle answers one turn. It fails only when the conversation store does;
-// the reply is still usable then, as if the turn stood alone.
-func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
-	start := time.Now()
-	r, err := e.handle(ctx, t)
-	e.obs.Replied(r.Kind, time.Since(start))
-	return r, err
+// NewBuiltin returns an engine over the embedded catalog and wording, the
+// configuration every entry point and test starts from.
+func NewBuiltin(logger *slog.Logger) (*Engine, error) {
+	cat, err := kb.LoadBuiltin()
+	if err != nil {
+		return nil, fmt.Errorf("load built-in catalog: %w", err)
+	}
+	bundle, err := locales.Bundle(locales.Files())
+	if err != nil {
+		return nil, fmt.Errorf("load wording: %w", err)
+	}
+	return New(Config{Matcher: kb.NewMatcher(cat), Bundle: bundle, Logger: logger})
 }
 
-func (e *Engine) handle(ctx context.Context, t Turn) (Reply, error) {
-	if e.limit != nil && t.User != "" {
-		ok, err := e.limit.Allow(ctx, t.User)
-		if err != nil {
-			// A limiter that cannot count must not silence everyone.
-			e.log.Warn("rate limiter unavailable", "err", err)
-		} else if !ok {
-			return e.limited(t), nil
-		}
-	}
-	var st State
-	var haveState bool
-	var storeErr error
-	if e.store != nil && t.Conversation != "" {
-		st, haveState, storeErr = e.store.Conversation(ctx, t.Conversation)
-		if storeErr != nil {
-			storeErr = fmt.Errorf("load conversation %s: %w", t.Conversation, storeErr)
-			haveState = false
-		}
-	}
-
-	reply, next := e.respond(t, st, haveState)
-
-	if reply.Kind == KindClarify && e.unans != nil && strings.TrimSpace(t.Text) != "" {
-		if err := e.unans.RecordUnanswered(ctx, kb.Prepare(t.Text).Text); err != nil {
-			e.log.Warn("record unanswered", "err", err)
-		}
-	}
-	if e.store != nil && t.Conversation != "" && storeErr == nil {
-		if err := e.store.SaveConversation(ctx, t.Conversation, next, e.ttl); err != nil {
-			storeErr = fmt.Errorf("save conversation %s: %w", t.Conversation, err)
-		}
-	}
-	return reply, storeErr
+// WithHandoffText returns a copy of e that says text when no person can be
+// reached through the bot.
+func (e *Engine) WithHandoffText(text string) *Engine {
+	c := *e
+	c.handoff = strings.TrimSpace(text)
+	return &c
 }
 
-// limited is the reply to a user over the rate limit: no matching, a
-// short request to wait, in the language of the turn's explicit choice or
-// locale.
-func (e *Engine) limited(t Turn) Reply {
-	lang := e.replyLang(t, kb.LangGuess{}, State{})
+// DefaultLang is the language replies fall back to.
+func (e *Engine) DefaultLang() kb.Lang { return e.lang }
+
+// Wording returns the engine's localizer, which adapters share.
+func (e *Engine) Wording() *Wording { return e.wording }
+
+// Catalog returns the catalog the engine answers from.
+func (e *Engine) Catalog() *kb.Catalog { return e.cat }
+
+// Welcome is the greeting of a terminal or chat conversation.
+func (e *Engine) Welcome(lang kb.Lang) string {
+	if !lang.Valid() {
+		lang = e.lang
+	}
+	return e.word(lang, "ChatWelcome", nil)
+}
+
+// Limited is the reply to a user over the rate limit: no matching, a short
+// request to wait.
+func (e *Engine) Limited(st State, in Input) Reply {
+	lang := e.replyLang(in, kb.LangGuess{}, st)
 	return Reply{Kind: KindLimited, Lang: lang, Intro: e.word(lang, "RateLimited", nil), Words: e.words(lang)}
 }
 
-// respond computes the reply and the conversation's next state.
-func (e *Engine) respond(t Turn, st State, haveState bool) (Reply, State) {
-	// A follow-up in a conversation that offered choices: a number or a
-	// platform narrows them down.
-	if haveState && len(st.Choices) > 0 {
-		if id, ok := pickChoice(t.Text, st.Choices); ok {
-			return e.answerEntry(t, st, id, nil)
+// Respond answers one input in a conversation whose state is st, and
+// returns the reply and the conversation's next state. It is a pure
+// function of its arguments and the engine's catalog: no I/O, no clock.
+func (e *Engine) Respond(st State, in Input) (Reply, State) {
+	st = st.clone()
+	var r Reply
+	switch in.Action {
+	case ActPick:
+		r, st = e.pick(st, in, in.Entry, "")
+	case ActChoose:
+		r, st = e.choose(st, in)
+	case ActSolved:
+		r, st = e.solved(st, in, in.Entry)
+	case ActNotSolved:
+		r, st = e.notSolved(st, in, in.Entry)
+	case ActOtherCauses:
+		r, st = e.otherCauses(st, in)
+	case ActAllCauses:
+		r, st = e.allCauses(st, in)
+	case ActLang:
+		r, st = e.switchLang(st, in, in.Lang)
+	case ActPerson:
+		r, st = e.person(st, in)
+	case ActSummary:
+		r, st = e.summary(st, in)
+	case ActShow:
+		r, st = e.show(st, in)
+	default:
+		r, st = e.message(st, in)
+	}
+	if r.Words.Steps == "" {
+		r.Words = e.words(r.Lang)
+	}
+	if !r.Chatter {
+		st.Last = r.Kind
+		st.Asked = nil
+		for _, q := range r.Questions {
+			st.Asked = append(st.Asked, q.ID)
 		}
-		if p := e.platformAnswer(t.Text); p != "" {
+		if r.Kind == KindClarify {
+			st.Clarified++
+		} else {
+			st.Clarified = 0
+		}
+	}
+	st.Lang = r.Lang
+	r.Facts = st.Facts
+	return r, st.bound()
+}
+
+// message answers a typed turn.
+func (e *Engine) message(st State, in Input) (Reply, State) {
+	q := kb.Prepare(in.Text)
+	if q.Text == "" {
+		lang := e.replyLang(in, kb.LangGuess{}, st)
+		r := Reply{Kind: KindClarify, Lang: lang, Intro: e.word(lang, "ClarifyIntro", nil),
+			Questions: e.clarifyQuestions(lang, st, nil), Chatter: st.active()}
+		r.Notices = e.inputNotices(lang, q)
+		return r, st
+	}
+	if lang, ok := e.talk.LanguageRequest(q.Text); ok {
+		return e.switchLang(st, in, lang)
+	}
+	res := e.m.MatchQuery(q)
+
+	// A short turn that is not a paste: an intent ("thanks", "that didn't
+	// help", "can I talk to a person?").
+	if im, ok := e.talk.ReadIntent(q.Text); ok && len(res.Codes) == 0 {
+		if r, next, done := e.intent(st, in, im); done {
+			return r, next
+		}
+	}
+
+	// A pick among the choices shown: a number, an ordinal word.
+	if len(st.Choices) > 0 {
+		if n, ok := e.talk.Ordinal(q.Text, len(st.Choices)); ok {
+			return e.pick(st, in, st.Choices[n-1], "")
+		}
+	}
+
+	// What the turn says about the checklist, in free text or as a direct
+	// answer to what the bot just asked.
+	learned := e.learn(&st, q.Text)
+
+	if r, next, ok := e.outOfScope(st, in, q, res); ok {
+		return r, next
+	}
+
+	if st.active() && !e.newProblem(st, res) {
+		return e.followUp(st, in, q, res, learned)
+	}
+	return e.fresh(st, in, q, res)
+}
+
+// learn adds the turn's checklist facts to st and returns the question ids
+// it learned or changed, in checklist order.
+func (e *Engine) learn(st *State, text string) []string {
+	found := e.cat.Facts(text)
+	for q, o := range e.cat.AnswerTo(text, st.Asked, nil) {
+		if found == nil {
+			found = map[string]string{}
+		}
+		found[q] = o
+	}
+	var changed []string
+	for _, q := range e.cat.Questions {
+		o, ok := found[q.ID]
+		if !ok || st.Facts[q.ID] == o {
+			continue
+		}
+		if st.Facts == nil {
+			st.Facts = map[string]string{}
+		}
+		st.Facts[q.ID] = o
+		changed = append(changed, q.ID)
+	}
+	return changed
+}
+
+// intent acts on a conversational turn; done is false when the intent does
+// not apply here (no answer to judge) and the turn is read as a message.
+func (e *Engine) intent(st State, in Input, im kb.IntentMatch) (Reply, State, bool) {
+	lang := e.intentLang(in, im, st)
+	in.Lang = lang
+	switch im.Intent {
+	case kb.IntentGreeting:
+		return e.smalltalk(lang, "Greeting", !st.active()), st, true
+	case kb.IntentHelp:
+		return e.smalltalk(lang, "Help", false), st, true
+	case kb.IntentGoodbye:
+		return e.smalltalk(lang, "Goodbye", true), st, true
+	case kb.IntentThanks:
+		if st.Entry != "" && st.Verdict == "" {
+			r, next := e.solved(st, in, st.Entry)
+			return r, next, true
+		}
+		r := e.smalltalk(lang, "ThanksWelcome", true)
+		r.React = true
+		return r, st, true
+	case kb.IntentSolved:
+		if st.Entry == "" {
+			r := e.smalltalk(lang, "ThanksWelcome", true)
+			r.React = true
+			return r, st, true
+		}
+		r, next := e.solved(st, in, st.Entry)
+		return r, next, true
+	case kb.IntentNotSolved:
+		if !st.active() {
+			return Reply{}, st, false
+		}
+		r, next := e.notSolved(st, in, st.Entry)
+		return r, next, true
+	case kb.IntentOtherCauses:
+		if !st.active() {
+			return Reply{}, st, false
+		}
+		r, next := e.otherCauses(st, in)
+		return r, next, true
+	case kb.IntentAllCauses:
+		if st.Entry == "" {
+			return Reply{}, st, false
+		}
+		r, next := e.allCauses(st, in)
+		return r, next, true
+	case kb.IntentPerson:
+		r, next := e.person(st, in)
+		return r, next, true
+	case kb.IntentSummary:
+		r, next := e.summary(st, in)
+		return r, next, true
+	}
+	return Reply{}, st, false
+}
+
+func (e *Engine) smalltalk(lang kb.Lang, id string, chatter bool) Reply {
+	return Reply{Kind: KindSmalltalk, Lang: lang, Intro: e.word(lang, id, nil), Chatter: chatter}
+}
+
+// outOfScope answers a turn about what the catalog does not cover: an
+// uncovered platform named (and no covered one), a set-up question, or a
+// neighbouring subject no entry matched.
+func (e *Engine) outOfScope(st State, in Input, q kb.Query, res *kb.Result) (Reply, State, bool) {
+	sc := e.cat.ScopeOf(q.Text)
+	var topic *kb.Topic
+	switch {
+	case sc.Platform != nil:
+		topic = sc.Platform
+	case sc.HowTo != nil && len(res.Codes) == 0:
+		topic = sc.HowTo
+	case sc.Subject != nil && (res.Outcome == kb.Clarify || res.Outcome == kb.CodeOnly) && !st.active():
+		topic = sc.Subject
+	}
+	if topic == nil {
+		return Reply{}, st, false
+	}
+	lang := e.replyLang(in, res.Lang, st)
+	name := topic.Name.In(lang)
+	id := "OutOfScope"
+	if topic.Kind == kb.TopicHowTo {
+		id = "OutOfScopeHowTo"
+	}
+	r := Reply{Kind: KindOutOfScope, Lang: lang,
+		Intro:       e.word(lang, id, map[string]any{"Topic": name}),
+		Link:        &Link{Title: e.word(lang, "OutOfScopeLink", map[string]any{"Topic": name}), URL: topic.URL},
+		OfferPerson: true}
+	// Said unasked in a channel only when it answers something that looked
+	// like an enrollment problem.
+	r.Chatter = !st.active() && len(res.Codes) == 0 && (len(res.Candidates) == 0 || res.Candidates[0].Score < 0.3)
+	next := State{Lang: lang, LangChosen: st.LangChosen, Facts: st.Facts, Topic: topic.ID}
+	if topic.Kind == kb.TopicPlatform {
+		// The platform fact the user gave is not one the checklist has.
+		delete(next.Facts, "platform")
+	}
+	return r, next, true
+}
+
+// newProblem reports whether a turn in an active conversation brings a new
+// error: a code not seen before, or a confident match to another entry.
+func (e *Engine) newProblem(st State, res *kb.Result) bool {
+	for _, c := range res.Codes {
+		if key := codeKey(c); key != "" && !slices.Contains(st.Codes, key) {
+			return true
+		}
+	}
+	if res.Outcome == kb.Answer {
+		top, _ := res.Top()
+		return top.Entry.ID != st.Entry && !slices.Contains(st.Choices, top.Entry.ID)
+	}
+	if res.Outcome == kb.Choices && len(kb.Tokens(res.Query.Text)) > 8 {
+		// A new paste that matches several entries, none of them this one.
+		for _, c := range res.Candidates[:res.Choices] {
+			if c.Entry.ID == st.Entry || slices.Contains(st.Choices, c.Entry.ID) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func codeKey(c kb.CodeMention) string {
+	if h := c.Hex(); h != "" {
+		return h
+	}
+	if c.Code != nil {
+		return c.Code.Symbol
+	}
+	return ""
+}
+
+// followUp refines the current answer or choices with what the turn adds.
+func (e *Engine) followUp(st State, in Input, q kb.Query, res *kb.Result, learned []string) (Reply, State) {
+	lang := e.replyLang(in, res.Lang, st)
+	in.Lang = lang
+	st.Text = strings.TrimSpace(st.Text + "\n" + q.Text)
+
+	if st.Entry == "" {
+		// Choices are on the table: a few words of one pick it; a platform
+		// narrows them.
+		if id, ok := e.pickByWords(st, res); ok {
+			return e.pick(st, in, id, "")
+		}
+		if p := kb.Platform(st.Facts["platform"]); p != "" {
 			var kept []string
 			for _, id := range st.Choices {
 				if entry, ok := e.cat.Entry(id); ok && entry.Platform == p {
 					kept = append(kept, id)
 				}
 			}
-			switch {
-			case len(kept) == 1:
-				return e.answerEntry(t, st, kept[0], nil)
-			case len(kept) > 1:
-				lang := e.replyLang(t, kb.LangGuess{}, st)
+			if len(kept) == 1 {
+				return e.pick(st, in, kept[0], e.noted(lang, st, learned))
+			}
+			if len(kept) > 1 && len(kept) < len(st.Choices) {
 				st.Choices = kept
-				return e.choicesReply(lang, kept, nil, nil), withLang(st, lang)
 			}
 		}
+		r := e.choicesReply(lang, st.Choices, nil)
+		if len(learned) > 0 {
+			r.Intro = e.noted(lang, st, learned) + " " + r.Intro
+		} else {
+			r.Chatter = true
+		}
+		r.Lang = lang
+		return r, st
 	}
 
-	// A short reply to a follow-up question of the last answer ("all users",
-	// "BYOD") is recorded: the answer comes again with its causes weighed by
-	// what the user said and that question no longer asked.
-	if haveState && st.Entry != "" {
-		if answers, ok := e.checklistAnswers(t.Text, st); ok {
-			st.Answers = answers
-			st.Text = strings.TrimSpace(st.Text + "\n" + t.Text)
-			r, next := e.answerEntry(t, st, st.Entry, nil)
-			next.Text = st.Text
-			r.Notices = append(r.Notices, e.word(r.Lang, "AnswerNoted", nil))
-			return r, next
+	before := st.Causes
+	r, next := e.answerEntry(st, in, st.Entry, nil)
+	changed := len(before) > 0 && len(next.Causes) > 0 && before[0] != next.Causes[0]
+	r.Brief = true
+	switch {
+	case len(learned) > 0 && changed:
+		r.Intro = e.noted(lang, next, learned) + " " + e.word(lang, "NowMostLikely", map[string]any{"Cause": r.Entry.Causes[0].Summary})
+	case len(learned) > 0:
+		r.Intro = e.noted(lang, next, learned) + " " + e.word(lang, "StillMostLikely", nil)
+	case changed:
+		r.Intro = e.word(lang, "NotedDetail", nil) + " " + e.word(lang, "NowMostLikely", map[string]any{"Cause": r.Entry.Causes[0].Summary})
+	default:
+		// Nothing the bot could use: a remark in the thread, or details it
+		// does not know how to weigh. Said in a direct chat, silent in a
+		// channel.
+		r.Intro = e.word(lang, "NotedDetail", nil)
+		r.Chatter = true
+	}
+	return r, next
+}
+
+// pickByWords picks the choice the turn's words match best, when one
+// clearly leads among the choices.
+func (e *Engine) pickByWords(st State, res *kb.Result) (string, bool) {
+	var best, second float64
+	id := ""
+	for _, c := range res.Candidates {
+		if !slices.Contains(st.Choices, c.Entry.ID) {
+			continue
+		}
+		switch {
+		case c.Score > best:
+			second, best, id = best, c.Score, c.Entry.ID
+		case c.Score > second:
+			second = c.Score
 		}
 	}
+	return id, id != "" && best >= 0.2 && best-second >= 0.1
+}
 
-	res := e.m.Match(t.Text)
+// noted says what the conversation learned ("Noted: all users, ADE.").
+func (e *Engine) noted(lang kb.Lang, st State, learned []string) string {
+	var labels []string
+	for _, qid := range learned {
+		if l := e.factLabel(lang, qid, st.Facts[qid]); l != "" {
+			labels = append(labels, l)
+		}
+	}
+	if len(labels) == 0 {
+		return e.word(lang, "NotedDetail", nil)
+	}
+	return e.word(lang, "Noted", map[string]any{"Facts": strings.Join(labels, ", ")})
+}
+
+func (e *Engine) factLabel(lang kb.Lang, qid, oid string) string {
+	q, ok := e.cat.Question(qid)
+	if !ok {
+		return ""
+	}
+	for _, o := range q.Options {
+		if o.ID == oid {
+			return o.Label.In(lang)
+		}
+	}
+	return ""
+}
+
+// fresh answers a turn that starts a problem, or continues one the bot was
+// unsure about.
+func (e *Engine) fresh(st State, in Input, q kb.Query, res *kb.Result) (Reply, State) {
 	// A clarification continues what the user said before.
-	if haveState && st.Text != "" && (res.Outcome == kb.Clarify || res.Outcome == kb.CodeOnly) {
-		combined := e.m.Match(st.Text + "\n" + t.Text)
+	if !st.active() && st.Text != "" && (res.Outcome == kb.Clarify || res.Outcome == kb.CodeOnly) {
+		combined := e.m.MatchQuery(kb.Prepare(st.Text + "\n" + q.Text))
 		if combined.Outcome == kb.Answer || combined.Outcome == kb.Choices {
 			res = combined
 		}
 	}
-	lang := e.replyLang(t, res.Lang, st)
-	next := State{Lang: lang, Answers: st.Answers}
+	platform := kb.Platform(st.Facts["platform"])
+	e.m.Constrain(res, platform)
+
+	lang := e.replyLang(in, res.Lang, st)
+	in.Lang = lang
+	next := State{Lang: lang, LangChosen: st.LangChosen, Facts: st.Facts, Shown: st.Shown,
+		Error: st.Error, Text: st.Text}
+	if next.Error == "" || st.active() {
+		next.Error = q.Text
+	}
+	if st.active() {
+		// A new problem: what was said about the old one is not evidence.
+		next.Text = ""
+	}
+	for _, c := range res.Codes {
+		next.Codes = addUnique(next.Codes, codeKey(c))
+	}
 
 	var r Reply
 	switch res.Outcome {
 	case kb.Answer:
 		top, _ := res.Top()
-		r, next = e.answerEntry(t, next, top.Entry.ID, res)
+		next.Text = q.Text
+		next.Related = related(res, top.Entry)
+		r, next = e.answerEntry(next, in, top.Entry.ID, res)
 	case kb.Choices:
 		ids := make([]string, res.Choices)
 		for i := range ids {
 			ids[i] = res.Candidates[i].Entry.ID
 		}
-		r = e.choicesReply(lang, ids, res, e.codeOf(lang, res))
+		next.Text = q.Text
+		r = e.choicesReply(lang, ids, e.codeOf(lang, res))
 		next.Choices = ids
 	case kb.CodeOnly:
-		r = Reply{Kind: KindCode, Lang: lang, Code: e.codeOf(lang, res)}
+		r = Reply{Kind: KindCode, Lang: lang, Code: e.codeOf(lang, res), OfferPerson: true}
 	default:
-		r = Reply{Kind: KindClarify, Lang: lang, Intro: e.word(lang, "ClarifyIntro", nil)}
-		r.Questions = e.clarifyQuestions(lang, res)
-		next.Text = strings.TrimSpace(st.Text + "\n" + res.Query.Text)
-		if unknown := e.unknownCode(lang, res); unknown != "" {
-			r.Notices = append(r.Notices, unknown)
-		}
+		next.Text = strings.TrimSpace(st.Text + "\n" + q.Text)
+		r = e.clarify(lang, st, next, res)
 	}
 	r.Lang = lang
-	r.Words = e.words(lang)
-	r.Notices = append(e.inputNotices(lang, res.Query), r.Notices...)
-	r.Candidates = candidates(res, r.Kind)
+	r.Notices = append(e.inputNotices(lang, q), r.Notices...)
+	if r.Candidates == nil {
+		r.Candidates = candidates(res, r.Kind)
+	}
 	return r, next
 }
 
-// answerEntry builds the answer for entry id; res is the match that led to
-// it, nil when the user picked a choice.
-func (e *Engine) answerEntry(t Turn, st State, id string, res *kb.Result) (Reply, State) {
-	entry, ok := e.cat.Entry(id)
-	if !ok {
-		// Only reachable with stale state from an older catalog.
-		lang := e.replyLang(t, kb.LangGuess{}, st)
-		return Reply{Kind: KindClarify, Lang: lang, Intro: e.word(lang, "ClarifyIntro", nil),
-			Questions: e.clarifyQuestions(lang, nil), Words: e.words(lang)}, State{Lang: lang}
+// related lists the other candidates of the match on top's platform: what
+// to offer when top's causes run out.
+func related(res *kb.Result, top *kb.Entry) []string {
+	var out []string
+	for _, c := range res.Candidates {
+		if c.Entry.ID != top.ID && c.Entry.Platform == top.Platform && c.Score >= 0.15 && len(out) < 3 {
+			out = append(out, c.Entry.ID)
+		}
 	}
+	return out
+}
+
+// clarify asks instead of guessing. The same block is never sent twice in
+// a row: the second time it offers the closest entries, or asks what the
+// first did not.
+func (e *Engine) clarify(lang kb.Lang, prev, next State, res *kb.Result) Reply {
+	r := Reply{Kind: KindClarify, Lang: lang, Intro: e.word(lang, "ClarifyIntro", nil), OfferPerson: prev.Clarified > 0}
+	if unknown, ok := res.UnknownCode(); ok {
+		r.Notices = append(r.Notices, e.word(lang, "CodeUnknownAsk", map[string]any{"Code": unknown.Hex()}))
+	}
+	if prev.Last == KindClarify {
+		var ids []string
+		for _, c := range res.Candidates {
+			if c.Score >= 0.15 && len(ids) < 3 {
+				ids = append(ids, c.Entry.ID)
+			}
+		}
+		if len(ids) >= 2 {
+			c := e.choicesReply(lang, ids, nil)
+			c.Intro = e.word(lang, "ClarifyClosest", nil)
+			c.Notices = r.Notices
+			c.OfferPerson = true
+			return c
+		}
+		r.Intro = e.word(lang, "ClarifyNarrower", nil)
+		r.Questions = e.questions(lang, []string{"where-shown", "when-started", "enrollment-method", "users-affected"},
+			next.Facts, kb.Platform(next.Facts["platform"]))
+		return r
+	}
+	r.Questions = e.clarifyQuestions(lang, next, res)
+	return r
+}
+
+// pick answers with entry id, chosen by the user; noted is what the turn
+// taught, said first.
+func (e *Engine) pick(st State, in Input, id, noted string) (Reply, State) {
+	if _, ok := e.cat.Entry(id); !ok {
+		lang := e.replyLang(in, kb.LangGuess{}, st)
+		return e.clarify(lang, st, st, &kb.Result{}), st
+	}
+	if st.Entry != id {
+		st.Causes, st.Tried, st.Verdict = nil, nil, ""
+	}
+	others := slices.DeleteFunc(slices.Clone(st.Choices), func(c string) bool { return c == id })
+	r, next := e.answerEntry(st, in, id, nil)
+	// The other choices stay at hand: if this one does not help, they are
+	// what comes next.
+	next.Related = addUnique(others, next.Related...)
+	if noted != "" {
+		r.Intro = noted
+	}
+	return r, next
+}
+
+// choose records the answer to a checklist question (a button).
+func (e *Engine) choose(st State, in Input) (Reply, State) {
+	q, ok := e.cat.Question(in.Question)
+	valid := ok && slices.ContainsFunc(q.Options, func(o kb.Option) bool { return o.ID == in.Option })
+	if !valid {
+		r, next := e.show(st, in)
+		return r, next
+	}
+	var learned []string
+	if st.Facts[in.Question] != in.Option {
+		if st.Facts == nil {
+			st.Facts = map[string]string{}
+		}
+		st.Facts[in.Question] = in.Option
+		learned = []string{in.Question}
+	}
+	lang := e.replyLang(in, kb.LangGuess{}, st)
+	in.Lang = lang
+	if !st.active() {
+		// Before any answer: the option narrows what the user said before.
+		if st.Text != "" {
+			label := e.factLabel(lang, in.Question, in.Option)
+			return e.message(st, Input{Text: label, Lang: lang, Locale: in.Locale})
+		}
+		r := e.smalltalk(lang, "NotedAsk", false)
+		r.Intro = e.noted(lang, st, learned) + " " + r.Intro
+		return r, st
+	}
+	r, next := e.followUp(st, in, kb.Query{}, &kb.Result{}, learned)
+	r.Chatter = false
+	return r, next
+}
+
+// answerEntry builds the answer for entry id from what st knows; res is
+// the match that led to it, nil when the user picked it.
+func (e *Engine) answerEntry(st State, in Input, id string, res *kb.Result) (Reply, State) {
+	entry, _ := e.cat.Entry(id)
 	guess := kb.LangGuess{}
-	text := t.Text
 	if res != nil {
 		guess = res.Lang
-		text = res.Query.Text
 	}
-	lang := e.replyLang(t, guess, st)
-	r := Reply{Kind: KindAnswer, Lang: lang, Words: e.words(lang)}
-	if st.Text != "" {
-		text = st.Text + "\n" + text
+	lang := e.replyLang(in, guess, st)
+	if st.Entry != entry.ID {
+		st.Causes, st.Tried, st.Verdict = nil, nil, ""
 	}
-	r.Entry = e.entryView(lang, entry, e.m.RankCauses(entry, text))
-	r.Questions = e.questions(lang, entry.Questions, st.Answers, entry.Platform)
+	st.Entry = entry.ID
+	st.Choices = nil
+	st.Shown = addUnique(st.Shown, entry.ID)
+	order := e.rankCauses(entry, st)
+	st.Causes = causeIDs(entry, order)
+
+	r := Reply{Kind: KindAnswer, Lang: lang, OfferPerson: len(st.Tried) > 0}
+	r.Entry = e.entryView(lang, entry, order)
+	r.Causes = causeRefs(r.Entry)
+	r.Questions = e.questions(lang, entry.Questions, st.Facts, entry.Platform)
 	if res != nil {
 		r.Code = e.codeOf(lang, res)
 	} else {
 		r.Candidates = []Candidate{{ID: entry.ID, Score: 1}}
-	}
-	return r, State{Lang: lang, Entry: entry.ID, Answers: st.Answers}
-}
-
-// maxAnswerWords bounds a reply that is read as an answer to a checklist
-// question: "all users" is an answer, a new paste that happens to contain
-// "all" is not.
-const maxAnswerWords = 5
-
-// checklistAnswers reads a short reply as answers to the open follow-up
-// questions of the last answered entry. ok is false when the reply answers
-// none of them.
-func (e *Engine) checklistAnswers(text string, st State) (map[string]string, bool) {
-	lower := strings.ToLower(kb.Prepare(text).Text)
-	if lower == "" || len(strings.Fields(lower)) > maxAnswerWords {
-		return nil, false
-	}
-	entry, ok := e.cat.Entry(st.Entry)
-	if !ok {
-		return nil, false
-	}
-	answers := map[string]string{}
-	for k, v := range st.Answers {
-		answers[k] = v
-	}
-	found := false
-	for _, qid := range entry.Questions {
-		if _, done := answers[qid]; done {
-			continue
-		}
-		q, ok := e.cat.Question(qid)
-		if !ok {
-			continue
-		}
-	options:
-		for _, o := range q.Options {
-			spellings := append([]string{o.ID}, o.Words...)
-			for _, l := range o.Label {
-				spellings = append(spellings, strings.ToLower(l))
-			}
-			for _, w := range spellings {
-				if w != "" && (lower == w || containsWord(lower, w) || (strings.Contains(w, " ") && strings.Contains(lower, w))) {
-					answers[qid] = o.ID
-					found = true
-					break options
-				}
+		for _, c := range st.Codes {
+			if code := e.codeByKey(lang, c); code != nil {
+				r.Code = code
+				break
 			}
 		}
 	}
-	return answers, found
+	for _, rid := range st.Related {
+		if re, ok := e.cat.Entry(rid); ok && rid != entry.ID {
+			r.Choices = append(r.Choices, Choice{N: len(r.Choices) + 1, ID: re.ID, Title: re.Title.In(lang), Platform: re.Platform})
+		}
+	}
+	return r, st
 }
 
-func (e *Engine) choicesReply(lang kb.Lang, ids []string, res *kb.Result, code *Code) Reply {
-	r := Reply{Kind: KindChoices, Lang: lang, Code: code, Words: e.words(lang),
+// rankCauses orders the entry's causes for what the conversation knows,
+// leaving out the ones the user tried.
+func (e *Engine) rankCauses(entry *kb.Entry, st State) []int {
+	var b strings.Builder
+	b.WriteString(st.Text)
+	for _, q := range e.cat.Questions {
+		if o, ok := st.Facts[q.ID]; ok {
+			b.WriteString("\n" + e.factLabel(kb.English, q.ID, o))
+		}
+	}
+	order := e.m.RankCauses(entry, b.String())
+	return slices.DeleteFunc(order, func(i int) bool { return slices.Contains(st.Tried, entry.Causes[i].ID) })
+}
+
+func causeIDs(entry *kb.Entry, order []int) []string {
+	out := make([]string, len(order))
+	for i, k := range order {
+		out[i] = entry.Causes[k].ID
+	}
+	return out
+}
+
+func causeRefs(v *Entry) []CauseRef {
+	out := make([]CauseRef, 0, len(v.Causes))
+	for _, c := range v.Causes {
+		out = append(out, CauseRef{ID: c.ID, Text: c.Summary})
+	}
+	return out
+}
+
+// solved records that the answer fixed it.
+func (e *Engine) solved(st State, in Input, entry string) (Reply, State) {
+	lang := e.replyLang(in, kb.LangGuess{}, st)
+	if entry == "" {
+		entry = st.Entry
+	}
+	r := Reply{Kind: KindSmalltalk, Lang: lang, Intro: e.word(lang, "SolvedThanks", nil), React: true}
+	if entry != "" {
+		r.Verdict = &Verdict{Entry: entry, Solved: true}
+	}
+	st.Verdict = "solved"
+	return r, st
+}
+
+// notSolved records that the answer did not help and offers what is left:
+// the next cause in play, then the other choices or related entries, then
+// a person.
+func (e *Engine) notSolved(st State, in Input, entry string) (Reply, State) {
+	lang := e.replyLang(in, kb.LangGuess{}, st)
+	in.Lang = lang
+	if entry == "" || (st.Entry != "" && entry != st.Entry) {
+		entry = st.Entry
+	}
+	verdict := &Verdict{Entry: entry}
+	st.Verdict = "not_solved"
+	if entry != "" && st.Entry == "" {
+		// A button on an answer whose conversation expired.
+		_, st = e.answerEntry(st, in, entry, nil)
+	}
+	if st.Entry == "" {
+		r, next := e.nothingLeft(st, in)
+		return r, next
+	}
+	if len(st.Causes) > 0 {
+		st.Tried = addUnique(st.Tried, st.Causes[0])
+	}
+	r, next := e.answerEntry(st, in, st.Entry, nil)
+	r.Verdict = verdict
+	next.Verdict = "not_solved"
+	if r.Entry == nil || len(r.Entry.Causes) == 0 {
+		n, s := e.nothingLeft(next, in)
+		n.Verdict = verdict
+		return n, s
+	}
+	r.Brief = true
+	r.OfferPerson = true
+	r.Intro = e.word(lang, "NextCause", map[string]any{"Cause": r.Entry.Causes[0].Summary})
+	return r, next
+}
+
+// nothingLeft is the reply when the entry's causes ran out: the other
+// choices or related entries, else a person.
+func (e *Engine) nothingLeft(st State, in Input) (Reply, State) {
+	lang := e.replyLang(in, kb.LangGuess{}, st)
+	var ids []string
+	for _, id := range append(slices.Clone(st.Related), st.Choices...) {
+		if id != st.Entry && !slices.Contains(st.Shown, id) && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > 0 {
+		r := e.choicesReply(lang, ids[:min(len(ids), 4)], nil)
+		r.Intro = e.word(lang, "NoCausesLeft", nil)
+		r.OfferPerson = true
+		st.Choices = ids[:min(len(ids), 4)]
+		st.Entry = ""
+		return r, st
+	}
+	r, next := e.person(st, in)
+	r.Intro = e.word(lang, "NothingLeft", nil) + " " + r.Intro
+	return r, next
+}
+
+// otherCauses shows the causes still in play after the first, and the
+// related entries.
+func (e *Engine) otherCauses(st State, in Input) (Reply, State) {
+	if st.Entry == "" {
+		if len(st.Choices) > 0 {
+			lang := e.replyLang(in, kb.LangGuess{}, st)
+			return e.choicesReply(lang, st.Choices, nil), st
+		}
+		return e.nothingLeft(st, in)
+	}
+	r, next := e.answerEntry(st, in, st.Entry, nil)
+	if r.Entry == nil || len(r.Entry.Causes) < 2 {
+		return e.nothingLeft(next, in)
+	}
+	rest := r.Entry.Causes[1:]
+	r.Entry.Causes = rest
+	r.Causes = causeRefs(r.Entry)
+	r.Intro = e.word(r.Lang, "OtherCausesIntro", map[string]any{"N": len(rest)})
+	r.OfferPerson = true
+	return r, next
+}
+
+// allCauses shows the whole answer: every cause still in play.
+func (e *Engine) allCauses(st State, in Input) (Reply, State) {
+	if st.Entry == "" {
+		return e.show(st, in)
+	}
+	return e.answerEntry(st, in, st.Entry, nil)
+}
+
+// show repeats the conversation's current reply.
+func (e *Engine) show(st State, in Input) (Reply, State) {
+	lang := e.replyLang(in, kb.LangGuess{}, st)
+	switch {
+	case st.Entry != "":
+		return e.answerEntry(st, in, st.Entry, nil)
+	case len(st.Choices) > 0:
+		return e.choicesReply(lang, st.Choices, nil), st
+	case in.Entry != "":
+		return e.pick(st, in, in.Entry, "")
+	}
+	return e.smalltalk(lang, "Greeting", false), st
+}
+
+// switchLang makes lang the conversation's language and shows the current
+// reply in it.
+func (e *Engine) switchLang(st State, in Input, lang kb.Lang) (Reply, State) {
+	if !lang.Valid() {
+		cur := e.replyLang(in, kb.LangGuess{}, st)
+		return e.smalltalk(cur, "LangUsage", false), st
+	}
+	st.Lang, st.LangChosen = lang, true
+	in.Lang = lang
+	r, next := e.show(st, in)
+	if !st.active() {
+		r = e.smalltalk(lang, "LangSet", false)
+	} else {
+		r.Intro = e.word(lang, "LangSet", nil)
+	}
+	r.Lang = lang
+	r.SetLang = lang
+	return r, next
+}
+
+// person hands the conversation to a person: here, with no human channel
+// reachable from the engine, the summary and how to reach IT. Sessions and
+// adapters with an experts channel act on the kind.
+func (e *Engine) person(st State, in Input) (Reply, State) {
+	lang := e.replyLang(in, kb.LangGuess{}, st)
+	text := e.handoff
+	if text == "" {
+		text = e.word(lang, "HandoffNone", nil)
+	}
+	return Reply{Kind: KindHandoff, Lang: lang, Intro: text, Summary: e.summaryText(lang, st)}, st
+}
+
+// summary sums the conversation up.
+func (e *Engine) summary(st State, in Input) (Reply, State) {
+	lang := e.replyLang(in, kb.LangGuess{}, st)
+	return Reply{Kind: KindSummary, Lang: lang, Intro: e.word(lang, "SummaryIntro", nil),
+		Summary: e.summaryText(lang, st), OfferPerson: true}, st
+}
+
+// summaryText is the plain-text summary a ticket needs.
+func (e *Engine) summaryText(lang kb.Lang, st State) string {
+	var b strings.Builder
+	line := func(label, value string) {
+		if value != "" {
+			fmt.Fprintf(&b, "%s: %s\n", e.word(lang, label, nil), value)
+		}
+	}
+	line("SummaryError", strings.Join(strings.Fields(st.Error), " "))
+	line("SummaryCodes", strings.Join(st.Codes, ", "))
+	platform := st.Facts["platform"]
+	if platform == "" && st.Entry != "" {
+		if entry, ok := e.cat.Entry(st.Entry); ok {
+			platform = string(entry.Platform)
+		}
+	}
+	if platform != "" {
+		line("SummaryPlatform", kb.Platform(platform).Name())
+	}
+	if st.Topic != "" {
+		if t, ok := e.cat.Topic(st.Topic); ok {
+			line("SummaryTopic", t.Name.In(lang))
+		}
+	}
+	var facts []string
+	for _, q := range e.cat.Questions {
+		if o, ok := st.Facts[q.ID]; ok && q.ID != "platform" {
+			facts = append(facts, e.factLabel(lang, q.ID, o))
+		}
+	}
+	line("SummaryFacts", strings.Join(facts, "; "))
+	var shown []string
+	for _, id := range st.Shown {
+		if entry, ok := e.cat.Entry(id); ok {
+			shown = append(shown, entry.Title.In(lang)+" ("+id+")")
+		}
+	}
+	line("SummaryShown", strings.Join(shown, "; "))
+	if entry, ok := e.cat.Entry(st.Entry); ok {
+		var tried []string
+		for _, c := range entry.Causes {
+			if slices.Contains(st.Tried, c.ID) {
+				tried = append(tried, c.Summary.In(lang))
+			}
+		}
+		line("SummaryTried", strings.Join(tried, " | "))
+	}
+	switch st.Verdict {
+	case "solved":
+		line("SummaryVerdict", e.word(lang, "VerdictSolved", nil))
+	case "not_solved":
+		line("SummaryVerdict", e.word(lang, "VerdictNotSolved", nil))
+	}
+	line("SummaryLang", string(lang))
+	if b.Len() == 0 {
+		return e.word(lang, "SummaryEmpty", nil)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (e *Engine) choicesReply(lang kb.Lang, ids []string, code *Code) Reply {
+	r := Reply{Kind: KindChoices, Lang: lang, Code: code,
 		Intro: e.word(lang, "ChoicesPrompt", nil), Hint: e.word(lang, "ChoicesHint", nil)}
 	for i, id := range ids {
 		entry, ok := e.cat.Entry(id)
@@ -309,11 +914,7 @@ func (e *Engine) choicesReply(lang kb.Lang, ids []string, res *kb.Result, code *
 			continue
 		}
 		r.Choices = append(r.Choices, Choice{N: i + 1, ID: entry.ID, Title: entry.Title.In(lang), Platform: entry.Platform})
-	}
-	if res == nil {
-		for _, id := range ids {
-			r.Candidates = append(r.Candidates, Candidate{ID: id})
-		}
+		r.Candidates = append(r.Candidates, Candidate{ID: entry.ID})
 	}
 	// Choices spanning platforms are told apart fastest by the platform.
 	platforms := map[kb.Platform]bool{}
@@ -363,9 +964,8 @@ func (e *Engine) questions(lang kb.Lang, ids []string, answered map[string]strin
 	return out
 }
 
-// clarifyQuestions asks the checklist's key questions, skipping the
-// platform when the user already named it.
-func (e *Engine) clarifyQuestions(lang kb.Lang, res *kb.Result) []Question {
+// clarifyQuestions asks the checklist's key questions that are still open.
+func (e *Engine) clarifyQuestions(lang kb.Lang, st State, res *kb.Result) []Question {
 	var ids []string
 	for _, q := range e.cat.KeyQuestions() {
 		if q.ID == "platform" && res != nil && res.Platform != "" {
@@ -373,7 +973,7 @@ func (e *Engine) clarifyQuestions(lang kb.Lang, res *kb.Result) []Question {
 		}
 		ids = append(ids, q.ID)
 	}
-	return e.questions(lang, ids, nil, "")
+	return e.questions(lang, ids, st.Facts, kb.Platform(st.Facts["platform"]))
 }
 
 // codeOf describes the first code in the query that the table knows.
@@ -381,6 +981,16 @@ func (e *Engine) codeOf(lang kb.Lang, res *kb.Result) *Code {
 	for _, m := range res.Codes {
 		if m.Code != nil {
 			return e.codeView(lang, m, res.Outcome == kb.CodeOnly)
+		}
+	}
+	return nil
+}
+
+// codeByKey describes a code the conversation saw.
+func (e *Engine) codeByKey(lang kb.Lang, key string) *Code {
+	for _, m := range e.cat.FindCodes(key) {
+		if m.Code != nil {
+			return e.codeView(lang, m, false)
 		}
 	}
 	return nil
@@ -404,22 +1014,13 @@ func (e *Engine) codeView(lang kb.Lang, m kb.CodeMention, noEntry bool) *Code {
 	return c
 }
 
-func (e *Engine) unknownCode(lang kb.Lang, res *kb.Result) string {
-	for _, m := range res.Codes {
-		if m.Code == nil && m.Value != 0 {
-			return e.word(lang, "CodeUnknown", map[string]any{"Code": m.Hex()})
-		}
-	}
-	return ""
-}
-
 func (e *Engine) inputNotices(lang kb.Lang, q kb.Query) []string {
 	var out []string
 	if q.Text == "" {
 		out = append(out, e.word(lang, "NoticeEmpty", nil))
 	}
 	if q.Truncated {
-		out = append(out, e.word(lang, "NoticeTruncated", map[string]any{"N": kb.MaxQueryRunes}))
+		out = append(out, e.word(lang, "NoticeTruncated", map[string]any{"N": kb.MaxPasteRunes}))
 	}
 	if q.InvalidUTF8 {
 		out = append(out, e.word(lang, "NoticeInvalidUTF8", nil))
@@ -427,16 +1028,26 @@ func (e *Engine) inputNotices(lang kb.Lang, q kb.Query) []string {
 	return out
 }
 
-// replyLang decides the reply language: an explicit choice, then the
+// minSwitchScore is the language evidence a turn needs to move a
+// conversation to another language: two telling words, not one.
+const minSwitchScore = 1.5
+
+// replyLang decides the reply language: a language the user chose in this
+// conversation, then an explicit choice (flag, saved preference), then the
 // language the user writes in (unless all they "wrote" is an English device
-// message and the client says otherwise), then the conversation's language,
-// then the client's locale, then the default.
-func (e *Engine) replyLang(t Turn, g kb.LangGuess, st State) kb.Lang {
-	if t.Lang.Valid() {
-		return t.Lang
+// message, or the evidence is thin and the conversation has a language),
+// then the conversation's language, then the client's locale, then the
+// default.
+func (e *Engine) replyLang(in Input, g kb.LangGuess, st State) kb.Lang {
+	if st.LangChosen && st.Lang.Valid() {
+		return st.Lang
 	}
-	locale, localeOK := kb.LangFromLocale(t.Locale)
-	if g.Lang != "" && !(g.DeviceOnly && ((localeOK && locale != kb.English) || st.Lang.Valid())) {
+	if in.Lang.Valid() {
+		return in.Lang
+	}
+	locale, localeOK := kb.LangFromLocale(in.Locale)
+	if g.Lang != "" && !(g.DeviceOnly && ((localeOK && locale != kb.English) || st.Lang.Valid())) &&
+		(!st.Lang.Valid() || g.Score >= minSwitchScore) {
 		return g.Lang
 	}
 	if st.Lang.Valid() {
@@ -445,54 +1056,26 @@ func (e *Engine) replyLang(t Turn, g kb.LangGuess, st State) kb.Lang {
 	if localeOK {
 		return locale
 	}
-	if t.Locale != "" {
+	if in.Locale != "" {
 		return kb.English
 	}
 	return e.lang
 }
 
-// platformAnswer reads a reply to the platform question ("iOS", "Windows 11").
-func (e *Engine) platformAnswer(text string) kb.Platform {
-	q, ok := e.cat.Question("platform")
-	if !ok {
-		return ""
+// intentLang is the language of a short social turn: the conversation's,
+// else the one of its phrase that the locale agrees with ("hallo" is Dutch
+// and German), else the phrase's if only one language has it.
+func (e *Engine) intentLang(in Input, im kb.IntentMatch, st State) kb.Lang {
+	if (st.LangChosen || in.Lang.Valid()) || st.Lang.Valid() {
+		return e.replyLang(in, kb.LangGuess{}, st)
 	}
-	lower := strings.ToLower(kb.Prepare(text).Text)
-	for _, o := range q.Options {
-		for _, w := range o.Words {
-			if containsWord(lower, w) {
-				return kb.Platform(o.ID)
-			}
-		}
+	if locale, ok := kb.LangFromLocale(in.Locale); ok && slices.Contains(im.Langs, locale) {
+		return locale
 	}
-	return ""
-}
-
-func containsWord(text, w string) bool {
-	for _, f := range strings.FieldsFunc(text, func(r rune) bool {
-		return r == ' ' || r == ',' || r == '.' || r == '!' || r == '?' || r == '\n' || r == '/'
-	}) {
-		if f == w {
-			return true
-		}
+	if len(im.Langs) == 1 {
+		return im.Langs[0]
 	}
-	return false
-}
-
-// pickChoice reads "2", "#2" or "2." as the second choice.
-func pickChoice(text string, choices []string) (string, bool) {
-	s := strings.TrimSpace(kb.Prepare(text).Text)
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "#"), ".")
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > len(choices) {
-		return "", false
-	}
-	return choices[n-1], true
-}
-
-func withLang(st State, lang kb.Lang) State {
-	st.Lang = lang
-	return st
+	return e.replyLang(in, kb.LangGuess{}, st)
 }
 
 // candidates lists what the JSON contract reports: the answer, the choices,
@@ -503,7 +1086,7 @@ func candidates(res *kb.Result, kind Kind) []Candidate {
 	case KindAnswer:
 		n = min(n, 1)
 	case KindChoices:
-		n = res.Choices
+		n = min(n, max(res.Choices, 1))
 	default:
 		n = min(n, 3)
 	}
@@ -516,96 +1099,21 @@ func candidates(res *kb.Result, kind Kind) []Candidate {
 
 func (e *Engine) words(lang kb.Lang) Words {
 	return Words{
-		Steps:    e.word(lang, "Steps", nil),
-		Note:     e.word(lang, "Note", nil),
-		Source:   e.word(lang, "Source", nil),
-		FollowUp: e.word(lang, "FollowUp", nil),
-		Platform: e.word(lang, "Platform", nil),
+		Steps:       e.word(lang, "Steps", nil),
+		Note:        e.word(lang, "Note", nil),
+		Source:      e.word(lang, "Source", nil),
+		FollowUp:    e.word(lang, "FollowUp", nil),
+		Platform:    e.word(lang, "Platform", nil),
+		AllCauses:   e.word(lang, "ActionAllCauses", nil),
+		OtherCauses: e.word(lang, "ActionOtherCauses", nil),
+		Person:      e.word(lang, "ActionPerson", nil),
+		Solved:      e.word(lang, "ActionSolved", nil),
+		NotSolved:   e.word(lang, "ActionNotSolved", nil),
+		MoreCauses:  e.word(lang, "MoreCauses", nil),
 	}
 }
 
 // word localizes one of the bot's messages.
 func (e *Engine) word(lang kb.Lang, id string, data map[string]any) string {
 	return e.wording.Get(lang, id, data)
-}
-
-// Welcome is the greeting of a terminal or chat conversation.
-func (e *Engine) Welcome(lang kb.Lang) string {
-	if !lang.Valid() {
-		lang = e.lang
-	}
-	return e.word(lang, "ChatWelcome", nil)
-}
-
-// NewBuiltin returns an engine over the embedded catalog and wording, the
-// configuration every entry point and test starts from.
-func NewBuiltin(store Store, logger *slog.Logger) (*Engine, error) {
-	cat, err := kb.LoadBuiltin()
-	if err != nil {
-		return nil, fmt.Errorf("load built-in catalog: %w", err)
-	}
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		return nil, fmt.Errorf("load wording: %w", err)
-	}
-	return New(Config{Matcher: kb.NewMatcher(cat), Bundle: bundle, Store: store, Logger: logger})
-}
-
-// Show names an answer to show again, as a button on it remembers it.
-type Show struct {
-	Entry string
-	Lang  kb.Lang
-	// Code is the error code the answer was asked with, if any.
-	Code string
-	// Causes are cause ids in the order they were shown; causes it does not
-	// name follow in catalog order.
-	Causes []string
-	// Answers are checklist answers already given: those questions are not
-	// asked again.
-	Answers map[string]string
-}
-
-// Answer rebuilds the answer s names, touching no conversation: what a
-// button on an answer (Other causes, Post to channel, a verdict) shows.
-func (e *Engine) Answer(s Show) (Reply, error) {
-	entry, ok := e.cat.Entry(s.Entry)
-	if !ok {
-		return Reply{}, fmt.Errorf("answer %q: the catalog has no such entry", s.Entry)
-	}
-	lang := s.Lang
-	if !lang.Valid() {
-		lang = e.lang
-	}
-	r := Reply{Kind: KindAnswer, Lang: lang, Words: e.words(lang),
-		Candidates: []Candidate{{ID: entry.ID, Score: 1}}}
-	r.Entry = e.entryView(lang, entry, causeOrder(entry, s.Causes))
-	r.Questions = e.questions(lang, entry.Questions, s.Answers, entry.Platform)
-	for _, m := range e.cat.FindCodes(s.Code) {
-		if m.Code != nil {
-			r.Code = e.codeView(lang, m, false)
-			break
-		}
-	}
-	return r, nil
-}
-
-// causeOrder lists the indexes of entry's causes with the ids named first,
-// in their order, and the rest after them in catalog order.
-func causeOrder(entry *kb.Entry, ids []string) []int {
-	order := make([]int, 0, len(entry.Causes))
-	used := make([]bool, len(entry.Causes))
-	for _, id := range ids {
-		for i, c := range entry.Causes {
-			if c.ID == id && !used[i] {
-				order = append(order, i)
-				used[i] = true
-			}
-		}
-	}
-	for i := range entry.Causes {
-		if !used[i] {
-			order = append(order, i)
-		}
-	}
-	return order
 }

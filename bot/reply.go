@@ -1,7 +1,12 @@
-// Package bot is enrollbot's conversation engine, free of any chat channel:
-// a Turn (what a user said, where, in which language) goes in, a structured
-// Reply comes out. Channel adapters (bot/slack, bot/teams) and the command
-// line render Replies; nothing here formats a message.
+// Package bot is enrollbot's conversation, free of any chat channel.
+//
+// Engine.Respond is the conversation itself: a pure function from what the
+// conversation knows (State) and what the user did (Input) to a structured
+// Reply and the next State, with no I/O and no clock. Sessions is the one
+// layer around it that loads and saves state, counts the rate limit, saves
+// language preferences, records verdicts and unanswered questions, and
+// observes metrics. Channel adapters (bot/slackbot, bot/teamsbot) and the
+// command line only translate: wire format → Input → Sessions → render.
 package bot
 
 import "github.com/enrollbot/enrollbot/kb"
@@ -9,31 +14,71 @@ import "github.com/enrollbot/enrollbot/kb"
 // Kind is the outcome a reply reports.
 type Kind string
 
-// The reply kinds, one per matcher outcome.
+// The reply kinds.
 const (
-	KindAnswer  Kind = Kind(kb.Answer)
+	// KindAnswer is a diagnosis: one entry, its causes and steps.
+	KindAnswer Kind = Kind(kb.Answer)
+	// KindChoices offers two to four entries to pick from.
 	KindChoices Kind = Kind(kb.Choices)
-	KindCode    Kind = Kind(kb.CodeOnly)
+	// KindCode explains a known code the catalog has no entry for.
+	KindCode Kind = Kind(kb.CodeOnly)
+	// KindClarify asks instead of guessing.
 	KindClarify Kind = Kind(kb.Clarify)
+	// KindOutOfScope says what the catalog covers and where to read
+	// instead (Android, macOS, set-up questions…).
+	KindOutOfScope Kind = "out_of_scope"
+	// KindSmalltalk answers a greeting, help, thanks, goodbye or a
+	// language switch with nothing to re-send.
+	KindSmalltalk Kind = "smalltalk"
+	// KindSummary is the conversation summed up for a ticket.
+	KindSummary Kind = "summary"
+	// KindHandoff hands the conversation to a person, or says how to reach
+	// one, with the summary.
+	KindHandoff Kind = "handoff"
 	// KindLimited asks a user over the rate limit to wait; nothing was
 	// matched. Channels where the bot speaks unasked stay silent on it.
 	KindLimited Kind = "limited"
 )
 
-// Turn is one thing a user said.
-type Turn struct {
+// Action is what a button (or its typed equivalent) asks for.
+type Action string
+
+// The actions an Input can carry; the empty action is a typed message.
+const (
+	ActMessage     Action = ""
+	ActPick        Action = "pick"
+	ActChoose      Action = "choose"
+	ActSolved      Action = "solved"
+	ActNotSolved   Action = "not_solved"
+	ActOtherCauses Action = "other_causes"
+	ActAllCauses   Action = "all_causes"
+	ActLang        Action = "lang"
+	ActPerson      Action = "person"
+	ActSummary     Action = "summary"
+	// ActShow shows the conversation's current reply again (Post to
+	// channel, a card rebuilt after feedback).
+	ActShow Action = "show"
+)
+
+// Actions lists every action with a meaning, for parsers of button data.
+var Actions = []Action{ActPick, ActChoose, ActSolved, ActNotSolved, ActOtherCauses, ActAllCauses,
+	ActLang, ActPerson, ActSummary, ActShow}
+
+// Input is one thing a user did: wrote a message or pressed a button.
+type Input struct {
+	// Action is what a button asks for; empty for a typed message.
+	Action Action
 	// Text is what the user wrote or pasted, markup included.
 	Text string
-	// Lang is an explicit language choice (a flag, a saved preference);
-	// empty when the user made none.
+	// Entry is the entry picked (ActPick) or judged (ActSolved, ActNotSolved).
+	Entry string
+	// Question and Option answer a checklist question (ActChoose).
+	Question, Option string
+	// Lang is an explicit language: the one chosen (ActLang), or for other
+	// inputs a saved preference or a flag; empty when the user made none.
 	Lang kb.Lang
 	// Locale is the chat client's locale (nl-BE, de-AT); empty when unknown.
 	Locale string
-	// User identifies the user within the channel.
-	User string
-	// Conversation identifies the thread or chat the turn belongs to; turns
-	// with the same Conversation continue each other. Empty: a one-off.
-	Conversation string
 }
 
 // Reply is what the engine answers, already in the reply language but not
@@ -41,13 +86,19 @@ type Turn struct {
 type Reply struct {
 	Kind Kind
 	Lang kb.Lang
-	// Intro is the lead sentence for choices and clarify replies.
+	// Intro is the lead sentence (choices, clarify, smalltalk, out of
+	// scope, handoff), or for a follow-up answer what changed and why.
 	Intro string
 	// Hint tells the user how to answer (choices).
 	Hint string
 	// Entry is the diagnosis (answer).
 	Entry *Entry
-	// Choices are the candidates to pick from (choices).
+	// Brief asks renderers to show only the first cause of Entry, with the
+	// others one tap ("All causes") away: a follow-up, not the diagnosis
+	// again.
+	Brief bool
+	// Choices are the candidates to pick from (choices), or other entries
+	// worth a look next to an answer.
 	Choices []Choice
 	// Code is the error code the user gave, when one was recognized.
 	Code *Code
@@ -56,10 +107,53 @@ type Reply struct {
 	// Candidates are the matcher's best guesses with their scores, for
 	// diagnostics and the JSON contract.
 	Candidates []Candidate
-	// Notices are remarks about the input (truncated, unreadable bytes).
+	// Notices are remarks about the input (truncated, unreadable bytes,
+	// a code read after repair).
 	Notices []string
+	// Link is the Learn page an out-of-scope reply points to.
+	Link *Link
+	// Summary is the conversation summed up (summary, handoff).
+	Summary string
+	// Facts are what the conversation knows from the checklist: question
+	// id → option id.
+	Facts map[string]string
+	// Causes are the causes still in play, most likely first.
+	Causes []CauseRef
+	// Verdict is what the user said of the answer in this turn (solved or
+	// not solved), for Sessions to record; empty when nothing.
+	Verdict *Verdict
+	// SetLang is a language the user asked for in this turn, for Sessions
+	// to save as the user's preference.
+	SetLang kb.Lang
+	// Chatter marks a turn that was not addressed to the bot (a remark in a
+	// thread, a greeting among colleagues): channels where the bot was not
+	// asked stay silent, and Sessions keeps no trace of it.
+	Chatter bool
+	// React marks a turn a channel acknowledges with a reaction instead of
+	// a message (thanks in a thread).
+	React bool
+	// OfferPerson puts "Talk to a person" on the reply.
+	OfferPerson bool
 	// Words are the localized labels renderers need.
 	Words Words
+}
+
+// Verdict is a user's judgment of an answer.
+type Verdict struct {
+	Entry  string
+	Solved bool
+}
+
+// Link is a page to read.
+type Link struct {
+	Title string
+	URL   string
+}
+
+// CauseRef names a cause in play.
+type CauseRef struct {
+	ID   string
+	Text string
 }
 
 // Entry is a catalog entry in the reply language.
@@ -69,7 +163,8 @@ type Entry struct {
 	Platform kb.Platform
 	// SourceURL is the Learn article the entry comes from.
 	SourceURL string
-	// Causes are ordered most likely first for what the user wrote.
+	// Causes are ordered most likely first for what the conversation knows;
+	// causes the user said did not help are left out.
 	Causes []Cause
 }
 
@@ -130,9 +225,30 @@ type Candidate struct {
 
 // Words are the localized labels a renderer puts around the content.
 type Words struct {
-	Steps    string
-	Note     string
-	Source   string
-	FollowUp string
-	Platform string
+	Steps       string
+	Note        string
+	Source      string
+	FollowUp    string
+	Platform    string
+	AllCauses   string
+	OtherCauses string
+	Person      string
+	Solved      string
+	NotSolved   string
+	MoreCauses  string
+}
+
+// Speaks reports whether a reply is worth posting where the bot was not
+// addressed (a channel message, a reply in a thread): a diagnosis, choices
+// or a code always; anything that continues the bot's own conversation
+// unless it was chatter. Clarify questions and greetings stay unsaid.
+func (r Reply) Speaks() bool {
+	if r.Chatter {
+		return false
+	}
+	switch r.Kind {
+	case KindAnswer, KindChoices, KindCode, KindOutOfScope, KindSummary, KindHandoff:
+		return true
+	}
+	return false
 }

@@ -8,21 +8,6 @@ import (
 	"github.com/enrollbot/enrollbot/kb"
 )
 
-// State is what the engine remembers of a conversation between turns.
-type State struct {
-	// Lang is the language the conversation is in.
-	Lang kb.Lang `json:"lang,omitempty"`
-	// Text is what the user said while the engine was still unsure; a
-	// clarification is matched together with it.
-	Text string `json:"text,omitempty"`
-	// Choices are the entry ids offered, in the order they were numbered.
-	Choices []string `json:"choices,omitempty"`
-	// Entry is the entry answered last.
-	Entry string `json:"entry,omitempty"`
-	// Answers are checklist answers given so far: question id → option id.
-	Answers map[string]string `json:"answers,omitempty"`
-}
-
 // Store keeps conversation state between turns. Implementations must be
 // safe for concurrent use; the production issue adds one backed by Redis.
 type Store interface {

@@ -33,7 +33,7 @@ Usage:
   enrollbot eval [--v] [--floors] FILE                        score the matcher on a labelled query set
   enrollbot serve [--addr ADDR] [--slack-api-url URL]         serve Slack (env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)
                                                               and/or Teams (env: MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD, MICROSOFT_APP_TENANT_ID)
-  enrollbot teams package [--out FILE] [--app-id ID]          zip the Microsoft Teams app package to sideload (teams/README.md)
+  enrollbot teams package [--out FILE] [--app-id ID]          zip the Microsoft Teams app package to sideload (bot/teamsapp/README.md)
 `
 
 // maxInput bounds what ask reads from stdin; the matcher looks at far less.

@@ -20,11 +20,11 @@ import (
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/redisstore"
-	slackbot "github.com/enrollbot/enrollbot/bot/slack"
-	teamsbot "github.com/enrollbot/enrollbot/bot/teams"
+	slackbot "github.com/enrollbot/enrollbot/bot/slackbot"
+	teamsbot "github.com/enrollbot/enrollbot/bot/teamsbot"
 	"github.com/enrollbot/enrollbot/kb"
 	"github.com/enrollbot/enrollbot/locales"
-	"github.com/enrollbot/enrollbot/metrics"
+	"github.com/enrollbot/enrollbot/bot/metrics"
 )
 
 // serveConfig is what `enrollbot serve` runs with. Each chat platform is

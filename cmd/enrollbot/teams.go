@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	teamsapp "github.com/enrollbot/enrollbot/teams"
+	teamsapp "github.com/enrollbot/enrollbot/bot/teamsapp"
 )
 
 // runTeams runs `enrollbot teams package`: it zips the Teams app package
@@ -49,6 +49,6 @@ func runTeams(args []string, stdout io.Writer) error {
 	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return fmt.Errorf("write the app package: %w", err)
 	}
-	fmt.Fprintf(stdout, "enrollbot: wrote %s for app %s; upload it in Teams: Apps > Manage your apps > Upload an app (see teams/README.md)\n", *out, *appID)
+	fmt.Fprintf(stdout, "enrollbot: wrote %s for app %s; upload it in Teams: Apps > Manage your apps > Upload an app (see bot/teamsapp/README.md)\n", *out, *appID)
 	return nil
 }

@@ -1,0 +1,241 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/enrollbot/enrollbot/kb"
+)
+
+// DefaultStateTTL is how long a conversation is remembered between turns.
+const DefaultStateTTL = 30 * time.Minute
+
+// SessionsConfig wires Sessions. Only Engine is required: a nil store
+// remembers nothing, a nil limiter limits nothing, and so on.
+type SessionsConfig struct {
+	Engine *Engine
+	// Store keeps conversations between turns.
+	Store Store
+	// Preferences keeps users' language choices.
+	Preferences Preferences
+	// Limiter bounds turns per user.
+	Limiter RateLimiter
+	// Unanswered records what got a clarify reply.
+	Unanswered UnansweredLog
+	// Feedback records verdicts on answers.
+	Feedback FeedbackStore
+	// Observer is told every reply given, for metrics.
+	Observer Observer
+	// StateTTL bounds how long a conversation is remembered.
+	StateTTL time.Duration
+	Logger   *slog.Logger
+}
+
+// Sessions is the one layer around the engine that touches the world: it
+// loads and saves conversation state, counts the rate limit once per turn,
+// saves language preferences, records verdicts and unanswered questions,
+// and observes metrics. It is safe for concurrent use.
+type Sessions struct {
+	eng   *Engine
+	store Store
+	prefs Preferences
+	limit RateLimiter
+	unans UnansweredLog
+	fb    FeedbackStore
+	obs   Observer
+	ttl   time.Duration
+	log   *slog.Logger
+}
+
+// NewSessions checks cfg and returns Sessions.
+func NewSessions(cfg SessionsConfig) (*Sessions, error) {
+	if cfg.Engine == nil {
+		return nil, fmt.Errorf("bot: sessions need an engine")
+	}
+	s := &Sessions{eng: cfg.Engine, store: cfg.Store, prefs: cfg.Preferences, limit: cfg.Limiter,
+		unans: cfg.Unanswered, fb: cfg.Feedback, obs: cfg.Observer, ttl: cfg.StateTTL, log: cfg.Logger}
+	if s.obs == nil {
+		s.obs = NopObserver{}
+	}
+	if s.ttl == 0 {
+		s.ttl = DefaultStateTTL
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// Engine returns the engine the sessions run.
+func (s *Sessions) Engine() *Engine { return s.eng }
+
+// Turn is one input of a user in a conversation.
+type Turn struct {
+	// Key names the conversation (a thread, a chat); turns with the same key
+	// continue each other. Empty: a one-off that remembers nothing.
+	Key string
+	// User identifies the user across conversations, channel-scoped
+	// ("slack:U123"): the rate limit, the language preference and
+	// verdicts are theirs.
+	User  string
+	Input Input
+	// Quiet marks a turn not addressed to the bot (a message in a channel):
+	// it is answered only when the reply speaks (Reply.Speaks) or is a
+	// reaction; otherwise it leaves no trace at all (no state, no limit
+	// counted, no log).
+	Quiet bool
+	// Message identifies the message a button was on, so that a user's
+	// later verdict on it replaces the earlier one; the conversation when
+	// empty.
+	Message string
+}
+
+// Outcome is what to do with a turn.
+type Outcome struct {
+	Reply Reply
+	// Post is true when the reply is to be sent as a message.
+	Post bool
+	// React is true when the turn is to be acknowledged with a reaction.
+	React bool
+}
+
+// Handle answers one turn. Failures of the stores are logged and do not
+// stop the reply: a conversation that cannot be loaded is answered as a
+// new one (and not saved over).
+func (s *Sessions) Handle(ctx context.Context, t Turn) Outcome {
+	start := time.Now()
+	in := t.Input
+	if in.Lang == "" && in.Action != ActLang {
+		in.Lang = s.savedLang(ctx, t.User)
+	}
+	if !t.Quiet && !s.allow(ctx, t.User) {
+		r := s.eng.Limited(State{}, in)
+		s.obs.Replied(r.Kind, time.Since(start))
+		return Outcome{Reply: r, Post: true}
+	}
+
+	var st State
+	loaded := true
+	if s.store != nil && t.Key != "" {
+		var err error
+		st, _, err = s.store.Conversation(ctx, t.Key)
+		if err != nil {
+			s.log.Warn("load conversation", "key", t.Key, "err", err)
+			st, loaded = State{}, false
+		}
+	}
+
+	r, next := s.eng.Respond(st, in)
+	out := Outcome{Reply: r, Post: true, React: false}
+	if t.Quiet {
+		out.Post = r.Speaks()
+		out.React = !out.Post && r.React
+		if !out.Post && !out.React {
+			return Outcome{Reply: r}
+		}
+		if !s.allow(ctx, t.User) {
+			return Outcome{Reply: r}
+		}
+	}
+
+	if s.store != nil && t.Key != "" && loaded && !(r.Chatter && !r.React) {
+		if err := s.store.SaveConversation(ctx, t.Key, next, s.ttl); err != nil {
+			s.log.Warn("save conversation", "key", t.Key, "err", err)
+		}
+	}
+	if r.SetLang != "" && s.prefs != nil && t.User != "" {
+		if err := s.prefs.SetLang(ctx, t.User, r.SetLang); err != nil {
+			s.log.Warn("save language preference", "user", t.User, "err", err)
+		}
+	}
+	if r.Verdict != nil && r.Verdict.Entry != "" && s.fb != nil {
+		msg := t.Message
+		if msg == "" {
+			msg = t.Key
+		}
+		err := s.fb.RecordFeedback(ctx, Feedback{Entry: r.Verdict.Entry, Solved: r.Verdict.Solved, User: t.User,
+			Message: msg, Lang: r.Lang})
+		if err != nil {
+			s.log.Warn("record feedback", "entry", r.Verdict.Entry, "err", err)
+		}
+	}
+	if r.Kind == KindClarify && out.Post && in.Action == ActMessage && s.unans != nil {
+		if text := kb.Prepare(in.Text).Text; text != "" {
+			if err := s.unans.RecordUnanswered(ctx, text); err != nil {
+				s.log.Warn("record unanswered", "err", err)
+			}
+		}
+	}
+	s.obs.Replied(r.Kind, time.Since(start))
+	return out
+}
+
+// Fork copies the conversation under from to to: a reply posted elsewhere
+// (Slack's "Post to channel") continues there.
+func (s *Sessions) Fork(ctx context.Context, from, to string) error {
+	if s.store == nil || from == "" || to == "" {
+		return nil
+	}
+	st, ok, err := s.store.Conversation(ctx, from)
+	if err != nil || !ok {
+		return err
+	}
+	if err := s.store.SaveConversation(ctx, to, st, s.ttl); err != nil {
+		return fmt.Errorf("fork conversation %s to %s: %w", from, to, err)
+	}
+	return nil
+}
+
+// Lang returns the reply language for the bot's own texts outside a
+// conversation (help, errors): the user's saved choice, else the locale,
+// else the default.
+func (s *Sessions) Lang(ctx context.Context, user, locale string) kb.Lang {
+	if l := s.savedLang(ctx, user); l != "" {
+		return l
+	}
+	if l, ok := kb.LangFromLocale(locale); ok {
+		return l
+	}
+	return s.eng.DefaultLang()
+}
+
+// ClearLang forgets the user's saved language.
+func (s *Sessions) ClearLang(ctx context.Context, user string) error {
+	if s.prefs == nil || user == "" {
+		return nil
+	}
+	if err := s.prefs.SetLang(ctx, user, ""); err != nil {
+		return fmt.Errorf("clear language of %s: %w", user, err)
+	}
+	return nil
+}
+
+func (s *Sessions) savedLang(ctx context.Context, user string) kb.Lang {
+	if s.prefs == nil || user == "" {
+		return ""
+	}
+	l, ok, err := s.prefs.Lang(ctx, user)
+	if err != nil {
+		s.log.Warn("language preference", "user", user, "err", err)
+		return ""
+	}
+	if !ok || !l.Valid() {
+		return ""
+	}
+	return l
+}
+
+func (s *Sessions) allow(ctx context.Context, user string) bool {
+	if s.limit == nil || user == "" {
+		return true
+	}
+	ok, err := s.limit.Allow(ctx, user)
+	if err != nil {
+		// A limiter that cannot count must not silence everyone.
+		s.log.Warn("rate limiter unavailable", "err", err)
+		return true
+	}
+	return ok
+}

@@ -1,0 +1,282 @@
+package slackbot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/enrollbot/enrollbot/bot"
+)
+
+// envelope is the part of an Events API delivery the bot reads. Parsing
+// it is one json.Unmarshal into fixed fields; the text stays as Slack sent
+// it, bounded by the request body's cap.
+type envelope struct {
+	Type           string          `json:"type"`
+	Challenge      string          `json:"challenge"`
+	TeamID         string          `json:"team_id"`
+	APIAppID       string          `json:"api_app_id"`
+	EventID        string          `json:"event_id"`
+	Authorizations []authorization `json:"authorizations"`
+	Event          event           `json:"event"`
+}
+
+type authorization struct {
+	UserID string `json:"user_id"`
+	IsBot  bool   `json:"is_bot"`
+}
+
+// event is a message or app_mention event.
+type event struct {
+	Type        string `json:"type"`
+	Subtype     string `json:"subtype"`
+	Channel     string `json:"channel"`
+	ChannelType string `json:"channel_type"`
+	User        string `json:"user"`
+	BotID       string `json:"bot_id"`
+	Text        string `json:"text"`
+	TS          string `json:"ts"`
+	ThreadTS    string `json:"thread_ts"`
+	Hidden      bool   `json:"hidden"`
+}
+
+// The envelope types the Events API sends.
+const (
+	typeURLVerification = "url_verification"
+	typeEventCallback   = "event_callback"
+)
+
+// parseEnvelope parses an Events API request body or Socket Mode payload.
+func parseEnvelope(body []byte) (envelope, error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return envelope{}, fmt.Errorf("parse events payload: %w", err)
+	}
+	if env.Type == "" {
+		return envelope{}, errors.New("parse events payload: no type")
+	}
+	return env, nil
+}
+
+// mode is where a message was written, which decides how the bot answers.
+type mode int
+
+const (
+	// modeChannel: a message in a channel the bot is in; answered in a
+	// thread only when it is an enrollment error.
+	modeChannel mode = iota + 1
+	// modeMention: the bot was mentioned; always answered, in a thread.
+	modeMention
+	// modeDM: a direct message; always answered.
+	modeDM
+)
+
+// job is a message to answer.
+type job struct {
+	mode     mode
+	eventID  string
+	team     string
+	channel  string
+	user     string
+	text     string
+	ts       string
+	threadTS string
+}
+
+func (j job) attrs() []any {
+	return []any{"event_id", j.eventID, "channel", j.channel}
+}
+
+// conversation is the key the engine keeps the job's conversation under:
+// the thread, or for a direct message outside threads the whole chat.
+func (j job) conversation() string {
+	if j.mode == modeDM && j.threadTS == "" {
+		return "slack:" + j.channel
+	}
+	return threadKey(j.channel, j.replyThread())
+}
+
+func threadKey(channel, ts string) string { return "slack:" + channel + ":" + ts }
+
+// replyThread is the thread the reply goes to: the message's thread, or a
+// new one under it; direct messages are answered in place.
+func (j job) replyThread() string {
+	if j.threadTS != "" {
+		return j.threadTS
+	}
+	if j.mode == modeDM {
+		return ""
+	}
+	return j.ts
+}
+
+// classify decides whether an event is one to answer. It does no I/O: it
+// runs before the delivery is acknowledged.
+func (b *Bot) classify(env envelope) (job, bool) {
+	e := env.Event
+	// Bot messages (the bot's own included), edits, deletions, joins and
+	// every other subtype are not questions; answering them could loop.
+	if e.Subtype != "" || e.BotID != "" || e.Hidden || e.User == "" || e.Channel == "" || e.TS == "" {
+		return job{}, false
+	}
+	self := b.cfg.BotUserID
+	if self == "" {
+		for _, a := range env.Authorizations {
+			if a.IsBot && a.UserID != "" {
+				self = a.UserID
+				break
+			}
+		}
+	}
+	if self != "" && e.User == self {
+		return job{}, false
+	}
+	j := job{eventID: env.EventID, team: env.TeamID, channel: e.Channel, user: e.User,
+		text: e.Text, ts: e.TS, threadTS: e.ThreadTS}
+	switch e.Type {
+	case "app_mention":
+		j.mode = modeMention
+	case "message":
+		switch e.ChannelType {
+		case "im":
+			j.mode = modeDM
+		case "channel", "group", "mpim":
+			// A mention also arrives as app_mention, which answers it.
+			if self != "" && strings.Contains(e.Text, "<@"+self) {
+				return job{}, false
+			}
+			j.mode = modeChannel
+		default:
+			return job{}, false
+		}
+	default:
+		return job{}, false
+	}
+	return j, true
+}
+
+// acceptEvent takes an Events API delivery: it decides whether to answer,
+// claims the event id so that a redelivery is not answered again, and
+// starts the reply. It returns before any Web API call.
+func (b *Bot) acceptEvent(ctx context.Context, env envelope, retry int) {
+	if env.Type != typeEventCallback {
+		b.log.Info("slack events payload ignored", "type", env.Type)
+		return
+	}
+	j, ok := b.classify(env)
+	if !ok {
+		return
+	}
+	key := "slack:event:" + env.TeamID + ":" + env.EventID
+	if env.EventID == "" {
+		key = "slack:message:" + j.channel + ":" + j.ts
+	}
+	// The claim runs before the acknowledgement: it gets a second at most.
+	dctx, cancel := context.WithTimeout(ctx, time.Second)
+	first, err := b.dedupe.SetIfAbsent(dctx, key, b.cfg.DedupeTTL)
+	cancel()
+	if err != nil {
+		// Better a rare double answer than none.
+		b.log.Warn("slack dedupe failed", append(j.attrs(), "err", err)...)
+		first = true
+	}
+	if !first {
+		b.cfg.Observer.DedupeHit("slack")
+		b.log.Info("slack event already taken", append(j.attrs(), "retry", retry)...)
+		return
+	}
+	if err := b.spawn(func(ctx context.Context) { b.answer(ctx, j) }); err != nil {
+		b.log.Warn("slack event dropped", append(j.attrs(), "err", err)...)
+	}
+}
+
+// speaks reports whether a reply is worth posting unasked in a channel: an
+// answer, choices or a recognized code; never a request to clarify.
+func speaks(k bot.Kind) bool {
+	return k == bot.KindAnswer || k == bot.KindChoices || k == bot.KindCode
+}
+
+// answer replies to a message.
+func (b *Bot) answer(ctx context.Context, j job) {
+	conv := j.conversation()
+	lang := b.lang(ctx, j.user)
+	if j.mode != modeChannel {
+		var locale string
+		if lang == "" {
+			locale = b.locale(ctx, j.user)
+		}
+		reply, err := b.eng.Handle(ctx, bot.Turn{Text: j.text, Lang: lang, Locale: locale, User: j.user, Conversation: conv})
+		if err != nil {
+			b.log.Warn("slack conversation state", append(j.attrs(), "err", err)...)
+		}
+		b.deliver(ctx, j, conv, reply)
+		return
+	}
+
+	// In a channel most messages are chatter, answered by silence and no
+	// Web API call at all: the engine decides first, with the user's locale
+	// if it is cached, and only a reply worth posting costs a users.info.
+	// Chatter in a thread must not erase what the thread was about (the
+	// choices offered): the state is put back when the bot stays silent.
+	prev, had, err := b.store.Conversation(ctx, conv)
+	if err != nil {
+		b.log.Warn("slack conversation state", append(j.attrs(), "err", err)...)
+		return
+	}
+	restore := func() bool {
+		st := prev
+		if !had {
+			// An empty state is as good as none.
+			st = bot.State{}
+		}
+		if err := b.store.SaveConversation(ctx, conv, st, b.cfg.StateTTL); err != nil {
+			b.log.Warn("slack conversation state", append(j.attrs(), "err", err)...)
+			return false
+		}
+		return true
+	}
+	var locale string
+	cached := true
+	if lang == "" {
+		locale, cached = b.locales.get(j.user)
+	}
+	turn := bot.Turn{Text: j.text, Lang: lang, Locale: locale, User: j.user, Conversation: conv}
+	reply, err := b.eng.Handle(ctx, turn)
+	if err != nil {
+		b.log.Warn("slack conversation state", append(j.attrs(), "err", err)...)
+	}
+	if !speaks(reply.Kind) {
+		if had {
+			restore()
+		}
+		return
+	}
+	if !cached {
+		if turn.Locale = b.locale(ctx, j.user); turn.Locale != "" && restore() {
+			// The locale may change the language: the turn again, as the
+			// first one.
+			reply, err = b.eng.Handle(ctx, turn)
+			if err != nil {
+				b.log.Warn("slack conversation state", append(j.attrs(), "err", err)...)
+			}
+		}
+	}
+	b.deliver(ctx, j, conv, reply)
+}
+
+// deliver posts the reply to a message, and marks the message as answered.
+func (b *Bot) deliver(ctx context.Context, j job, conv string, reply bot.Reply) {
+	if j.mode == modeChannel && !speaks(reply.Kind) {
+		return
+	}
+	msg := b.render.render(reply, view{conv: conv})
+	if _, err := b.post(ctx, j.channel, j.replyThread(), msg, j.attrs()); err != nil {
+		return
+	}
+	if j.mode != modeDM && speaks(reply.Kind) {
+		b.react(ctx, j.channel, j.ts, j.attrs())
+	}
+}

@@ -1,0 +1,69 @@
+package slackbot
+
+import (
+	"net/url"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzParseRequests feeds arbitrary bytes to every parser a verified
+// request reaches: the Events API envelope (and the decision whether to
+// answer it), the slash command form, the interaction form and the button
+// values. None may panic, and what they pass on stays bounded by the input.
+//
+//	go test ./bot/slack/ -run '^$' -fuzz FuzzParseRequests -fuzztime 30s
+func FuzzParseRequests(f *testing.F) {
+	f.Add(eventBody("Ev1", messageEvent("C1", "channel", "U1", "0x80180014", "1.2")))
+	f.Add(eventBody("Ev2", map[string]any{"type": "app_mention", "channel": "C1", "user": "U1", "text": "<@UBOT0001> hi", "ts": "1.3", "thread_ts": "1.1"}))
+	f.Add([]byte(`{"type":"url_verification","challenge":"x"}`))
+	f.Add([]byte(`{"type":"event_callback","event":null}`))
+	f.Add([]byte(`{"type":"event_callback","event":{"type":"message","subtype":"message_changed","message":{}}}`))
+	f.Add(commandBody("C1", "U1", "lang nl", "https://hooks.slack.com/commands/1/2/3"))
+	f.Add(clickBody("U1", "C1", "1.2", "1.1", false, "https://hooks.slack.com/actions/1/2/3",
+		map[string]any{"action_id": "enroll_pick_1", "value": `{"c":"slack:C1:1.1","e":"device-cap-reached","l":"en","n":1}`}))
+	f.Add([]byte("payload=" + url.QueryEscape(`{"type":"block_actions","actions":[{"action_id":"enroll_share","value":"{\"t\":\"x\"}"}]}`)))
+	f.Add([]byte("payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A%5Bnull%5D%7D"))
+	f.Add([]byte("%zz"))
+	f.Add([]byte{0xff, 0xfe, '{'})
+
+	b := &Bot{cfg: Config{BotUserID: testBotID}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if env, err := parseEnvelope(data); err == nil {
+			if j, ok := b.classify(env); ok {
+				if len(j.text) > len(data) || j.user == "" || j.channel == "" || j.ts == "" {
+					t.Fatalf("classify passed on %+v from %d bytes", j, len(data))
+				}
+				if j.mode == modeChannel && j.user == testBotID {
+					t.Fatal("the bot's own message would be answered")
+				}
+				_ = j.conversation()
+				_ = j.replyThread()
+			}
+		}
+		if c, err := parseCommandForm(data); err == nil {
+			if c.User == "" || c.Channel == "" || len(c.Text) > len(data) {
+				t.Fatalf("command %+v from %d bytes", c, len(data))
+			}
+		}
+		if ic, err := parseInteractionForm(data); err == nil {
+			for _, a := range ic.ActionCallback.BlockActions {
+				if a == nil {
+					continue
+				}
+				if r, err := decodeRef(a.Value); err == nil {
+					if r.Lang != "" && !r.Lang.Valid() {
+						t.Fatalf("invalid language %q passed", r.Lang)
+					}
+					if v := r.encode(); len(v) > maxButtonValue {
+						t.Fatalf("re-encoded value of %d bytes", len(v))
+					}
+				}
+			}
+		}
+		if r, err := decodeRef(string(data)); err == nil && utf8.Valid(data) {
+			if v := r.encode(); len(v) > maxButtonValue {
+				t.Fatalf("re-encoded value of %d bytes", len(v))
+			}
+		}
+	})
+}

@@ -1,0 +1,576 @@
+package slackbot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/kb"
+)
+
+const dutchError = "Hoi, een collega krijgt dit op haar iPhone: Gebruikersnaam niet herkend. " +
+	"Dit gebruikersaccount is niet gemachtigd om Microsoft Intune te gebruiken. Weet iemand wat dit is?"
+
+func TestURLVerification(t *testing.T) {
+	e := newEnv(t)
+	body := []byte(`{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`)
+	status, resp := e.post(PathEvents, "application/json", body, nil)
+	if status != http.StatusOK {
+		t.Fatalf("status %d", status)
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(resp), &got); err != nil || got["challenge"] != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" {
+		t.Fatalf("challenge answer %q (%v)", resp, err)
+	}
+	e.idle()
+	if calls := e.slack.snapshot(); len(calls) != 0 {
+		t.Fatalf("url_verification made API calls: %v", methods(calls))
+	}
+}
+
+func TestDirectMessageWithCode(t *testing.T) {
+	e := newEnv(t)
+	e.sendEvent("Ev01DM", messageEvent("D0001", "im", "U0001", "Enrollment fails with 0x80180014", "1700000000.000100"), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	if post.Form.Get("channel") != "D0001" {
+		t.Errorf("posted to %q, want the DM", post.Form.Get("channel"))
+	}
+	if ts := post.Form.Get("thread_ts"); ts != "" {
+		t.Errorf("DM answered in thread %q, want in place", ts)
+	}
+	blocks := post.blocks(t)
+	if h := headerText(blocks); h != "Your organization does not support this version of Windows." {
+		t.Errorf("header %q", h)
+	}
+	if !strings.Contains(post.all(), "0x80180014") || !hasButton(blocks, actionSolved) {
+		t.Errorf("answer lacks the code or the feedback buttons: %s", post.all())
+	}
+	if post.text() == "" || !strings.Contains(post.text(), "0x80180014") {
+		t.Errorf("fallback text %q", post.text())
+	}
+	e.idle()
+	if info := e.slack.byMethod("users.info"); len(info) != 1 || info[0].Form.Get("include_locale") != "true" || info[0].Form.Get("user") != "U0001" {
+		t.Errorf("users.info calls %v, want one with include_locale for U0001", info)
+	}
+	if n := len(e.slack.byMethod("reactions.add")); n != 0 {
+		t.Errorf("a DM got %d reactions", n)
+	}
+	// The locale is cached: the next message asks Slack no more.
+	e.sendEvent("Ev02DM", messageEvent("D0001", "im", "U0001", "0x80180010", "1700000000.000200"), nil)
+	e.slack.waitFor(t, "chat.postMessage", 2)
+	e.idle()
+	if n := len(e.slack.byMethod("users.info")); n != 1 {
+		t.Errorf("users.info called %d times after a second message, want 1 (cached)", n)
+	}
+}
+
+func TestChannelDutchErrorAnsweredInThread(t *testing.T) {
+	e := newEnv(t)
+	e.slack.locales["U0002"] = "en-US"
+	ts := "1700000000.000300"
+	e.sendEvent("Ev03", messageEvent("C0001", "channel", "U0002", dutchError, ts), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	if got := post.Form.Get("thread_ts"); got != ts {
+		t.Errorf("thread_ts %q, want the message's %q", got, ts)
+	}
+	if !strings.Contains(post.all(), "Oorzaak") || !strings.Contains(post.all(), "Opgelost") {
+		t.Errorf("reply is not in Dutch: %s", post.all())
+	}
+	if h := headerText(post.blocks(t)); h != "Gebruikersnaam wordt niet herkend" {
+		t.Errorf("header %q", h)
+	}
+	react := e.slack.waitFor(t, "reactions.add", 1)[0]
+	if react.Form.Get("name") != "white_check_mark" || react.Form.Get("timestamp") != ts || react.Form.Get("channel") != "C0001" {
+		t.Errorf("reaction %v", react.Form)
+	}
+}
+
+func TestChannelChatterIgnored(t *testing.T) {
+	e := newEnv(t)
+	for i, text := range []string{"anyone up for lunch?", "hello there", "the build is green again", ""} {
+		e.sendEvent("EvChat"+string(rune('a'+i)), messageEvent("C0001", "channel", "U0003", text, "1700000000.00040"+string(rune('0'+i))), nil)
+	}
+	e.idle()
+	if calls := e.slack.snapshot(); len(calls) != 0 {
+		t.Fatalf("chatter made API calls: %v", methods(calls))
+	}
+}
+
+func TestBotsEditsAndSubtypesIgnored(t *testing.T) {
+	e := newEnv(t)
+	own := messageEvent("C0001", "channel", testBotID, "0x80180014", "1700000000.000500")
+	botMsg := messageEvent("C0001", "channel", "", "0x80180014", "1700000000.000501")
+	botMsg["subtype"], botMsg["bot_id"] = "bot_message", "B0999"
+	otherBot := messageEvent("D0001", "im", "U0777", "0x80180014", "1700000000.000502")
+	otherBot["bot_id"] = "B0777"
+	edit := map[string]any{"type": "message", "subtype": "message_changed", "channel": "C0001", "channel_type": "channel",
+		"hidden": true, "ts": "1700000000.000503",
+		"message": map[string]any{"type": "message", "user": "U0001", "text": "0x80180014", "ts": "1700000000.000400"}}
+	del := map[string]any{"type": "message", "subtype": "message_deleted", "channel": "C0001", "channel_type": "channel",
+		"hidden": true, "ts": "1700000000.000504", "deleted_ts": "1700000000.000400"}
+	join := messageEvent("C0001", "channel", "U0001", "<@U0001> has joined the channel", "1700000000.000505")
+	join["subtype"] = "channel_join"
+	for i, ev := range []map[string]any{own, botMsg, otherBot, edit, del, join} {
+		e.sendEvent("EvIgnored"+string(rune('a'+i)), ev, nil)
+	}
+	e.idle()
+	if calls := e.slack.snapshot(); len(calls) != 0 {
+		t.Fatalf("ignored events made API calls: %v", methods(calls))
+	}
+}
+
+func TestAppMention(t *testing.T) {
+	e := newEnv(t)
+	ts := "1700000000.000600"
+	mention := map[string]any{"type": "app_mention", "channel": "C0001", "user": "U0004",
+		"text": "<@" + testBotID + "> hi, can you help?", "ts": ts, "event_ts": ts, "team": testTeam}
+	e.sendEvent("EvMention1", mention, nil)
+	// The same message also arrives as message.channels: it is not answered twice.
+	e.sendEvent("EvMention1msg", messageEvent("C0001", "channel", "U0004", "<@"+testBotID+"> hi, can you help?", ts), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	if post.Form.Get("thread_ts") != ts {
+		t.Errorf("mention answered outside its thread: %v", post.Form)
+	}
+	// Unsure what it is about, the bot asks: in a channel only when mentioned.
+	if !strings.Contains(post.all(), "rather ask than guess") {
+		t.Errorf("mention without an error did not clarify: %s", post.all())
+	}
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 1 {
+		t.Errorf("%d replies to one mention", n)
+	}
+	if n := len(e.slack.byMethod("reactions.add")); n != 0 {
+		t.Errorf("a clarification was marked answered")
+	}
+
+	// The user answers in the thread: the conversation goes on, and now it
+	// is an answer.
+	follow := map[string]any{"type": "app_mention", "channel": "C0001", "user": "U0004",
+		"text": "<@" + testBotID + "> it says 0x80180014", "ts": "1700000000.000601", "thread_ts": ts, "team": testTeam}
+	e.sendEvent("EvMention2", follow, nil)
+	post = e.slack.waitFor(t, "chat.postMessage", 2)[1]
+	if post.Form.Get("thread_ts") != ts || headerText(post.blocks(t)) == "" {
+		t.Errorf("follow-up: %v", post.Form)
+	}
+	e.slack.waitFor(t, "reactions.add", 1)
+}
+
+func TestSlashCommandEphemeral(t *testing.T) {
+	e := newEnv(t)
+	e.sendCommand("C0001", "U0005", "Our Windows laptops show 0x80180014", e.slack.responseURL("cmd1"))
+	resp := e.slack.waitFor(t, "response_url", 1)[0]
+	if resp.JSON["response_type"] != "ephemeral" {
+		t.Errorf("response_type %v, want ephemeral", resp.JSON["response_type"])
+	}
+	blocks := resp.blocks(t)
+	findButton(t, blocks, actionShare)
+	if headerText(blocks) != "Your organization does not support this version of Windows." {
+		t.Errorf("header %q", headerText(blocks))
+	}
+	if !strings.Contains(resp.all(), "<@U0005> asked:") {
+		t.Errorf("the asker's words are not quoted: %s", resp.all())
+	}
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 0 {
+		t.Errorf("a slash command posted %d public messages", n)
+	}
+}
+
+func TestSlashCommandHelpAndLang(t *testing.T) {
+	e := newEnv(t)
+	e.sendCommand("C0001", "U0006", "help", e.slack.responseURL("help"))
+	help := e.slack.waitFor(t, "response_url", 1)[0]
+	if !strings.Contains(help.all(), "/enroll lang") {
+		t.Errorf("help: %s", help.all())
+	}
+
+	e.sendCommand("C0001", "U0006", "lang nl", e.slack.responseURL("lang"))
+	set := e.slack.waitFor(t, "response_url", 2)[1]
+	if !strings.Contains(set.all(), "Nederlands") {
+		t.Errorf("lang nl: %s", set.all())
+	}
+	if l, ok, _ := e.prefs.Lang(context.Background(), prefKey("U0006")); !ok || l != kb.Dutch {
+		t.Fatalf("preference %q %v, want nl", l, ok)
+	}
+	// The preference beats the language the user writes in, and saves
+	// asking Slack for the locale.
+	e.idle()
+	lookups := len(e.slack.byMethod("users.info"))
+	e.sendEvent("EvPref", messageEvent("D0006", "im", "U0006", "Your organization does not support this version of Windows", "1700000000.000700"), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	if !strings.Contains(post.all(), "Oorzaak") {
+		t.Errorf("preference nl ignored: %s", post.all())
+	}
+	e.idle()
+	if n := len(e.slack.byMethod("users.info")); n != lookups {
+		t.Errorf("users.info called for a user with a preference")
+	}
+
+	e.sendCommand("C0001", "U0006", "lang klingon", e.slack.responseURL("bad"))
+	bad := e.slack.waitFor(t, "response_url", 3)[2]
+	if !strings.Contains(bad.all(), "/enroll lang auto") {
+		t.Errorf("bad language: %s", bad.all())
+	}
+	e.sendCommand("C0001", "U0006", "lang auto", e.slack.responseURL("auto"))
+	e.slack.waitFor(t, "response_url", 4)
+	if _, ok, _ := e.prefs.Lang(context.Background(), prefKey("U0006")); ok {
+		t.Errorf("lang auto kept the preference")
+	}
+}
+
+func TestSlackLocaleDecidesLanguage(t *testing.T) {
+	e := newEnv(t)
+	e.slack.locales["U0007"] = "sv-SE"
+	// A code alone says nothing about language: the Slack locale decides.
+	e.sendEvent("EvLocale", messageEvent("D0007", "im", "U0007", "0x80180014", "1700000000.000800"), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	if !strings.Contains(post.all(), "Orsak") {
+		t.Errorf("locale sv-SE ignored: %s", post.all())
+	}
+}
+
+func TestPickCandidateByButtonAndByNumber(t *testing.T) {
+	e := newEnv(t)
+	root := "1700000000.000900"
+	e.sendEvent("EvChoices", messageEvent("C0001", "channel", "U0008", "profile installation failed", root), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	blocks := post.blocks(t)
+	btn := findButton(t, blocks, actionPickPrefix+"2")
+	if !strings.Contains(btn["text"].(map[string]any)["text"].(string), "Connection to the server") {
+		t.Fatalf("button 2 is %v", btn["text"])
+	}
+	replyTS := "1700000100.000001"
+	e.click("U0008", "C0001", replyTS, root, false, e.slack.responseURL("pick"), btn)
+	resp := e.slack.waitFor(t, "response_url", 1)[0]
+	if resp.JSON["replace_original"] != true {
+		t.Errorf("pick did not replace the choices: %v", resp.JSON)
+	}
+	if h := headerText(resp.blocks(t)); !strings.Contains(h, "Connection to the server could not be established") {
+		t.Errorf("picked answer header %q", h)
+	}
+
+	// Typing the number in the thread picks too.
+	root2 := "1700000000.000901"
+	e.sendEvent("EvChoices2", messageEvent("C0001", "channel", "U0008", "profile installation failed", root2), nil)
+	e.slack.waitFor(t, "chat.postMessage", 2)
+	reply := messageEvent("C0001", "channel", "U0008", "3", "1700000000.000902")
+	reply["thread_ts"] = root2
+	e.sendEvent("EvChoices2Reply", reply, nil)
+	post = e.slack.waitFor(t, "chat.postMessage", 3)[2]
+	if post.Form.Get("thread_ts") != root2 || !strings.Contains(headerText(post.blocks(t)), "new MDM payload") {
+		t.Errorf("number in thread: thread %q header %q", post.Form.Get("thread_ts"), headerText(post.blocks(t)))
+	}
+}
+
+func TestThreadFollowUpNarrowsByPlatform(t *testing.T) {
+	e := newEnv(t)
+	root := "1700000000.001000"
+	e.sendEvent("EvNarrow", messageEvent("C0001", "channel", "U0009", "user not authorized", root), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	if !hasButton(post.blocks(t), actionPickPrefix) {
+		t.Fatalf("want choices first: %s", post.all())
+	}
+	// Chatter in the thread does not make the bot forget the choices.
+	chat := messageEvent("C0001", "channel", "U0010", "same here, weird", "1700000000.001001")
+	chat["thread_ts"] = root
+	e.sendEvent("EvNarrowChat", chat, nil)
+	follow := messageEvent("C0001", "channel", "U0009", "iOS", "1700000000.001002")
+	follow["thread_ts"] = root
+	e.sendEvent("EvNarrowIOS", follow, nil)
+	post = e.slack.waitFor(t, "chat.postMessage", 2)[1]
+	if post.Form.Get("thread_ts") != root || headerText(post.blocks(t)) != "User Name Not Recognized" {
+		t.Errorf("iOS in thread: thread %q header %q", post.Form.Get("thread_ts"), headerText(post.blocks(t)))
+	}
+}
+
+func TestRetryAnsweredOnce(t *testing.T) {
+	e := newEnv(t)
+	ev := messageEvent("D0011", "im", "U0011", "0x80180014", "1700000000.001100")
+	e.sendEvent("EvRetry", ev, nil)
+	e.sendEvent("EvRetry", ev, http.Header{"X-Slack-Retry-Num": {"1"}, "X-Slack-Retry-Reason": {"http_timeout"}})
+	e.sendEvent("EvRetry", ev, http.Header{"X-Slack-Retry-Num": {"2"}, "X-Slack-Retry-Reason": {"http_timeout"}})
+	e.slack.waitFor(t, "chat.postMessage", 1)
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 1 {
+		t.Fatalf("event delivered 3 times answered %d times", n)
+	}
+}
+
+func TestSignatureRejected(t *testing.T) {
+	e := newEnv(t)
+	body := eventBody("EvForged", messageEvent("D0012", "im", "U0012", "0x80180014", "1700000000.001200"))
+	cases := map[string]http.Header{
+		"wrong secret": sign("not-the-secret", time.Now(), body),
+		"stale":        sign(testSecret, time.Now().Add(-6*time.Minute), body),
+		"future":       sign(testSecret, time.Now().Add(6*time.Minute), body),
+		"missing":      {},
+		"other body":   sign(testSecret, time.Now(), append([]byte(" "), body...)),
+	}
+	for name, h := range cases {
+		for _, path := range []string{PathEvents, PathCommands, PathInteractions} {
+			status, resp := e.postSigned(path, "application/json", body, h, nil)
+			if status != http.StatusUnauthorized {
+				t.Errorf("%s %s: status %d, want 401", name, path, status)
+			}
+			if strings.Contains(resp, "challenge") {
+				t.Errorf("%s %s: answered %q", name, path, resp)
+			}
+		}
+	}
+	e.idle()
+	if calls := e.slack.snapshot(); len(calls) != 0 {
+		t.Fatalf("forged requests made API calls: %v", methods(calls))
+	}
+	if n := strings.Count(e.logs.String(), "slack request rejected: signature"); n != 15 {
+		t.Errorf("%d rejections logged, want 15", n)
+	}
+}
+
+func TestRateLimitedThenSuccess(t *testing.T) {
+	e := newEnv(t)
+	e.slack.fail["chat.postMessage"] = []failure{{status: http.StatusTooManyRequests, retryAfter: "1"}}
+	e.sendEvent("Ev429", messageEvent("D0013", "im", "U0013", "0x80180014", "1700000000.001300"), nil)
+	e.slack.waitFor(t, "chat.postMessage", 2)
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 2 {
+		t.Errorf("%d postMessage attempts, want 2", n)
+	}
+	if waits := e.sleeps.get(); len(waits) != 1 || waits[0] != time.Second {
+		t.Errorf("waited %v, want the Retry-After [1s]", waits)
+	}
+}
+
+func TestServerErrorsRetriedWithBackoff(t *testing.T) {
+	e := newEnv(t)
+	e.slack.fail["chat.postMessage"] = []failure{{status: 503}, {status: 502}}
+	e.sendEvent("Ev5xx", messageEvent("D0014", "im", "U0014", "0x80180014", "1700000000.001400"), nil)
+	e.slack.waitFor(t, "chat.postMessage", 3)
+	e.idle()
+	if waits := e.sleeps.get(); len(waits) != 2 || waits[0] != DefaultBackoff || waits[1] != 2*DefaultBackoff {
+		t.Errorf("waited %v, want [%v %v]", waits, DefaultBackoff, 2*DefaultBackoff)
+	}
+
+	// Failing for good: bounded, then logged with channel and event id.
+	e.slack.fail["chat.postMessage"] = []failure{{status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}}
+	e.sendEvent("Ev5xxForever", messageEvent("D0014", "im", "U0014", "0x80180014", "1700000000.001401"), nil)
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 3+1+DefaultMaxRetries {
+		t.Errorf("%d attempts in all, want %d", n, 3+1+DefaultMaxRetries)
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, "slack call failed") || !strings.Contains(logs, "event_id=Ev5xxForever") || !strings.Contains(logs, "channel=D0014") {
+		t.Errorf("failure not logged with event id and channel:\n%s", logs)
+	}
+}
+
+func TestPermanentErrorNotRetried(t *testing.T) {
+	e := newEnv(t)
+	e.slack.errors["chat.postMessage"] = "channel_not_found"
+	e.sendEvent("EvGone", messageEvent("D0015", "im", "U0015", "0x80180014", "1700000000.001500"), nil)
+	e.slack.waitFor(t, "chat.postMessage", 1)
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 1 {
+		t.Errorf("channel_not_found retried: %d attempts", n)
+	}
+	if !strings.Contains(e.logs.String(), "channel_not_found") || !strings.Contains(e.logs.String(), "event_id=EvGone") {
+		t.Errorf("not logged:\n%s", e.logs.String())
+	}
+}
+
+func TestHugeMessageBounded(t *testing.T) {
+	e := newEnv(t)
+	big := "0x80180014 " + strings.Repeat("Profile installation failed. ", 1_000_000/29+1)
+	big = big[:1_000_000]
+	e.sendEvent("EvBig", messageEvent("D0016", "im", "U0016", big, "1700000000.001600"), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	if n := len(post.Form.Get("blocks")) + len(post.text()); n > 100_000 {
+		t.Errorf("reply to a 1 MB message is %d bytes", n)
+	}
+	if !strings.Contains(post.all(), "long") {
+		t.Errorf("no notice that the message was cut: %s", post.all())
+	}
+	checkLimits(t, "1 MB reply", post.blocks(t), post.text())
+
+	// Beyond the cap: refused before anything is read into the engine.
+	tooBig := eventBody("EvTooBig", messageEvent("D0016", "im", "U0016", strings.Repeat("x", DefaultMaxBody), "1700000000.001601"))
+	status, _ := e.post(PathEvents, "application/json", tooBig, nil)
+	if status != http.StatusRequestEntityTooLarge {
+		t.Errorf("%d-byte body: status %d, want 413", len(tooBig), status)
+	}
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 1 {
+		t.Errorf("%d replies, want 1", n)
+	}
+}
+
+func TestPastedMentionsEscaped(t *testing.T) {
+	e := newEnv(t)
+	text := "<!channel> <!here> <@U0999> help: 0x80180014 & <https://evil.example|click>"
+	pings := []string{"<!channel>", "<!here>", "<@U0999>", "<https://evil"}
+	noPings := func(what string, c apiCall) {
+		t.Helper()
+		shown := c.visible(t)
+		for _, bad := range pings {
+			if strings.Contains(shown, bad) {
+				t.Errorf("%s shows %q unescaped:\n%s", what, bad, shown)
+			}
+		}
+	}
+	e.sendCommand("C0001", "U0017", text, e.slack.responseURL("esc"))
+	resp := e.slack.waitFor(t, "response_url", 1)[0]
+	noPings("the ephemeral answer", resp)
+	if shown := resp.visible(t); !strings.Contains(shown, "&lt;!channel&gt;") || !strings.Contains(shown, "&amp;") {
+		t.Errorf("the echo is not escaped:\n%s", shown)
+	}
+	checkLimits(t, "escaped ephemeral", resp.blocks(t), resp.text())
+
+	// Posting it to the channel keeps it escaped.
+	share := findButton(t, resp.blocks(t), actionShare)
+	e.click("U0017", "C0001", "1700000100.999999", "", true, e.slack.responseURL("esc-share"), share)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	noPings("the shared answer", post)
+	if !strings.Contains(post.visible(t), "&lt;!channel&gt;") {
+		t.Errorf("the shared answer lost the question")
+	}
+	if post.Form.Get("channel") != "C0001" || post.Form.Get("thread_ts") != "" {
+		t.Errorf("shared to %v", post.Form)
+	}
+	del := e.slack.waitFor(t, "response_url", 2)[1]
+	if del.JSON["delete_original"] != true {
+		t.Errorf("the ephemeral was not removed: %v", del.JSON)
+	}
+
+	// A DM pasting the same is answered without pinging anyone either.
+	e.sendEvent("EvEsc", messageEvent("D0017", "im", "U0017", text, "1700000000.001700"), nil)
+	dm := e.slack.waitFor(t, "chat.postMessage", 2)[1]
+	noPings("the DM answer", dm)
+}
+
+func TestSharedAnswerContinuesInItsThread(t *testing.T) {
+	e := newEnv(t)
+	e.sendCommand("C0001", "U0018", "user not authorized", e.slack.responseURL("s1"))
+	resp := e.slack.waitFor(t, "response_url", 1)[0]
+	e.click("U0018", "C0001", "1700000100.888888", "", true, e.slack.responseURL("s1"), findButton(t, resp.blocks(t), actionShare))
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	if !hasButton(post.blocks(t), actionPickPrefix) {
+		t.Fatalf("shared choices lost their buttons: %s", post.all())
+	}
+	// A reply in the shared message's thread narrows it.
+	e.idle()
+	sharedTS := post.TS
+	follow := messageEvent("C0001", "channel", "U0019", "iOS", "1700000000.001800")
+	follow["thread_ts"] = sharedTS
+	e.sendEvent("EvSharedFollow", follow, nil)
+	answer := e.slack.waitFor(t, "chat.postMessage", 2)[1]
+	if headerText(answer.blocks(t)) != "User Name Not Recognized" {
+		t.Errorf("follow-up under the shared message: %s", answer.all())
+	}
+}
+
+func TestFeedbackAndOtherCauses(t *testing.T) {
+	e := newEnv(t)
+	e.sendEvent("EvFb", messageEvent("C0001", "channel", "U0020", "0x80180026", "1700000000.001900"), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	blocks := post.blocks(t)
+	if strings.Count(post.Form.Get("blocks"), "Cause ") != 1 {
+		t.Errorf("want only the most likely cause at first: %s", post.Form.Get("blocks"))
+	}
+	more := findButton(t, blocks, actionMore)
+	replyTS := "1700000100.000001"
+	e.click("U0021", "C0001", replyTS, "1700000000.001900", false, e.slack.responseURL("more"), more)
+	expanded := e.slack.waitFor(t, "response_url", 1)[0]
+	if s := expanded.all(); !strings.Contains(s, "Cause 1 of 2") || !strings.Contains(s, "Cause 2 of 2") {
+		t.Errorf("other causes not shown: %s", s)
+	}
+	if hasButton(expanded.blocks(t), actionMore) {
+		t.Errorf("the expanded answer still offers other causes")
+	}
+
+	e.click("U0021", "C0001", replyTS, "1700000000.001900", false, e.slack.responseURL("fb"), findButton(t, expanded.blocks(t), actionSolved))
+	judged := e.slack.waitFor(t, "response_url", 2)[1]
+	jb := judged.blocks(t)
+	if hasButton(jb, actionSolved) || hasButton(jb, actionNotSolved) {
+		t.Errorf("feedback buttons still there after a verdict")
+	}
+	if !strings.Contains(judged.all(), "<@U0021> marked this as solved") {
+		t.Errorf("verdict not acknowledged: %s", judged.all())
+	}
+	if !strings.Contains(judged.all(), "Cause 2 of 2") {
+		t.Errorf("the verdict collapsed the expanded answer")
+	}
+	counts, _ := e.fb.FeedbackCounts(context.Background(), "something-went-wrong")
+	if counts != (bot.FeedbackCounts{Solved: 1}) {
+		t.Errorf("feedback counts %+v", counts)
+	}
+	// The same user changing their mind replaces the verdict.
+	e.click("U0021", "C0001", replyTS, "1700000000.001900", false, e.slack.responseURL("fb2"), findButton(t, blocks, actionNotSolved))
+	e.slack.waitFor(t, "response_url", 3)
+	e.idle()
+	counts, _ = e.fb.FeedbackCounts(context.Background(), "something-went-wrong")
+	if counts != (bot.FeedbackCounts{NotSolved: 1}) {
+		t.Errorf("feedback counts after a change %+v", counts)
+	}
+}
+
+func TestShutdownWaitsForReplies(t *testing.T) {
+	e := newEnv(t)
+	e.sendEvent("EvShut", messageEvent("D0022", "im", "U0022", "0x80180014", "1700000000.002200"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.bot.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 1 {
+		t.Fatalf("shutdown returned before the reply was posted (%d posts)", n)
+	}
+	// After shutdown, deliveries are acknowledged but not worked on.
+	e.sendEvent("EvLate", messageEvent("D0022", "im", "U0022", "0x80180014", "1700000000.002201"), nil)
+	if !strings.Contains(e.logs.String(), "shutting down") {
+		t.Errorf("late event not logged as dropped")
+	}
+}
+
+func TestShutdownBoundCancelsSlowReplies(t *testing.T) {
+	blocked := make(chan struct{})
+	e := newEnv(t, func(c *Config) {
+		// The 429 wait blocks until the shutdown's bound cancels it.
+		c.Sleep = func(ctx context.Context, d time.Duration) error {
+			close(blocked)
+			<-ctx.Done()
+			return ctx.Err()
+		}
+	})
+	e.slack.fail["chat.postMessage"] = []failure{{status: 429, retryAfter: "1"}}
+	e.sendEvent("EvSlow", messageEvent("D0023", "im", "U0023", "0x80180014", "1700000000.002300"), nil)
+	<-blocked
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := e.bot.Shutdown(ctx); err == nil {
+		t.Fatal("shutdown with a reply stuck reported no error")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("shutdown took %s past its 50ms bound", d)
+	}
+}
+
+// brokenDedupe fails every claim, as a shared store that is down would.
+type brokenDedupe struct{}
+
+func (brokenDedupe) SetIfAbsent(context.Context, string, time.Duration) (bool, error) {
+	return false, errors.New("dedupe store down")
+}
+
+func TestDedupeStoreDownStillAnswers(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Dedupe = brokenDedupe{} })
+	e.sendEvent("EvNoDedupe", messageEvent("D0024", "im", "U0024", "0x80180014", "1700000000.002400"), nil)
+	e.slack.waitFor(t, "chat.postMessage", 1)
+	if !strings.Contains(e.logs.String(), "dedupe store down") {
+		t.Errorf("the dedupe failure was not logged")
+	}
+}

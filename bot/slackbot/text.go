@@ -1,0 +1,127 @@
+package slackbot
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Slack's limits on what a message may hold. Lengths are checked in bytes of
+// UTF-8, which is never less than Slack's count in characters or UTF-16
+// units, so a text within the limit in bytes is within it however Slack
+// counts.
+const (
+	maxBlocks      = 50
+	maxSectionText = 3000
+	maxContextText = 3000
+	maxContextElem = 10
+	maxHeaderText  = 150
+	maxButtonText  = 75
+	maxButtonValue = 2000
+	maxActionID    = 255
+	maxBlockID     = 255
+	maxActionElems = 25
+	// maxFallback bounds the notification text; Slack truncates at 40,000
+	// characters and recommends far less.
+	maxFallback = 3000
+	// maxEcho bounds how much of the user's text a reply quotes.
+	maxEcho = 500
+)
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// escape makes s safe to put into any Slack text: &, < and > become
+// entities, so pasted <!channel>, <@U123> or <https://…|…> show as written
+// and never ping or link anyone.
+func escape(s string) string { return escaper.Replace(s) }
+
+var bold = regexp.MustCompile(`\*\*([^*\n]+?)\*\*`)
+
+// mrkdwn escapes catalog or engine text and turns its Markdown **bold**
+// into Slack's *bold*.
+func mrkdwn(s string) string {
+	return bold.ReplaceAllString(escape(s), "*$1*")
+}
+
+// plainBold turns **bold** into *bold* for text that is escaped elsewhere.
+func plainBold(s string) string {
+	return bold.ReplaceAllString(s, "*$1*")
+}
+
+// splitPoint returns where to cut s so that s[:i] has at most n bytes: at
+// a rune boundary, preferably after a space, never inside an entity such as
+// &amp;.
+func splitPoint(s string, n int) int {
+	if len(s) <= n {
+		return len(s)
+	}
+	i := max(n, 0)
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	if amp := strings.LastIndexByte(s[:i], '&'); amp >= 0 && i-amp < len("&amp;") && !strings.Contains(s[amp:i], ";") {
+		i = amp
+	}
+	if sp := strings.LastIndexAny(s[:i], " \n"); sp > i*2/3 {
+		i = sp + 1
+	}
+	return i
+}
+
+// cut shortens s to at most n bytes, at a rune boundary and preferably at a
+// space, and marks the cut with an ellipsis.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const ellipsis = "…"
+	i := splitPoint(s, n-len(ellipsis))
+	return strings.TrimRight(s[:i], " \n") + ellipsis
+}
+
+// chunk splits text into pieces of at most n bytes, at line ends where it
+// can, at spaces where a line is too long, and at rune boundaries where a
+// word is.
+func chunk(text string, n int) []string {
+	if len(text) <= n {
+		return []string{text}
+	}
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if s := strings.TrimRight(cur.String(), " \n"); s != "" {
+			out = append(out, s)
+		}
+		cur.Reset()
+	}
+	for _, line := range strings.SplitAfter(text, "\n") {
+		for len(line) > n {
+			flush()
+			i := splitPoint(line, n)
+			if i == 0 {
+				_, i = utf8.DecodeRuneInString(line)
+			}
+			cur.WriteString(line[:i])
+			flush()
+			line = line[i:]
+		}
+		if cur.Len()+len(line) > n {
+			flush()
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	return out
+}
+
+// cutRaw shortens s to at most n bytes at a rune boundary, without a mark.
+func cutRaw(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
+}

@@ -1,0 +1,151 @@
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// maxBackoff caps the wait between retries after transient failures.
+const maxBackoff = 8 * time.Second
+
+// call runs one Web API call, retrying what is worth retrying: a 429 after
+// the Retry-After it names, a transient 5xx or network failure with a
+// doubling backoff, at most MaxRetries times and never past ctx's deadline.
+// slack-go leaves retries off unless asked (OptionRetry), so these are the
+// only ones; it reports a 429 with Retry-After as *slack.RateLimitedError
+// and other HTTP failures as slack.StatusCodeError. A final failure is
+// logged with attrs (channel, event id) and returned.
+func (b *Bot) call(ctx context.Context, method string, attrs []any, f func(ctx context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		err := f(ctx)
+		if err == nil {
+			return nil
+		}
+		wait, retry := b.retryAfter(ctx, err, attempt)
+		if retry && attempt < b.cfg.MaxRetries {
+			if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > wait {
+				b.log.Debug("slack call retried", append([]any{"method", method, "attempt", attempt + 1, "wait", wait, "err", err}, attrs...)...)
+				if serr := b.sleep(ctx, wait); serr == nil {
+					b.cfg.Observer.APIRetry("slack")
+					continue
+				}
+			}
+		}
+		err = fmt.Errorf("slack %s: %w", method, err)
+		b.log.Warn("slack call failed", append([]any{"method", method, "attempts", attempt + 1, "err", err}, attrs...)...)
+		return err
+	}
+}
+
+// retryAfter tells whether err is worth another try and after how long.
+func (b *Bot) retryAfter(ctx context.Context, err error, attempt int) (time.Duration, bool) {
+	if ctx.Err() != nil {
+		return 0, false
+	}
+	backoff := min(b.cfg.Backoff<<attempt, maxBackoff)
+	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		return max(rl.RetryAfter, time.Second), true
+	}
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		switch {
+		case sc.Code == http.StatusTooManyRequests:
+			return time.Second, true
+		case sc.Code >= 500:
+			return backoff, true
+		}
+		return 0, false
+	}
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		switch se.Err {
+		case "ratelimited":
+			return time.Second, true
+		case "internal_error", "fatal_error", "service_unavailable", "request_timeout":
+			return backoff, true
+		}
+		return 0, false
+	}
+	if _, ok := errors.AsType[*url.Error](err); ok {
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			return backoff, true
+		}
+		if _, ok := errors.AsType[*net.OpError](err); ok {
+			return backoff, true
+		}
+	}
+	return 0, false
+}
+
+// post sends msg to channel, in thread when threadTS is set, and returns
+// the new message's timestamp.
+func (b *Bot) post(ctx context.Context, channel, threadTS string, msg message, attrs []any) (string, error) {
+	opts := msgOptions(msg)
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	var ts string
+	err := b.call(ctx, "chat.postMessage", append([]any{"channel", channel}, attrs...), func(ctx context.Context) error {
+		var err error
+		_, ts, err = b.api.PostMessageContext(ctx, channel, opts...)
+		return err
+	})
+	return ts, err
+}
+
+func msgOptions(msg message) []slack.MsgOption {
+	return []slack.MsgOption{
+		slack.MsgOptionText(msg.Text, false),
+		slack.MsgOptionBlocks(msg.Blocks...),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionDisableMediaUnfurl(),
+	}
+}
+
+// ephemeral shows msg to user only: through responseURL when there is one
+// (it works in channels the bot is not in), with chat.postEphemeral
+// otherwise.
+func (b *Bot) ephemeral(ctx context.Context, responseURL, channel, user string, msg message, replace bool, attrs []any) error {
+	if responseURL != "" {
+		return b.respond(ctx, responseURL, &slack.WebhookMessage{
+			ResponseType:    slack.ResponseTypeEphemeral,
+			Text:            msg.Text,
+			Blocks:          &slack.Blocks{BlockSet: msg.Blocks},
+			ReplaceOriginal: replace,
+		}, append([]any{"channel", channel}, attrs...))
+	}
+	return b.call(ctx, "chat.postEphemeral", append([]any{"channel", channel}, attrs...), func(ctx context.Context) error {
+		_, err := b.api.PostEphemeralContext(ctx, channel, user, msgOptions(msg)...)
+		return err
+	})
+}
+
+// respond posts msg to a response_url.
+func (b *Bot) respond(ctx context.Context, responseURL string, msg *slack.WebhookMessage, attrs []any) error {
+	u, err := url.Parse(responseURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		err := fmt.Errorf("slack response_url %q is not an http(s) URL", responseURL)
+		b.log.Warn("slack call failed", append([]any{"method", "response_url", "err", err}, attrs...)...)
+		return err
+	}
+	return b.call(ctx, "response_url", attrs, func(ctx context.Context) error {
+		return slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.http, msg)
+	})
+}
+
+// react puts the configured reaction on a message; one that is there
+// already is fine.
+func (b *Bot) react(ctx context.Context, channel, ts string, attrs []any) {
+	_ = b.call(ctx, "reactions.add", append([]any{"channel", channel}, attrs...), func(ctx context.Context) error {
+		err := b.api.AddReactionContext(ctx, b.cfg.Reaction, slack.NewRefToMessage(channel, ts))
+		if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok && se.Err == "already_reacted" {
+			return nil
+		}
+		return err
+	})
+}

@@ -1,0 +1,288 @@
+// Package teamsbot is enrollbot's Microsoft Teams adapter: it answers Intune
+// enrollment errors sent to the bot in a personal chat, or @mentioning it in
+// a channel or group chat, with Adaptive Cards rendered from the engine's
+// (package bot) structured replies, in the user's Teams language.
+//
+// The Bot Framework posts activities to Handler (POST /api/messages). With
+// an app id and password, each request's bearer token is verified (see
+// Validator) before the bot acts on it; without them (local testing only)
+// nothing is verified, and replies go to loopback service URLs only. Every
+// activity is acknowledged at once; the reply work (engine, connector
+// calls) runs afterwards in a goroutine bounded by a timeout, and Shutdown
+// waits for it. Activities the Bot Framework delivers again are answered
+// once (bot.Dedupe).
+//
+// The adapter wraps github.com/infracloudio/msbotbuilder-go: its schema
+// types, its activity dispatch, its token-validator and credential
+// interfaces, and its connector client, which posts the replies. It
+// replaces what that library gets wrong: token validation (Validator), the
+// outgoing token (a locked cache, the tenant's endpoint for single-tenant
+// bots, no panic on a transport error; see TokenURL), and the reply path
+// (v3/conversations/{id}/activities/{replyToId}).
+package teamsbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/connector/auth"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+
+	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/kb"
+)
+
+// Path is where the Bot Framework posts activities: the bot's messaging
+// endpoint is https://HOST/api/messages.
+const Path = "/api/messages"
+
+// Defaults of Config's optional fields.
+const (
+	DefaultReplyTimeout  = 30 * time.Second
+	DefaultDedupeTTL     = time.Hour
+	DefaultMaxBody       = 256 << 10
+	DefaultMaxRetries    = 3
+	DefaultBackoff       = 500 * time.Millisecond
+	DefaultMaxConcurrent = 32
+)
+
+// Config wires a Bot.
+type Config struct {
+	// Engine answers the turns; required.
+	Engine *bot.Engine
+	// Bundle holds the bot's wording (package locales); required.
+	Bundle *i18n.Bundle
+	// Store must be the conversation store Engine was built with: card
+	// buttons continue conversations through it. Required.
+	Store bot.Store
+	// Preferences keeps users' language choices; in memory when nil.
+	Preferences bot.Preferences
+	// Dedupe makes redelivered activities answered once; in memory when nil.
+	Dedupe bot.Dedupe
+	// Feedback records Solved / Not solved clicks; in memory when nil.
+	Feedback bot.FeedbackStore
+	// Observer counts connector retries and dedupe hits; nil observes
+	// nothing.
+	Observer bot.Observer
+
+	// AppID and AppPassword are the bot's Microsoft app credentials
+	// (MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD). With them, every request
+	// must carry a valid Bot Framework token.
+	AppID       string
+	AppPassword string
+	// TenantID is the app's tenant for a single-tenant bot
+	// (MICROSOFT_APP_TENANT_ID); empty for a multi-tenant one.
+	TenantID string
+	// InsecureNoAuth runs the bot without credentials, for local testing
+	// with the Bot Framework Emulator: no request is verified, and replies
+	// go to loopback service URLs only. It is refused together with AppID.
+	InsecureNoAuth bool
+	// OpenIDMetadataURL is where the token signing keys are published;
+	// DefaultOpenIDMetadataURL when empty.
+	OpenIDMetadataURL string
+	// TokenURL is the token endpoint of the bot's outgoing token;
+	// TokenURL(TenantID) when empty.
+	TokenURL string
+	// HTTPClient fetches signing keys and tokens; a client with a 10 s
+	// timeout when nil.
+	HTTPClient *http.Client
+	// ConnectorTimeout bounds one request to the Bot Connector; 15 s when 0.
+	ConnectorTimeout time.Duration
+
+	// DefaultLang is the reply language when nothing else decides; English
+	// when empty.
+	DefaultLang kb.Lang
+	// Logger receives rejected requests, failed connector calls and dropped
+	// work; discarded when nil.
+	Logger *slog.Logger
+
+	// The fields below are optional: a zero value takes the Default*
+	// constant (or the one named).
+
+	// ReplyTimeout bounds the work behind one activity, retries included.
+	ReplyTimeout time.Duration
+	// StateTTL is how long conversations are kept; bot.DefaultStateTTL when 0.
+	StateTTL time.Duration
+	// DedupeTTL is how long activity ids are remembered.
+	DedupeTTL time.Duration
+	// MaxBody caps the size of a request body.
+	MaxBody int64
+	// MaxRetries bounds the retries of one connector call.
+	MaxRetries int
+	// Backoff is the wait before the first retry after a transient failure;
+	// it doubles with each retry.
+	Backoff time.Duration
+	// MaxConcurrent bounds the replies worked on at once.
+	MaxConcurrent int
+	// Sleep waits between retries; a timer when nil. Tests pass a fake.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Bot serves Microsoft Teams. It is safe for concurrent use.
+type Bot struct {
+	cfg      Config
+	eng      *bot.Engine
+	store    bot.Store
+	prefs    bot.Preferences
+	dedupe   bot.Dedupe
+	feedback bot.FeedbackStore
+	log      *slog.Logger
+	words    *words
+	render   *renderer
+	sleep    func(ctx context.Context, d time.Duration) error
+	// validator is nil without credentials.
+	validator *Validator
+	creds     auth.CredentialProvider
+	conn      *connector
+
+	// replies runs the work behind each acknowledged delivery.
+	replies *bot.Replies
+}
+
+// New checks cfg and returns a Bot.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Engine == nil || cfg.Bundle == nil || cfg.Store == nil {
+		return nil, errors.New("teams: engine, message bundle and conversation store are required")
+	}
+	switch {
+	case cfg.AppID != "" && cfg.InsecureNoAuth:
+		return nil, errors.New("teams: an app id and running without authentication exclude each other")
+	case cfg.AppID == "" && !cfg.InsecureNoAuth:
+		return nil, errors.New("teams: the Microsoft app id and password are required (or, for local testing, running without authentication)")
+	case cfg.AppID != "" && cfg.AppPassword == "":
+		return nil, errors.New("teams: the Microsoft app password is required with the app id")
+	}
+	if cfg.DefaultLang == "" {
+		cfg.DefaultLang = kb.English
+	}
+	if !cfg.DefaultLang.Valid() {
+		return nil, fmt.Errorf("teams: default language %q is not one of en, nl, sv, de", cfg.DefaultLang)
+	}
+	if cfg.Preferences == nil {
+		cfg.Preferences = bot.NewMemoryPreferences()
+	}
+	if cfg.Dedupe == nil {
+		cfg.Dedupe = bot.NewMemoryDedupe()
+	}
+	if cfg.Feedback == nil {
+		cfg.Feedback = bot.NewMemoryFeedback()
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = bot.NopObserver{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.TokenURL == "" {
+		cfg.TokenURL = TokenURL(cfg.TenantID)
+	}
+	tokenURL, err := url.Parse(cfg.TokenURL)
+	if err != nil || (tokenURL.Scheme != "https" && tokenURL.Scheme != "http") || tokenURL.Host == "" {
+		return nil, fmt.Errorf("teams: token URL %q is not an http(s) URL", cfg.TokenURL)
+	}
+	setDefault(&cfg.ConnectorTimeout, 15*time.Second)
+	setDefault(&cfg.ReplyTimeout, DefaultReplyTimeout)
+	setDefault(&cfg.StateTTL, bot.DefaultStateTTL)
+	setDefault(&cfg.DedupeTTL, DefaultDedupeTTL)
+	setDefault(&cfg.MaxBody, DefaultMaxBody)
+	setDefault(&cfg.MaxRetries, DefaultMaxRetries)
+	setDefault(&cfg.Backoff, DefaultBackoff)
+	setDefault(&cfg.MaxConcurrent, DefaultMaxConcurrent)
+	if cfg.Sleep == nil {
+		cfg.Sleep = bot.Sleep
+	}
+
+	var validator *Validator
+	if cfg.AppID != "" {
+		validator, err = NewValidator(ValidatorConfig{AppID: cfg.AppID, MetadataURL: cfg.OpenIDMetadataURL,
+			HTTPClient: cfg.HTTPClient, Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+	}
+	creds := auth.SimpleCredentialProvider{AppID: cfg.AppID, Password: cfg.AppPassword}
+	tokens := newTokenSource(cfg.TokenURL, cfg.AppID, cfg.AppPassword, cfg.HTTPClient)
+	w := newWords(cfg.Bundle, cfg.Logger)
+	return &Bot{
+		cfg:       cfg,
+		eng:       cfg.Engine,
+		store:     cfg.Store,
+		prefs:     cfg.Preferences,
+		dedupe:    cfg.Dedupe,
+		feedback:  cfg.Feedback,
+		log:       cfg.Logger,
+		words:     w,
+		render:    &renderer{w: w},
+		sleep:     cfg.Sleep,
+		validator: validator,
+		creds:     creds,
+		conn: &connector{
+			creds:        creds,
+			tokenURL:     *tokenURL,
+			tokens:       tokens,
+			authClient:   &http.Client{Transport: authTransport{src: tokens}},
+			replyClient:  newReplyClient(cfg.ConnectorTimeout, cfg.InsecureNoAuth),
+			loopbackOnly: cfg.InsecureNoAuth,
+		},
+		replies: bot.NewReplies("teams", cfg.MaxConcurrent, cfg.ReplyTimeout, cfg.Logger),
+	}, nil
+}
+
+// Authenticated reports whether requests are verified (the bot has
+// credentials).
+func (b *Bot) Authenticated() bool { return b.validator != nil }
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// Shutdown stops taking new work and waits for the replies in flight until
+// ctx ends; then it cancels them and returns ctx's error. Stop the server
+// (and Socket Mode) first, so that no delivery is acknowledged and then
+// dropped.
+func (b *Bot) Shutdown(ctx context.Context) error { return b.replies.Shutdown(ctx) }
+
+// spawn runs work after the delivery was acknowledged.
+func (b *Bot) spawn(work func(ctx context.Context)) error { return b.replies.Go(work) }
+
+func prefKey(user string) string { return "teams:" + user }
+
+// savedLang returns the language user saved, if any.
+func (b *Bot) savedLang(ctx context.Context, user string) kb.Lang {
+	if user == "" {
+		return ""
+	}
+	l, ok, err := b.prefs.Lang(ctx, prefKey(user))
+	if err != nil {
+		b.log.Warn("teams language preference", "user", user, "err", err)
+		return ""
+	}
+	if !ok || !l.Valid() {
+		return ""
+	}
+	return l
+}
+
+// ownLang decides the language of the bot's own texts (welcome, help,
+// confirmations), which have no user words to go by: the saved
+// preference, then the client's locale, then the default.
+func (b *Bot) ownLang(ctx context.Context, user, locale string) kb.Lang {
+	if l := b.savedLang(ctx, user); l != "" {
+		return l
+	}
+	if l, ok := kb.LangFromLocale(locale); ok {
+		return l
+	}
+	return b.cfg.DefaultLang
+}

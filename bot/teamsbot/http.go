@@ -1,0 +1,115 @@
+package teamsbot
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/core/activity"
+	"github.com/infracloudio/msbotbuilder-go/schema"
+)
+
+// Handler returns the HTTP handler of the messaging endpoint, POST
+// /api/messages. A request's body is read once, capped at MaxBody, and
+// parsed; with credentials its bearer token is verified for the activity
+// before anything else is done with it. A refused request is answered 401
+// (no or a bad token), 403 (a service URL the bot will not call), 400 or
+// 413, and logged; it is never replied to. An accepted activity is
+// answered 200 at once; the reply follows. Activity types the bot has no
+// use for (typing, reactions, installationUpdate, invoke…) are answered 200
+// and ignored.
+func (b *Bot) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+Path, b.serveActivity)
+	return mux
+}
+
+func (b *Bot) serveActivity(w http.ResponseWriter, r *http.Request) {
+	attrs := []any{"remote", r.RemoteAddr}
+	header := r.Header.Get("Authorization")
+	if b.validator != nil && header == "" {
+		b.log.Warn("teams request rejected: no Authorization header", attrs...)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.cfg.MaxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			b.log.Warn("teams request rejected: body too large", append(attrs, "limit", b.cfg.MaxBody)...)
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		b.log.Warn("teams request rejected: unreadable body", append(attrs, "err", err)...)
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	in, err := parseActivity(body)
+	if err != nil {
+		b.log.Warn("teams request rejected", append(attrs, "err", err)...)
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	attrs = append(attrs, in.attrs()...)
+	act := in.schemaActivity()
+	if b.validator != nil {
+		if _, err := b.validator.AuthenticateRequest(r.Context(), act, header, b.creds, ""); err != nil {
+			b.log.Warn("teams request rejected: token", append(attrs, "err", err)...)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+	} else if _, err := checkServiceURL(in.ServiceURL, true); err != nil {
+		b.log.Warn("teams request rejected: service URL", append(attrs, "err", err)...)
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+
+	// msbotbuilder-go dispatches message, invoke and conversationUpdate
+	// activities, and fails on every other type.
+	_, err = activity.PrepareActivityContext(activity.HandlerFuncs{
+		OnMessageFunc: func(*activity.TurnContext) (schema.Activity, error) {
+			b.acceptMessage(r.Context(), in)
+			return schema.Activity{}, nil
+		},
+		OnConversationUpdateFunc: func(*activity.TurnContext) (schema.Activity, error) {
+			b.acceptConversationUpdate(r.Context(), in)
+			return schema.Activity{}, nil
+		},
+		OnInvokeFunc: func(*activity.TurnContext) (schema.Activity, error) {
+			b.log.Debug("teams invoke ignored", append(attrs, "name", in.Name)...)
+			return schema.Activity{}, nil
+		},
+	}, &activity.TurnContext{Activity: act})
+	if err != nil {
+		b.log.Debug("teams activity ignored", append(attrs, "err", err)...)
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (in *inbound) attrs() []any {
+	return []any{"type", in.Type, "scope", in.scope().String(), "activity", in.ID, "conversation", in.Conversation.ID}
+}
+
+// claim records the activity's id, so that a redelivery is not answered
+// again; it reports whether this delivery is the first. It runs before the
+// acknowledgement and gets a second at most.
+func (b *Bot) claim(ctx context.Context, in *inbound) bool {
+	if in.ID == "" {
+		return true
+	}
+	key := "teams:activity:" + in.Conversation.ID + ":" + in.ID
+	dctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	first, err := b.dedupe.SetIfAbsent(dctx, key, b.cfg.DedupeTTL)
+	if err != nil {
+		// Better a rare double answer than none.
+		b.log.Warn("teams dedupe failed", append(in.attrs(), "err", err)...)
+		return true
+	}
+	if !first {
+		b.cfg.Observer.DedupeHit("teams")
+		b.log.Info("teams activity already taken", in.attrs()...)
+	}
+	return first
+}

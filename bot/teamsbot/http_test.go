@@ -1,0 +1,734 @@
+package teamsbot
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/enrollbot/enrollbot/kb"
+)
+
+const germanPaste = "Hallo, auf dem iPhone eines Kollegen steht beim Registrieren im Unternehmensportal: " +
+	"Gerätekapazität erreicht. Was kann ich tun?"
+
+func activitiesPath(conv, id string) string {
+	p := "/amer/v3/conversations/" + url.PathEscape(conv) + "/activities"
+	if id != "" {
+		p += "/" + url.PathEscape(id)
+	}
+	return p
+}
+
+func TestPersonalMessageWithCode(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := personal(h.conn.serviceURL(), "0x80180014")
+	if status := h.post(act); status != 200 {
+		t.Fatalf("status %d\n%s", status, h.log.String())
+	}
+	c := h.only()
+	if c.Method != "POST" || c.Path != activitiesPath(personalConv, act["id"].(string)) {
+		t.Errorf("reply went to %s %s", c.Method, c.Path)
+	}
+	if c.Auth != "Bearer tok-1" {
+		t.Errorf("Authorization %q, want the token from the token endpoint", c.Auth)
+	}
+	b := c.Body
+	if b["type"] != "message" || b["replyToId"] != act["id"] {
+		t.Errorf("type %v, replyToId %v", b["type"], b["replyToId"])
+	}
+	from, _ := b["from"].(map[string]any)
+	to, _ := b["recipient"].(map[string]any)
+	conv, _ := b["conversation"].(map[string]any)
+	if from["id"] != testBotID || to["id"] != testUserID || conv["id"] != personalConv {
+		t.Errorf("from %v, recipient %v, conversation %v", from, to, conv)
+	}
+	if s, _ := b["summary"].(string); s == "" {
+		t.Error("no summary for the notification")
+	}
+	for _, unset := range []string{"timestamp", "localTimestamp", "expiration", "relatesTo", "suggestedActions", "semanticAction"} {
+		if v, ok := b[unset]; ok {
+			t.Errorf("the reply sends the unset %s: %v", unset, v)
+		}
+	}
+	card := c.card(t)
+	if card["type"] != "AdaptiveCard" || card["lang"] != "en" || card["version"] != CardVersion {
+		t.Errorf("card type %v, lang %v, version %v", card["type"], card["lang"], card["version"])
+	}
+	if fb, _ := card["fallbackText"].(string); !strings.Contains(fb, "0x80180014") {
+		t.Errorf("fallback text %q lacks the code", fb)
+	}
+	texts := c.texts(t)
+	for _, want := range []string{"Error code 0x80180014", "MENROLL_E_DEVICENOTSUPPORTED", "[Solved]", "[Not solved]", "[Source]", "Steps", "1. "} {
+		if !strings.Contains(texts, want) {
+			t.Errorf("card lacks %q:\n%s", want, texts)
+		}
+	}
+	raw, _ := json.Marshal(card)
+	checkCard(t, "personal reply", raw)
+	if h.conn.tokenCount() != 1 {
+		t.Errorf("%d token requests, want 1", h.conn.tokenCount())
+	}
+}
+
+func TestChannelMentionGermanInThread(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := channel(h.conn.serviceURL(), germanPaste, true)
+	if status := h.post(act); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	c := h.only()
+	conv := act["conversation"].(map[string]any)["id"].(string)
+	if c.Path != activitiesPath(conv, act["id"].(string)) {
+		t.Errorf("reply went to %s, want the thread %s", c.Path, activitiesPath(conv, act["id"].(string)))
+	}
+	if !strings.Contains(c.Path, "%3Bmessageid=") {
+		t.Errorf("path %s does not name the thread", c.Path)
+	}
+	card := c.card(t)
+	if card["lang"] != "de" {
+		t.Errorf("card language %v, want de (the user's words beat the en-US locale)", card["lang"])
+	}
+	texts := c.texts(t)
+	for _, want := range []string{"Gerätekapazität erreicht", "[Gelöst]", "[Nicht gelöst]", "Schritte"} {
+		if !strings.Contains(texts, want) {
+			t.Errorf("card lacks %q:\n%s", want, texts)
+		}
+	}
+	if strings.Contains(texts, "<at>") {
+		t.Errorf("the mention leaked into the reply:\n%s", texts)
+	}
+}
+
+func TestChannelWithoutMentionIgnored(t *testing.T) {
+	h := newHarness(t, false, nil)
+	if status := h.post(channel(h.conn.serviceURL(), "0x80180014", false)); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	group := personal(h.conn.serviceURL(), "0x80180014")
+	group["conversation"] = map[string]any{"id": groupConv, "conversationType": "groupChat", "isGroup": true, "tenantId": testTenant}
+	if status := h.post(group); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	if calls := h.calls(); len(calls) != 0 {
+		t.Fatalf("the bot spoke unasked: %+v", calls)
+	}
+	// Mentioned in the group chat, it answers there (no threads).
+	group = personal(h.conn.serviceURL(), "<at>enrollbot</at> 0x80180014")
+	group["conversation"] = map[string]any{"id": groupConv, "conversationType": "groupChat", "isGroup": true, "tenantId": testTenant}
+	group["entities"] = []any{map[string]any{"type": "mention", "text": "<at>enrollbot</at>",
+		"mentioned": map[string]any{"id": testBotID, "name": testBotName}}}
+	h.post(group)
+	if c := h.only(); c.Path != activitiesPath(groupConv, group["id"].(string)) {
+		t.Errorf("group reply went to %s", c.Path)
+	}
+}
+
+func TestOwnMessagesIgnored(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := personal(h.conn.serviceURL(), "0x80180014")
+	act["from"] = map[string]any{"id": testBotID, "name": testBotName}
+	h.post(act)
+	if calls := h.calls(); len(calls) != 0 {
+		t.Fatalf("the bot answered itself: %+v", calls)
+	}
+}
+
+func TestCardSubmitPicksCandidate(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := personal(h.conn.serviceURL(), "profile installation failed")
+	h.post(act)
+	choices := h.only()
+	picks := choices.submits(t)
+	if len(picks) < 2 || picks[1]["enrollbot"] != actPick {
+		t.Fatalf("choices card buttons: %v\n%s", picks, choices.texts(t))
+	}
+	want := picks[1]["e"].(string)
+	raw, _ := json.Marshal(choices.card(t))
+	checkCard(t, "choices", raw)
+
+	// The click arrives as a message whose value is the button's data.
+	h.post(submitOf(act, cardID(1), picks[1]))
+	calls := h.calls()
+	if len(calls) != 2 {
+		t.Fatalf("%d calls after the click, want 2\n%s", len(calls), h.log.String())
+	}
+	answer := calls[1]
+	texts := answer.texts(t)
+	if !strings.Contains(texts, "[Solved]") {
+		t.Fatalf("the click got no answer:\n%s", texts)
+	}
+	solved := answer.submits(t)[len(answer.submits(t))-2]
+	if solved["e"] != want {
+		t.Errorf("answered entry %v, want the picked %s", solved["e"], want)
+	}
+	// The picked title is the card's title.
+	title := strings.TrimPrefix(picks[1]["_title"].(string), "2. ")
+	if !strings.HasPrefix(texts, strings.TrimSuffix(title, "…")) && !strings.Contains(texts, strings.TrimSuffix(title, "…")) {
+		t.Errorf("answer card does not show %q:\n%s", title, texts)
+	}
+}
+
+func TestChannelPickContinuesTheThread(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := channel(h.conn.serviceURL(), "profile installation failed", true)
+	h.post(act)
+	picks := h.only().submits(t)
+	if len(picks) == 0 {
+		t.Fatalf("no pick buttons:\n%s", h.only().texts(t))
+	}
+	// The click arrives in the thread, without a mention.
+	h.post(submitOf(act, cardID(1), picks[0]))
+	conv := act["conversation"].(map[string]any)["id"].(string)
+	last := h.last()
+	if len(h.calls()) != 2 || !strings.HasPrefix(last.Path, activitiesPath(conv, "")+"/") {
+		t.Fatalf("the pick was answered at %s, want the thread %s", last.Path, activitiesPath(conv, ""))
+	}
+	st, ok, _ := h.store.Conversation(context.Background(), "teams:"+conv)
+	if !ok || st.Entry != picks[0]["e"] {
+		t.Errorf("thread state %+v, want the picked entry", st)
+	}
+}
+
+func TestQuestionButtonRecordsOneAnswer(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := personal(h.conn.serviceURL(), "0x80180014")
+	h.post(act)
+	var users, devicesBefore map[string]any
+	for _, d := range h.only().submits(t) {
+		if d["enrollbot"] == actAnswer && d["q"] == "users-affected" && d["o"] == "one" {
+			users = d
+		}
+		if d["q"] == "latest-updates" {
+			devicesBefore = d
+		}
+	}
+	if users == nil || devicesBefore == nil {
+		t.Fatalf("answer card lacks the question buttons: %v", h.only().submits(t))
+	}
+	h.post(submitOf(act, cardID(1), users))
+	again := h.last()
+	texts := again.texts(t)
+	if !strings.Contains(texts, "Noted.") {
+		t.Errorf("no notice that the answer was noted:\n%s", texts)
+	}
+	st, ok, _ := h.store.Conversation(context.Background(), "teams:"+personalConv)
+	if !ok || st.Answers["users-affected"] != "one" || len(st.Answers) != 1 {
+		t.Errorf("state answers %v, want users-affected=one alone", st.Answers)
+	}
+	if !strings.Contains(st.Text, "One user") {
+		t.Errorf("state text %q, want the answer's words", st.Text)
+	}
+	for _, d := range again.submits(t) {
+		if d["q"] == "users-affected" {
+			t.Errorf("the answered question is asked again: %v", d)
+		}
+	}
+}
+
+func TestFeedbackUpdatesCard(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := personal(h.conn.serviceURL(), "0x80180014")
+	h.post(act)
+	var solved map[string]any
+	for _, d := range h.only().submits(t) {
+		if d["enrollbot"] == actSolved {
+			solved = d
+		}
+	}
+	h.post(submitOf(act, cardID(1), solved))
+	upd := h.last()
+	if upd.Method != "PUT" || upd.Path != activitiesPath(personalConv, cardID(1)) {
+		t.Fatalf("feedback: %s %s, want the card updated", upd.Method, upd.Path)
+	}
+	if upd.Body["id"] != cardID(1) {
+		t.Errorf("update names activity %v", upd.Body["id"])
+	}
+	texts := upd.texts(t)
+	if !strings.Contains(texts, "Megan Bowen marked this as solved") || strings.Contains(texts, "[Solved]") {
+		t.Errorf("updated card:\n%s", texts)
+	}
+	entry := solved["e"].(string)
+	counts, _ := h.feedback.FeedbackCounts(context.Background(), entry)
+	if counts.Solved != 1 || counts.NotSolved != 0 {
+		t.Errorf("feedback counts %+v", counts)
+	}
+	// The same user changing their mind replaces the verdict.
+	var notSolved map[string]any
+	for _, d := range h.calls()[0].submits(t) {
+		if d["enrollbot"] == actNotSolved {
+			notSolved = d
+		}
+	}
+	h.conn.set(func(f *connectorFake) { f.fail = []int{404} }) // the card is gone: a reply says it instead
+	h.post(submitOf(act, cardID(1), notSolved))
+	counts, _ = h.feedback.FeedbackCounts(context.Background(), entry)
+	if counts.Solved != 0 || counts.NotSolved != 1 {
+		t.Errorf("feedback counts after the change %+v", counts)
+	}
+	last := h.last()
+	if last.Method != "POST" || !strings.Contains(last.texts(t), "marked this as not solved") {
+		t.Errorf("no reply when the card could not be updated: %s %s", last.Method, last.Path)
+	}
+}
+
+func TestLangCommandAndPreference(t *testing.T) {
+	h := newHarness(t, false, nil)
+	h.post(personal(h.conn.serviceURL(), "lang nl"))
+	if texts := h.last().texts(t); !strings.Contains(texts, "Nederlands") {
+		t.Errorf("confirmation:\n%s", texts)
+	}
+	if l, ok, _ := h.prefs.Lang(context.Background(), "teams:"+testUserAAD); !ok || l != kb.Dutch {
+		t.Errorf("saved %q %v", l, ok)
+	}
+	// The preference beats the words (English) and the locale (en-US).
+	h.post(personal(h.conn.serviceURL(), "Enrollment fails with 0x80180014"))
+	if lang := h.last().card(t)["lang"]; lang != "nl" {
+		t.Errorf("reply in %v, want nl", lang)
+	}
+	// In a channel, with the mention.
+	h.post(channel(h.conn.serviceURL(), "lang auto", true))
+	if _, ok, _ := h.prefs.Lang(context.Background(), "teams:"+testUserAAD); ok {
+		t.Error("lang auto kept the preference")
+	}
+	h.post(personal(h.conn.serviceURL(), "help"))
+	if texts := h.last().texts(t); !strings.Contains(texts, "lang auto") {
+		t.Errorf("help:\n%s", texts)
+	}
+}
+
+func TestLocaleDecidesWhenWordsDoNot(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := personal(h.conn.serviceURL(), "0x80180014")
+	act["locale"] = "sv-SE"
+	h.post(act)
+	if lang := h.last().card(t)["lang"]; lang != "sv" {
+		t.Errorf("reply in %v, want sv from the locale", lang)
+	}
+}
+
+func TestWelcomeOnInstall(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := baseActivity(h.conn.serviceURL(), "conversationUpdate")
+	act["locale"] = "nl-NL"
+	act["conversation"] = map[string]any{"id": personalConv, "conversationType": "personal", "tenantId": testTenant}
+	act["membersAdded"] = []any{map[string]any{"id": testBotID}}
+	if status := h.post(act); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	c := h.only()
+	if c.Path != activitiesPath(personalConv, "") {
+		t.Errorf("welcome went to %s, want a new message in the chat", c.Path)
+	}
+	if !strings.Contains(c.texts(t), "Hallo, ik ben enrollbot") {
+		t.Errorf("welcome:\n%s", c.texts(t))
+	}
+	raw, _ := json.Marshal(c.card(t))
+	checkCard(t, "welcome", raw)
+
+	// Added to a team: a new post in the channel it was added through.
+	team := baseActivity(h.conn.serviceURL(), "conversationUpdate")
+	team["conversation"] = map[string]any{"id": channelConv, "conversationType": "channel", "isGroup": true, "tenantId": testTenant}
+	team["membersAdded"] = []any{map[string]any{"id": testBotID}}
+	h.post(team)
+	if c := h.last(); c.Path != activitiesPath(channelConv, "") || !strings.Contains(c.texts(t), "Hi, I'm enrollbot") {
+		t.Errorf("team welcome went to %s:\n%s", c.Path, c.texts(t))
+	}
+
+	// Someone else joining is no reason to speak.
+	other := baseActivity(h.conn.serviceURL(), "conversationUpdate")
+	other["conversation"] = map[string]any{"id": channelConv, "conversationType": "channel", "tenantId": testTenant}
+	other["membersAdded"] = []any{map[string]any{"id": "29:someone-else"}}
+	h.post(other)
+	if n := len(h.calls()); n != 2 {
+		t.Errorf("%d calls, want no greeting for another member", n)
+	}
+}
+
+func TestUnsupportedActivitiesIgnored(t *testing.T) {
+	h := newHarness(t, false, nil)
+	for _, typ := range []string{"typing", "messageReaction", "installationUpdate", "event", "invoke", "messageUpdate", "somethingNew"} {
+		act := baseActivity(h.conn.serviceURL(), typ)
+		act["conversation"] = map[string]any{"id": personalConv, "conversationType": "personal"}
+		act["value"] = "not an object"
+		act["reactionsAdded"] = []any{map[string]any{"type": "like"}}
+		if status := h.post(act); status != 200 {
+			t.Errorf("%s: status %d, want 200", typ, status)
+		}
+	}
+	if calls := h.calls(); len(calls) != 0 {
+		t.Errorf("replies to ignored activities: %+v", calls)
+	}
+	if !strings.Contains(h.log.String(), "teams activity ignored") {
+		t.Errorf("no log line for ignored types:\n%s", h.log.String())
+	}
+}
+
+func TestRedeliveryAnsweredOnce(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := personal(h.conn.serviceURL(), "0x80180014")
+	h.post(act)
+	h.post(act)
+	if n := len(h.calls()); n != 1 {
+		t.Fatalf("%d replies to one activity delivered twice", n)
+	}
+}
+
+func TestHugeMessageBounded(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := personal(h.conn.serviceURL(), strings.Repeat("0x80180014 Gerätekapazität ", 40000))
+	raw, _ := json.Marshal(act)
+	if len(raw) < 1<<20 {
+		t.Fatalf("message of %d bytes, want over 1 MB", len(raw))
+	}
+	tok := h.sign.token(t, h.conn.serviceURL(), nil)
+	if status := h.postRaw(raw, tok); status != 413 {
+		t.Errorf("status %d, want 413", status)
+	}
+	if n := len(h.calls()); n != 0 {
+		t.Errorf("%d replies to a refused request", n)
+	}
+	if !strings.Contains(h.log.String(), "body too large") {
+		t.Error("no log line")
+	}
+	// Just within the cap, a long paste is answered, its excess ignored.
+	act = personal(h.conn.serviceURL(), "0x80180014 "+strings.Repeat("x", DefaultMaxBody-4096))
+	if status := h.post(act); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	texts := h.only().texts(t)
+	if !strings.Contains(texts, "0x80180014") {
+		t.Errorf("long message answer:\n%s", texts)
+	}
+}
+
+func TestMalformedBodies(t *testing.T) {
+	h := newHarness(t, true, nil)
+	for _, body := range []string{"", "{", "[]", `{"type":""}`, `{"type":"message","entities":"x"}`, "\xff\xfe"} {
+		if status := h.postRaw([]byte(body), ""); status != 400 {
+			t.Errorf("%q: status %d, want 400", body, status)
+		}
+	}
+}
+
+func TestAuthRejections(t *testing.T) {
+	h := newHarness(t, false, nil)
+	su := h.conn.serviceURL()
+	h.sign.addKey(t, "forger", false)
+	cases := []struct {
+		name string
+		tok  func() string
+	}{
+		{"no token", func() string { return "" }},
+		{"not a JWT", func() string { return "abc.def" }},
+		{"bad signature", func() string {
+			// Signed with an unpublished key under a published key id.
+			return h.sign.token(t, su, func(_ jwt.MapClaims, hd map[string]any) { hd["kid"] = "key-1" }) + "x"
+		}},
+		{"signed by another key", func() string {
+			tok := h.sign.token(t, su, func(_ jwt.MapClaims, hd map[string]any) { hd["kid"] = "forger" })
+			// Claim the published key's id on the forger's signature.
+			parts := strings.Split(tok, ".")
+			hdr := h.sign.token(t, su, nil)
+			return strings.Split(hdr, ".")[0] + "." + parts[1] + "." + parts[2]
+		}},
+		{"unknown key", func() string {
+			return h.sign.token(t, su, func(_ jwt.MapClaims, hd map[string]any) { hd["kid"] = "forger" })
+		}},
+		{"expired", func() string {
+			return h.sign.token(t, su, func(c jwt.MapClaims, _ map[string]any) {
+				c["exp"] = time.Now().Add(-10 * time.Minute).Unix()
+				c["nbf"] = time.Now().Add(-time.Hour).Unix()
+			})
+		}},
+		{"no expiry", func() string {
+			return h.sign.token(t, su, func(c jwt.MapClaims, _ map[string]any) { delete(c, "exp") })
+		}},
+		{"not yet valid", func() string {
+			return h.sign.token(t, su, func(c jwt.MapClaims, _ map[string]any) { c["nbf"] = time.Now().Add(time.Hour).Unix() })
+		}},
+		{"wrong audience", func() string {
+			return h.sign.token(t, su, func(c jwt.MapClaims, _ map[string]any) { c["aud"] = "another-app" })
+		}},
+		{"wrong issuer", func() string {
+			return h.sign.token(t, su, func(c jwt.MapClaims, _ map[string]any) { c["iss"] = "https://sts.windows.net/x/" })
+		}},
+		{"serviceurl mismatch", func() string {
+			return h.sign.token(t, "https://smba.trafficmanager.net/emea/", nil)
+		}},
+		{"no serviceurl", func() string {
+			return h.sign.token(t, su, func(c jwt.MapClaims, _ map[string]any) { delete(c, "serviceurl") })
+		}},
+		{"HS256 with the public key", func() string {
+			tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": testIssuer, "aud": testAppID,
+				"exp": time.Now().Add(time.Hour).Unix(), "serviceurl": su})
+			tok.Header["kid"] = "key-1"
+			s, _ := tok.SignedString([]byte(h.sign.keys["key-1"].PublicKey.N.Bytes()))
+			return s
+		}},
+		{"alg none", func() string {
+			tok := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"iss": testIssuer, "aud": testAppID,
+				"exp": time.Now().Add(time.Hour).Unix(), "serviceurl": su})
+			tok.Header["kid"] = "key-1"
+			s, _ := tok.SignedString(jwt.UnsafeAllowNoneSignatureType)
+			return s
+		}},
+	}
+	for _, c := range cases {
+		before := strings.Count(h.log.String(), "teams request rejected")
+		if status := h.postWith(personal(su, "0x80180014"), c.tok()); status != 401 {
+			t.Errorf("%s: status %d, want 401", c.name, status)
+		}
+		if after := strings.Count(h.log.String(), "teams request rejected"); after != before+1 {
+			t.Errorf("%s: %d log lines, want 1", c.name, after-before)
+		}
+	}
+	if calls := h.calls(); len(calls) != 0 {
+		t.Fatalf("a rejected request was answered: %+v", calls)
+	}
+	// And a good token still works after all that.
+	if status := h.post(personal(su, "0x80180014")); status != 200 || len(h.calls()) != 1 {
+		t.Fatalf("valid token: status %d, %d calls\n%s", status, len(h.calls()), h.log.String())
+	}
+}
+
+func TestEndorsementsChecked(t *testing.T) {
+	h := newHarness(t, false, nil)
+	h.sign.mu.Lock()
+	h.sign.endorse = []string{"msteams", "webchat"}
+	h.sign.mu.Unlock()
+	if status := h.post(personal(h.conn.serviceURL(), "0x80180014")); status != 200 {
+		t.Fatalf("endorsed channel: status %d", status)
+	}
+	act := personal(h.conn.serviceURL(), "0x80180014")
+	act["channelId"] = "skype"
+	if status := h.post(act); status != 401 {
+		t.Errorf("a key not endorsed for the channel: status %d, want 401", status)
+	}
+}
+
+func TestKeyRotationRefetches(t *testing.T) {
+	h := newHarness(t, false, nil)
+	su := h.conn.serviceURL()
+	h.post(personal(su, "0x80180014"))
+	md, keys := h.sign.hits()
+	if md != 1 || keys != 1 {
+		t.Fatalf("first request: %d metadata and %d key fetches, want 1 and 1", md, keys)
+	}
+	h.post(personal(su, "0x80180010"))
+	if md2, keys2 := h.sign.hits(); md2 != md || keys2 != keys {
+		t.Errorf("cached keys fetched again: %d, %d", md2, keys2)
+	}
+	// The Bot Framework rolls its keys: a token under a new key id makes
+	// the bot fetch them at once.
+	h.clock.Advance(2 * time.Minute)
+	h.sign.addKey(t, "key-2", true)
+	tok := h.sign.token(t, su, func(_ jwt.MapClaims, hd map[string]any) { hd["kid"] = "key-2" })
+	if status := h.postWith(personal(su, "0x80180014 again"), tok); status != 200 {
+		t.Fatalf("rotated key: status %d\n%s", status, h.log.String())
+	}
+	if _, keys3 := h.sign.hits(); keys3 != keys+1 {
+		t.Errorf("%d key fetches after rotation, want %d", keys3, keys+1)
+	}
+	// Unknown key ids do not make it hammer the endpoint.
+	for range 3 {
+		tok := h.sign.token(t, su, func(_ jwt.MapClaims, hd map[string]any) { hd["kid"] = "nope" })
+		h.postWith(personal(su, "x"), tok)
+	}
+	if _, keys4 := h.sign.hits(); keys4 != keys+1 {
+		t.Errorf("%d key fetches after unknown ids, want still %d", keys4, keys+1)
+	}
+}
+
+func TestNoAuthRepliesToLoopbackOnly(t *testing.T) {
+	h := newHarness(t, true, nil)
+	if h.bot.Authenticated() {
+		t.Fatal("authenticated without credentials")
+	}
+	if status := h.postWith(personal(h.conn.serviceURL(), "0x80180014"), ""); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	c := h.only()
+	if c.Auth != "" {
+		t.Errorf("Authorization %q without credentials", c.Auth)
+	}
+	if h.conn.tokenCount() != 0 {
+		t.Error("token fetched without credentials")
+	}
+	for _, su := range []string{"https://smba.trafficmanager.net/emea/", "http://10.0.0.1/", "http://169.254.169.254/latest/", "file:///etc/passwd"} {
+		if status := h.postWith(personal(su, "0x80180014"), ""); status != 403 {
+			t.Errorf("%s: status %d, want 403", su, status)
+		}
+	}
+	if n := len(h.calls()); n != 1 {
+		t.Errorf("%d calls, want none to other hosts", n)
+	}
+}
+
+func TestLoopbackGuardAtDial(t *testing.T) {
+	cl := newReplyClient(time.Second, true)
+	// A name that is not loopback is refused when dialled, whatever the
+	// URL check said.
+	_, err := cl.Get("http://192.0.2.1:9/")
+	if err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+		t.Fatalf("dial to a non-loopback address: %v", err)
+	}
+}
+
+func TestConnectorRetriesAndTokenRefresh(t *testing.T) {
+	h := newHarness(t, false, nil)
+	h.conn.set(func(f *connectorFake) { f.fail = []int{503, 502} })
+	h.post(personal(h.conn.serviceURL(), "0x80180014"))
+	calls := h.calls()
+	if len(calls) != 3 {
+		t.Fatalf("%d attempts, want 3", len(calls))
+	}
+	if len(h.slept) != 2 || h.slept[0] != DefaultBackoff || h.slept[1] != 2*DefaultBackoff {
+		t.Errorf("backoff %v", h.slept)
+	}
+	// A 401 from the connector: the token is fetched again, once.
+	h.conn.set(func(f *connectorFake) { f.fail = []int{401} })
+	h.post(personal(h.conn.serviceURL(), "0x80180010"))
+	calls = h.calls()
+	if len(calls) != 5 || calls[3].Auth != "Bearer tok-1" || calls[4].Auth != "Bearer tok-2" {
+		t.Fatalf("after a 401: %d calls, auth %q then %q", len(calls), calls[3].Auth, calls[len(calls)-1].Auth)
+	}
+	// A 400 is not retried.
+	h.conn.set(func(f *connectorFake) { f.fail = []int{400} })
+	h.post(personal(h.conn.serviceURL(), "0x80180010 again"))
+	if n := len(h.calls()); n != 6 {
+		t.Errorf("%d calls, want the 400 not retried", n)
+	}
+	if !strings.Contains(h.log.String(), "teams connector call failed") {
+		t.Error("no log line for the failed call")
+	}
+}
+
+func TestTokenEndpointFailureNoPanic(t *testing.T) {
+	h := newHarness(t, false, nil)
+	h.conn.set(func(f *connectorFake) { f.tokenStatus = 401 })
+	h.post(personal(h.conn.serviceURL(), "0x80180014"))
+	if n := len(h.calls()); n != 0 {
+		t.Errorf("%d calls without a token", n)
+	}
+	if log := h.log.String(); !strings.Contains(log, "invalid_client") {
+		t.Errorf("the token failure is not logged with its cause:\n%s", log)
+	}
+	// The token endpoint unreachable (a transport error, which the
+	// library's own client would dereference into a panic).
+	h2 := newHarness(t, false, func(c *Config) { c.TokenURL = "http://127.0.0.1:1/tenant/oauth2/v2.0/token" })
+	h2.post(personal(h2.conn.serviceURL(), "0x80180014"))
+	if n := len(h2.calls()); n != 0 {
+		t.Errorf("%d calls without a token", n)
+	}
+	if !strings.Contains(h2.log.String(), "connector token") {
+		t.Errorf("no log line:\n%s", h2.log.String())
+	}
+}
+
+func TestTokenCachedAndTenantURL(t *testing.T) {
+	if got, want := TokenURL(testTenant), "https://login.microsoftonline.com/"+testTenant+"/oauth2/v2.0/token"; got != want {
+		t.Errorf("TokenURL(tenant) = %s, want %s", got, want)
+	}
+	if got, want := TokenURL(""), "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"; got != want {
+		t.Errorf("TokenURL(\"\") = %s, want %s", got, want)
+	}
+	h := newHarness(t, false, nil)
+	for _, text := range []string{"0x80180014", "0x80180010", "0x80180026"} {
+		h.post(personal(h.conn.serviceURL(), text))
+	}
+	if n := h.conn.tokenCount(); n != 1 {
+		t.Errorf("%d token requests for 3 replies, want 1", n)
+	}
+	h.conn.mu.Lock()
+	form := h.conn.forms[0]
+	h.conn.mu.Unlock()
+	if form.Get("grant_type") != "client_credentials" || form.Get("client_id") != testAppID ||
+		form.Get("client_secret") != testPassword || form.Get("scope") != "https://api.botframework.com/.default" {
+		t.Errorf("token request form %v", form)
+	}
+	// Near expiry the token is renewed.
+	h.bot.conn.tokens.mu.Lock()
+	h.bot.conn.tokens.renew = time.Now().Add(-time.Second)
+	h.bot.conn.tokens.mu.Unlock()
+	h.post(personal(h.conn.serviceURL(), "0x80180014 once more"))
+	if n := h.conn.tokenCount(); n != 2 {
+		t.Errorf("%d token requests after expiry, want 2", n)
+	}
+}
+
+func TestShutdownWaitsForReplies(t *testing.T) {
+	h := newHarness(t, false, nil)
+	hold := make(chan struct{})
+	h.conn.set(func(f *connectorFake) { f.hold = hold })
+	raw, _ := json.Marshal(personal(h.conn.serviceURL(), "0x80180014"))
+	// The activity is acknowledged before the reply is sent.
+	if status := h.postRawNoWait(raw, h.sign.token(t, h.conn.serviceURL(), nil)); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shut <- h.bot.Shutdown(ctx)
+	}()
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned (%v) with a reply in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(hold)
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if n := len(h.calls()); n != 1 {
+		t.Errorf("%d replies, want the one in flight delivered", n)
+	}
+	// After shutdown nothing new is started.
+	again, _ := json.Marshal(personal(h.conn.serviceURL(), "0x80180010"))
+	if status := h.postRawNoWait(again, h.sign.token(t, h.conn.serviceURL(), nil)); status != 200 {
+		t.Errorf("status %d", status)
+	}
+	if n := len(h.calls()); n != 1 || !strings.Contains(h.log.String(), "teams message dropped") {
+		t.Errorf("%d replies after shutdown, want none and a log line", n-1)
+	}
+}
+
+func TestShutdownBoundCancelsSlowReplies(t *testing.T) {
+	h := newHarness(t, false, nil)
+	hold := make(chan struct{})
+	h.conn.set(func(f *connectorFake) { f.hold = hold })
+	defer close(hold)
+	raw, _ := json.Marshal(personal(h.conn.serviceURL(), "0x80180014"))
+	if status := h.postRawNoWait(raw, h.sign.token(t, h.conn.serviceURL(), nil)); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := h.bot.Shutdown(ctx); err == nil || !strings.Contains(err.Error(), "in flight") {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Shutdown took %v", took)
+	}
+}
+
+// postRawNoWait posts without waiting for the reply work.
+func (h *harness) postRawNoWait(raw []byte, tok string) int {
+	h.t.Helper()
+	req, err := newRequest(h.srv.URL+Path, raw, tok)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
