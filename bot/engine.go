@@ -140,8 +140,9 @@ func (e *Engine) Respond(st State, in Input) (Reply, State) {
 	default:
 		r, st = e.message(st, in)
 	}
-	if r.Words.Steps == "" {
-		r.Words = e.words(r.Lang)
+	r.Words = e.words(r.Lang)
+	if r.Brief && r.Entry != nil && len(r.Entry.Causes) > 1 {
+		r.Words.MoreCauses = e.word(r.Lang, "MoreCauses", map[string]any{"N": len(r.Entry.Causes) - 1})
 	}
 	if !r.Chatter {
 		st.Last = r.Kind
@@ -318,7 +319,7 @@ func (e *Engine) outOfScope(st State, in Input, q kb.Query, res *kb.Result) (Rep
 		OfferPerson: true}
 	// Said unasked in a channel only when it answers something that looked
 	// like an enrollment problem.
-	r.Chatter = !st.active() && len(res.Codes) == 0 && (len(res.Candidates) == 0 || res.Candidates[0].Score < 0.3)
+	r.Chatter = st.Last == "" && len(res.Codes) == 0 && (len(res.Candidates) == 0 || res.Candidates[0].Score < 0.3)
 	next := State{Lang: lang, LangChosen: st.LangChosen, Facts: st.Facts, Topic: topic.ID}
 	if topic.Kind == kb.TopicPlatform {
 		// The platform fact the user gave is not one the checklist has.
@@ -434,7 +435,7 @@ func (e *Engine) pickByWords(st State, res *kb.Result) (string, bool) {
 			second = c.Score
 		}
 	}
-	return id, id != "" && best >= 0.2 && best-second >= 0.1
+	return id, id != "" && best >= 0.35 && best-second >= 0.1
 }
 
 // noted says what the conversation learned ("Noted: all users, ADE.").
@@ -479,7 +480,7 @@ func (e *Engine) fresh(st State, in Input, q kb.Query, res *kb.Result) (Reply, S
 
 	lang := e.replyLang(in, res.Lang, st)
 	in.Lang = lang
-	next := State{Lang: lang, LangChosen: st.LangChosen, Facts: st.Facts, Shown: st.Shown,
+	next := State{Lang: lang, LangChosen: st.LangChosen, Facts: st.Facts, Shown: st.Shown, Clarified: st.Clarified,
 		Error: st.Error, Text: st.Text}
 	if next.Error == "" || st.active() {
 		next.Error = q.Text
@@ -541,7 +542,15 @@ func (e *Engine) clarify(lang kb.Lang, prev, next State, res *kb.Result) Reply {
 	if unknown, ok := res.UnknownCode(); ok {
 		r.Notices = append(r.Notices, e.word(lang, "CodeUnknownAsk", map[string]any{"Code": unknown.Hex()}))
 	}
-	if prev.Last == KindClarify {
+	switch {
+	case prev.Last == KindClarify && prev.Clarified >= 3:
+		r, _ := e.person(prev, Input{Lang: lang})
+		return r
+	case prev.Last == KindClarify && prev.Clarified == 2:
+		r.Intro = e.word(lang, "ClarifyGiveUp", nil)
+		r.OfferPerson = true
+		return r
+	case prev.Last == KindClarify:
 		var ids []string
 		for _, c := range res.Candidates {
 			if c.Score >= 0.15 && len(ids) < 3 {
@@ -670,7 +679,12 @@ func (e *Engine) rankCauses(entry *kb.Entry, st State) []int {
 		}
 	}
 	order := e.m.RankCauses(entry, b.String())
-	return slices.DeleteFunc(order, func(i int) bool { return slices.Contains(st.Tried, entry.Causes[i].ID) })
+	left := slices.DeleteFunc(slices.Clone(order), func(i int) bool { return slices.Contains(st.Tried, entry.Causes[i].ID) })
+	if len(left) == 0 {
+		// Everything was tried: shown again, the answer keeps its causes.
+		return order
+	}
+	return left
 }
 
 func causeIDs(entry *kb.Entry, order []int) []string {
@@ -725,6 +739,11 @@ func (e *Engine) notSolved(st State, in Input, entry string) (Reply, State) {
 	if len(st.Causes) > 0 {
 		st.Tried = addUnique(st.Tried, st.Causes[0])
 	}
+	if e.allTried(st) {
+		n, s := e.nothingLeft(st, in)
+		n.Verdict = verdict
+		return n, s
+	}
 	r, next := e.answerEntry(st, in, st.Entry, nil)
 	r.Verdict = verdict
 	next.Verdict = "not_solved"
@@ -737,6 +756,20 @@ func (e *Engine) notSolved(st State, in Input, entry string) (Reply, State) {
 	r.OfferPerson = true
 	r.Intro = e.word(lang, "NextCause", map[string]any{"Cause": r.Entry.Causes[0].Summary})
 	return r, next
+}
+
+// allTried reports whether the user tried every cause of the entry.
+func (e *Engine) allTried(st State) bool {
+	entry, ok := e.cat.Entry(st.Entry)
+	if !ok {
+		return true
+	}
+	for _, c := range entry.Causes {
+		if !slices.Contains(st.Tried, c.ID) {
+			return false
+		}
+	}
+	return true
 }
 
 // nothingLeft is the reply when the entry's causes ran out: the other
@@ -773,7 +806,7 @@ func (e *Engine) otherCauses(st State, in Input) (Reply, State) {
 		return e.nothingLeft(st, in)
 	}
 	r, next := e.answerEntry(st, in, st.Entry, nil)
-	if r.Entry == nil || len(r.Entry.Causes) < 2 {
+	if r.Entry == nil || len(r.Entry.Causes) < 2 || e.allTried(st) {
 		return e.nothingLeft(next, in)
 	}
 	rest := r.Entry.Causes[1:]
@@ -847,6 +880,9 @@ func (e *Engine) summary(st State, in Input) (Reply, State) {
 
 // summaryText is the plain-text summary a ticket needs.
 func (e *Engine) summaryText(lang kb.Lang, st State) string {
+	if st.Error == "" && len(st.Shown) == 0 && st.Topic == "" {
+		return e.word(lang, "SummaryEmpty", nil)
+	}
 	var b strings.Builder
 	line := func(label, value string) {
 		if value != "" {
@@ -899,9 +935,6 @@ func (e *Engine) summaryText(lang kb.Lang, st State) string {
 		line("SummaryVerdict", e.word(lang, "VerdictNotSolved", nil))
 	}
 	line("SummaryLang", string(lang))
-	if b.Len() == 0 {
-		return e.word(lang, "SummaryEmpty", nil)
-	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
@@ -1106,10 +1139,10 @@ func (e *Engine) words(lang kb.Lang) Words {
 		Platform:    e.word(lang, "Platform", nil),
 		AllCauses:   e.word(lang, "ActionAllCauses", nil),
 		OtherCauses: e.word(lang, "ActionOtherCauses", nil),
+		Related:     e.word(lang, "RelatedEntries", nil),
 		Person:      e.word(lang, "ActionPerson", nil),
 		Solved:      e.word(lang, "ActionSolved", nil),
 		NotSolved:   e.word(lang, "ActionNotSolved", nil),
-		MoreCauses:  e.word(lang, "MoreCauses", nil),
 	}
 }
 

@@ -9,161 +9,211 @@ import (
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/kb"
-	"github.com/enrollbot/enrollbot/locales"
 )
 
-func newEngine(t testing.TB, store bot.Store) *bot.Engine {
+func newEngine(t testing.TB) *bot.Engine {
 	t.Helper()
-	e, err := bot.NewBuiltin(store, nil)
+	e, err := bot.NewBuiltin(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
-func TestReplyLanguage(t *testing.T) {
-	e := newEngine(t, nil)
+// play runs inputs through Respond from an empty state and returns every
+// reply and the final state.
+func play(e *bot.Engine, ins ...bot.Input) ([]bot.Reply, bot.State) {
+	var st bot.State
+	var out []bot.Reply
+	for _, in := range ins {
+		var r bot.Reply
+		r, st = e.Respond(st, in)
+		out = append(out, r)
+	}
+	return out, st
+}
+
+func text(s string) bot.Input { return bot.Input{Text: s} }
+
+func firstCause(r bot.Reply) string {
+	if r.Entry == nil || len(r.Entry.Causes) == 0 {
+		return ""
+	}
+	return r.Entry.Causes[0].ID
+}
+
+const (
+	connEntry  = "profile-installation-failed-connection-to-the-server-could-not-be-established"
+	winVersion = "your-organization-does-not-support-this-version-of-windows"
+)
+
+// TestRespond is the conversation as a table: inputs in, the last reply's
+// kind, entry, language and facts out.
+func TestRespond(t *testing.T) {
+	e := newEngine(t)
 	tests := []struct {
-		name   string
-		turn   bot.Turn
-		want   kb.Lang
-		reason string
+		name      string
+		ins       []bot.Input
+		kind      bot.Kind
+		entry     string
+		lang      kb.Lang
+		facts     map[string]string
+		notEntry  string
+		notFirst  string // a cause that must not be first
+		verdict   *bot.Verdict
+		chatter   bool
+		setLang   kb.Lang
+		wantIntro string
 	}{
-		{"default", bot.Turn{Text: "0x80180014"}, kb.English, "no evidence: the default"},
-		{"locale", bot.Turn{Text: "0x80180014", Locale: "de-AT"}, kb.German, "a bare code follows the client locale"},
-		{"nl-BE locale", bot.Turn{Text: "0x80180014", Locale: "nl-BE"}, kb.Dutch, "nl-BE maps to nl"},
-		{"sv-FI locale", bot.Turn{Text: "0x80180014", Locale: "sv-FI"}, kb.Swedish, "sv-FI maps to sv"},
-		{"unknown locale", bot.Turn{Text: "0x80180014", Locale: "fr-FR"}, kb.English, "anything else is English"},
-		{"words beat locale", bot.Turn{Text: "Mijn iPad zegt Apparaatlimiet bereikt, wat nu?", Locale: "en-US"}, kb.Dutch, "the user writes Dutch"},
-		{"device message keeps locale", bot.Turn{Text: "Profile Installation Failed. A Network Error Has Occurred.", Locale: "nl-NL"}, kb.Dutch, "an English device message alone does not override the locale"},
-		{"own English beats locale", bot.Turn{Text: "Hi, my iPad shows Device Cap Reached, what should I do?", Locale: "nl-NL"}, kb.English, "the user writes English"},
-		{"explicit beats all", bot.Turn{Text: "Mijn iPad zegt Apparaatlimiet bereikt", Lang: kb.Swedish, Locale: "de-DE"}, kb.Swedish, "an explicit choice wins"},
+		{name: "a code answers", ins: []bot.Input{text("0x80180014")}, kind: bot.KindAnswer, entry: winVersion, lang: kb.English},
+		{name: "a detail keeps the answer and is noted", ins: []bot.Input{text("0x80180014"), text("started yesterday")},
+			kind: bot.KindAnswer, entry: winVersion, facts: map[string]string{"when-started": "worked-before"}, wantIntro: "It used to work"},
+		{name: "only her is one user", ins: []bot.Input{text("0x80180014"), text("only her, the rest works")},
+			kind: bot.KindAnswer, entry: winVersion, facts: map[string]string{"users-affected": "one"}},
+		{name: "German facts", ins: []bot.Input{text("Fehler bei der Profilinstallation. Mit dem Server konnte keine Verbindung hergestellt werden."), text("alle Benutzer, seit gestern")},
+			kind: bot.KindAnswer, entry: connEntry, lang: kb.German, facts: map[string]string{"users-affected": "all", "when-started": "worked-before"}},
+		{name: "not solved offers the next cause", ins: []bot.Input{text("Profile installation failed. Connection to the server could not be established."), text("that didn't help")},
+			kind: bot.KindAnswer, entry: connEntry, notFirst: "personal-devices-blocked", verdict: &bot.Verdict{Entry: connEntry}},
+		{name: "not solved button", ins: []bot.Input{text("Profile installation failed. Connection to the server could not be established."), {Action: bot.ActNotSolved, Entry: connEntry}},
+			kind: bot.KindAnswer, entry: connEntry, notFirst: "personal-devices-blocked"},
+		{name: "a cause run out hands over", ins: []bot.Input{text("0x80180014"), {Action: bot.ActNotSolved}},
+			kind: bot.KindHandoff},
+		{name: "Dutch still not working", ins: []bot.Input{text("Profielinstallatie mislukt. Er kan geen verbinding met de server worden gemaakt."), text("werkt nog steeds niet")},
+			kind: bot.KindAnswer, entry: connEntry, lang: kb.Dutch, notFirst: "personal-devices-blocked"},
+		{name: "pick by ordinal word", ins: []bot.Input{text("Profile installation failed"), text("the second one")}, kind: bot.KindAnswer},
+		{name: "pick button", ins: []bot.Input{text("Profile installation failed"), {Action: bot.ActPick, Entry: connEntry}}, kind: bot.KindAnswer, entry: connEntry},
+		{name: "choices survive a remark", ins: []bot.Input{text("Profile installation failed"), text("hmm let me check")}, kind: bot.KindChoices, chatter: true},
+		{name: "greeting", ins: []bot.Input{text("hi")}, kind: bot.KindSmalltalk, lang: kb.English, chatter: true},
+		{name: "Dutch hallo with a Dutch locale", ins: []bot.Input{{Text: "hallo", Locale: "nl-NL"}}, kind: bot.KindSmalltalk, lang: kb.Dutch, chatter: true},
+		{name: "German moin", ins: []bot.Input{text("moin")}, kind: bot.KindSmalltalk, lang: kb.German, chatter: true},
+		{name: "thanks after an answer is solved", ins: []bot.Input{text("0x80180014"), text("Danke, hat funktioniert")},
+			kind: bot.KindSmalltalk, verdict: &bot.Verdict{Entry: winVersion, Solved: true}},
+		{name: "Android is out of scope", ins: []bot.Input{text("Something went wrong on Android")}, kind: bot.KindOutOfScope, notEntry: "something-went-wrong"},
+		{name: "MacBook is out of scope", ins: []bot.Input{text("our MacBook says Profile installation failed")}, kind: bot.KindOutOfScope},
+		{name: "set-up question is out of scope", ins: []bot.Input{text("how do I set up ADE for iPads?")}, kind: bot.KindOutOfScope, chatter: true},
+		{name: "unknown code is not answered", ins: []bot.Input{text("Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x80192ee2)")}, notEntry: "auto-mdm-enroll-failed"},
+		{name: "English please re-sends the answer", ins: []bot.Input{{Text: "0x80180014", Lang: kb.Dutch}, text("english please")},
+			kind: bot.KindAnswer, entry: winVersion, lang: kb.English, setLang: kb.English},
+		{name: "kun je in het Nederlands antwoorden", ins: []bot.Input{text("0x80180014"), text("kun je in het Nederlands antwoorden?")},
+			kind: bot.KindAnswer, entry: winVersion, lang: kb.Dutch, setLang: kb.Dutch},
+		{name: "language at the start", ins: []bot.Input{text("auf Deutsch bitte")}, kind: bot.KindSmalltalk, lang: kb.German, setLang: kb.German},
+		{name: "person", ins: []bot.Input{text("0x80180014"), text("can I talk to a human?")}, kind: bot.KindHandoff},
+		{name: "summary button", ins: []bot.Input{text("0x80180014"), {Action: bot.ActSummary}}, kind: bot.KindSummary},
+		{name: "a new code starts over", ins: []bot.Input{text("0x80180014"), text("now I get 0x80180018")}, kind: bot.KindCode},
+		{name: "choose button records the fact", ins: []bot.Input{text("0x80180014"), {Action: bot.ActChoose, Question: "users-affected", Option: "all"}},
+			kind: bot.KindAnswer, entry: winVersion, facts: map[string]string{"users-affected": "all"}},
+		{name: "platform answer is noted on choices", ins: []bot.Input{text("0x80cf4017"), text("Windows 11")}, kind: bot.KindChoices,
+			facts: map[string]string{"platform": "windows"}, wantIntro: "Windows"},
+		{name: "Android answers the platform question", ins: []bot.Input{text("it doesn't enroll"), text("Android")}, kind: bot.KindOutOfScope},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := e.Handle(context.Background(), tt.turn)
-			if err != nil {
-				t.Fatal(err)
+			rs, _ := play(e, tt.ins...)
+			r := rs[len(rs)-1]
+			if tt.kind != "" && r.Kind != tt.kind {
+				t.Fatalf("kind %s, want %s\n%+v", r.Kind, tt.kind, r)
 			}
-			if r.Lang != tt.want {
-				t.Errorf("%s: reply in %s, want %s", tt.reason, r.Lang, tt.want)
+			if tt.entry != "" && (r.Entry == nil || r.Entry.ID != tt.entry) {
+				t.Errorf("entry %+v, want %s", r.Entry, tt.entry)
+			}
+			if tt.notEntry != "" {
+				if r.Entry != nil && r.Entry.ID == tt.notEntry && r.Kind == bot.KindAnswer {
+					t.Errorf("answered %s", tt.notEntry)
+				}
+			}
+			if tt.lang != "" && r.Lang != tt.lang {
+				t.Errorf("lang %s, want %s", r.Lang, tt.lang)
+			}
+			for q, o := range tt.facts {
+				if r.Facts[q] != o {
+					t.Errorf("fact %s = %q, want %q (facts %v)", q, r.Facts[q], o, r.Facts)
+				}
+			}
+			if tt.notFirst != "" && firstCause(r) == tt.notFirst {
+				t.Errorf("first cause still %s", tt.notFirst)
+			}
+			if tt.verdict != nil && (r.Verdict == nil || *r.Verdict != *tt.verdict) {
+				t.Errorf("verdict %+v, want %+v", r.Verdict, tt.verdict)
+			}
+			if r.Chatter != tt.chatter {
+				t.Errorf("chatter %v, want %v", r.Chatter, tt.chatter)
+			}
+			if r.SetLang != tt.setLang {
+				t.Errorf("SetLang %q, want %q", r.SetLang, tt.setLang)
+			}
+			if tt.wantIntro != "" && !strings.Contains(r.Intro, tt.wantIntro) {
+				t.Errorf("intro %q lacks %q", r.Intro, tt.wantIntro)
 			}
 		})
 	}
 }
 
-func TestAnswerCarriesCausesAndQuestions(t *testing.T) {
-	e := newEngine(t, nil)
-	r, err := e.Handle(context.Background(), bot.Turn{Text: "De profielinstallatie is mislukt. Er kan geen verbinding met de server tot stand worden gebracht."})
-	if err != nil {
-		t.Fatal(err)
+// The same clarify block is never sent twice in a row.
+func TestClarifyNeverRepeats(t *testing.T) {
+	e := newEngine(t)
+	rs, _ := play(e, text("it doesn't work"), text("enrollment broken"), text("still nothing"))
+	if rs[0].Kind != bot.KindClarify {
+		t.Fatalf("first reply %s, want clarify", rs[0].Kind)
 	}
-	if r.Kind != bot.KindAnswer || r.Lang != kb.Dutch {
-		t.Fatalf("got %s in %s, want a Dutch answer", r.Kind, r.Lang)
-	}
-	if n := len(r.Entry.Causes); n != 5 {
-		t.Errorf("%d causes, want all 5", n)
-	}
-	for _, c := range r.Entry.Causes {
-		if len(c.Steps) == 0 || !strings.HasPrefix(c.Heading, "Oorzaak") {
-			t.Errorf("cause %s: heading %q, %d steps", c.ID, c.Heading, len(c.Steps))
-		}
-	}
-	if len(r.Questions) == 0 {
-		t.Error("no follow-up questions")
-	}
-	for _, q := range r.Questions {
-		if q.ID == "platform" {
-			t.Error("asked for the platform of an iOS entry")
+	for i := 1; i < len(rs); i++ {
+		if rs[i].Kind == bot.KindClarify && rs[i].Intro == rs[i-1].Intro && slices.EqualFunc(rs[i].Questions, rs[i-1].Questions,
+			func(a, b bot.Question) bool { return a.ID == b.ID }) {
+			t.Errorf("turn %d repeats the clarify block", i+1)
 		}
 	}
 }
 
-func TestConversation(t *testing.T) {
-	ctx := context.Background()
-	e := newEngine(t, bot.NewMemoryStore())
-
-	t.Run("pick a choice by number", func(t *testing.T) {
-		turn := bot.Turn{Text: "0x80cf4017", Conversation: "c1", Locale: "de-DE"}
-		r, err := e.Handle(ctx, turn)
-		if err != nil || r.Kind != bot.KindChoices || len(r.Choices) != 2 {
-			t.Fatalf("first turn: %s %v %v", r.Kind, r.Choices, err)
-		}
-		want := r.Choices[1].ID
-		turn.Text = "2"
-		r, err = e.Handle(ctx, turn)
-		if err != nil || r.Kind != bot.KindAnswer || r.Entry.ID != want {
-			t.Fatalf("after picking 2: %s %+v %v, want answer %s", r.Kind, r.Entry, err, want)
-		}
-		if r.Lang != kb.German {
-			t.Errorf("conversation switched to %s", r.Lang)
-		}
-	})
-
-	t.Run("narrow by platform", func(t *testing.T) {
-		r, err := e.Handle(ctx, bot.Turn{Text: "Something went wrong.", Conversation: "c2"})
-		if err != nil || r.Kind != bot.KindChoices {
-			t.Fatalf("first turn: %s %v", r.Kind, err)
-		}
-		r, err = e.Handle(ctx, bot.Turn{Text: "windows", Conversation: "c2"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range r.Choices {
-			if c.Platform != kb.Windows {
-				t.Errorf("choice %s is %s after the user said Windows", c.ID, c.Platform)
-			}
-		}
-	})
-
-	t.Run("clarify then detail", func(t *testing.T) {
-		r, err := e.Handle(ctx, bot.Turn{Text: "enrollment on my iPad doesn't work", Conversation: "c3"})
-		if err != nil || r.Kind != bot.KindClarify {
-			t.Fatalf("first turn: %s %v", r.Kind, err)
-		}
-		r, err = e.Handle(ctx, bot.Turn{Text: "it says the device cap was reached", Conversation: "c3"})
-		if err != nil || r.Kind != bot.KindAnswer || r.Entry.ID != "device-cap-reached" {
-			t.Fatalf("second turn: %s %+v %v", r.Kind, r.Entry, err)
-		}
-	})
-
-	t.Run("a number without a conversation is not a choice", func(t *testing.T) {
-		r, err := e.Handle(ctx, bot.Turn{Text: "2"})
-		if err != nil || r.Kind != bot.KindClarify {
-			t.Fatalf("got %s %v, want clarify", r.Kind, err)
-		}
-	})
+// Respond is pure: the same state and input give the same reply, and the
+// input state is not changed.
+func TestRespondIsPure(t *testing.T) {
+	e := newEngine(t)
+	_, st := play(e, text("Profile installation failed. Connection to the server could not be established."), text("all users"))
+	before := st
+	beforeFacts := map[string]string{}
+	for k, v := range st.Facts {
+		beforeFacts[k] = v
+	}
+	in := bot.Input{Action: bot.ActNotSolved}
+	r1, s1 := e.Respond(st, in)
+	r2, s2 := e.Respond(st, in)
+	if firstCause(r1) != firstCause(r2) || r1.Kind != r2.Kind || !slices.Equal(s1.Tried, s2.Tried) {
+		t.Error("same state and input gave different results")
+	}
+	if len(before.Tried) != len(st.Tried) || len(st.Facts) != len(beforeFacts) {
+		t.Error("Respond changed its input state")
+	}
 }
 
-func TestBadInput(t *testing.T) {
-	e := newEngine(t, nil)
-	tests := []struct {
-		name   string
-		text   string
-		notice string
-	}{
-		{"empty", "", "any text"},
-		{"blank", " \n\t ", "any text"},
-		{"invalid UTF-8", "Device Cap Reached \xff\xfe", "could not be read"},
-		{"control characters", "Device\x00 Cap\x07 Reached", ""},
-		{"1 MB", strings.Repeat("Profile installation failed. ", 40000), "first 4000 characters"},
+// A user pasting megabytes turn after turn does not grow the state.
+func TestStateStaysBounded(t *testing.T) {
+	e := newEngine(t)
+	var st bot.State
+	big := "0x80180014 " + strings.Repeat("all users and some padding words ", 2000)
+	for range 20 {
+		_, st = e.Respond(st, text(big))
+		_, st = e.Respond(st, text("only her "+strings.Repeat("x ", 3000)))
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			start := time.Now()
-			r, err := e.Handle(ctx, bot.Turn{Text: tt.text})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("took %v", d)
-			}
-			if tt.notice != "" && !strings.Contains(strings.Join(r.Notices, " "), tt.notice) {
-				t.Errorf("notices %q lack %q", r.Notices, tt.notice)
-			}
-		})
+	if n := len(st.Text) + len(st.Error); n > 4*(2000+600) {
+		t.Errorf("state holds %d bytes of text", n)
+	}
+}
+
+// A long log with the error near the end is answered from that line.
+func TestWholePaste(t *testing.T) {
+	e := newEngine(t)
+	var b strings.Builder
+	for i := 0; b.Len() < 13000; i++ {
+		b.WriteString("Information DeviceManagement-Enterprise-Diagnostics-Provider: MDM session started for task 42.\n")
+	}
+	b.WriteString("Error 76: Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)\n")
+	r, _ := e.Respond(bot.State{}, text(b.String()))
+	if r.Kind != bot.KindAnswer || r.Entry.ID != "auto-mdm-enroll-failed" {
+		t.Errorf("13 KB log: %s %+v", r.Kind, r.Entry)
+	}
+	start := time.Now()
+	e.Respond(bot.State{}, text(strings.Repeat(b.String(), 5)))
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a 64 KB paste took %v", d)
 	}
 }
 
@@ -185,131 +235,14 @@ func TestMemoryStoreExpires(t *testing.T) {
 	}
 }
 
-func TestChecklistAnswerIsRecorded(t *testing.T) {
-	ctx := context.Background()
-	e := newEngine(t, bot.NewMemoryStore())
-	r, err := e.Handle(ctx, bot.Turn{Text: "Device Cap Reached", Conversation: "c4"})
-	if err != nil || r.Kind != bot.KindAnswer {
-		t.Fatalf("first turn: %s %v", r.Kind, err)
+func BenchmarkRespondLongPaste(b *testing.B) {
+	e := newEngine(b)
+	var sb strings.Builder
+	for sb.Len() < 64*1024 {
+		sb.WriteString("Information DeviceManagement-Enterprise-Diagnostics-Provider: MDM session started for task 42.\n")
 	}
-	asked := map[string]bool{}
-	for _, q := range r.Questions {
-		asked[q.ID] = true
-	}
-	if !asked["users-affected"] {
-		t.Fatalf("users-affected not asked: %+v", r.Questions)
-	}
-	r, err = e.Handle(ctx, bot.Turn{Text: "all users", Conversation: "c4"})
-	if err != nil || r.Kind != bot.KindAnswer || r.Entry.ID != "device-cap-reached" {
-		t.Fatalf("after 'all users': %s %+v %v", r.Kind, r.Entry, err)
-	}
-	for _, q := range r.Questions {
-		if q.ID == "users-affected" {
-			t.Error("users-affected asked again after the user answered it")
-		}
-	}
-	if len(r.Notices) == 0 {
-		t.Error("the answer was not acknowledged")
-	}
-	// A new paste in the same conversation is a new question, not an answer.
-	r, err = e.Handle(ctx, bot.Turn{Text: "0x80180014", Conversation: "c4"})
-	if err != nil || r.Kind != bot.KindAnswer || r.Entry.ID == "device-cap-reached" {
-		t.Fatalf("a new code was read as a checklist answer: %s %+v %v", r.Kind, r.Entry, err)
-	}
-}
-
-func TestRateLimitAndUnansweredLog(t *testing.T) {
-	ctx := context.Background()
-	log := bot.NewMemoryUnanswered()
-	cat, err := kb.LoadBuiltin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := bot.New(bot.Config{Matcher: kb.NewMatcher(cat), Bundle: bundle,
-		Limiter: bot.NewMemoryLimiter(2, time.Hour), Unanswered: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, want := range []bot.Kind{bot.KindClarify, bot.KindAnswer, bot.KindLimited} {
-		text := "where is the coffee machine?"
-		if i == 1 {
-			text = "0x80180014"
-		}
-		r, err := e.Handle(ctx, bot.Turn{Text: text, User: "U1"})
-		if err != nil || r.Kind != want {
-			t.Fatalf("turn %d: %s %v, want %s", i+1, r.Kind, err, want)
-		}
-		if want == bot.KindLimited && r.Intro == "" {
-			t.Error("limited reply says nothing")
-		}
-	}
-	if r, _ := e.Handle(ctx, bot.Turn{Text: "0x80180014", User: "U2"}); r.Kind != bot.KindAnswer {
-		t.Errorf("another user was limited: %s", r.Kind)
-	}
-	top, _ := log.TopUnanswered(ctx, 10)
-	if len(top) != 1 || top[0].Text != "where is the coffee machine?" {
-		t.Errorf("unanswered log = %+v, want the one clarify", top)
-	}
-}
-
-func TestQuestionOptionsFitThePlatform(t *testing.T) {
-	e := newEngine(t, nil)
-	for text, platform := range map[string]kb.Platform{"0x80180014": kb.Windows, "Device Cap Reached": kb.IOS} {
-		r, err := e.Handle(context.Background(), bot.Turn{Text: text})
-		if err != nil || r.Kind != bot.KindAnswer {
-			t.Fatalf("%s: %s %v", text, r.Kind, err)
-		}
-		found := false
-		for _, q := range r.Questions {
-			if q.ID != "enrollment-method" {
-				continue
-			}
-			found = true
-			var ids []string
-			for _, o := range q.Options {
-				ids = append(ids, o.ID)
-			}
-			hasADE, hasAutopilot := slices.Contains(ids, "ade"), slices.Contains(ids, "autopilot")
-			if (platform == kb.Windows) == hasADE || (platform == kb.IOS) == hasAutopilot || !slices.Contains(ids, "byod") {
-				t.Errorf("%s (%s): enrollment options %v", text, platform, ids)
-			}
-		}
-		if !found {
-			t.Errorf("%s: the enrollment-method question was not asked", text)
-		}
-	}
-}
-
-func TestAnswerShowsAgain(t *testing.T) {
-	e := newEngine(t, bot.NewMemoryStore())
-	const id = "profile-installation-failed-connection-to-the-server-could-not-be-established"
-	r, err := e.Answer(bot.Show{Entry: id, Lang: kb.German, Code: "0x80180014",
-		Causes: []string{"no-intune-licence", "gone"}, Answers: map[string]string{"users-affected": "all"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Kind != bot.KindAnswer || r.Lang != kb.German || r.Entry.ID != id {
-		t.Fatalf("got %s %s %+v", r.Kind, r.Lang, r.Entry)
-	}
-	if first := r.Entry.Causes[0]; first.ID != "no-intune-licence" || !strings.HasPrefix(first.Heading, "Ursache 1 von 5") {
-		t.Errorf("first cause %s %q, want the licence cause headed Ursache 1 von 5", first.ID, first.Heading)
-	}
-	if r.Entry.Causes[1].ID != "corporate-only" {
-		t.Errorf("second cause %s, want the catalog's first of the rest", r.Entry.Causes[1].ID)
-	}
-	for _, q := range r.Questions {
-		if q.ID == "users-affected" {
-			t.Error("an answered question was asked again")
-		}
-	}
-	if r.Code == nil || r.Code.Hex != "0x80180014" || r.Code.NoEntry != "" {
-		t.Errorf("code %+v", r.Code)
-	}
-	if _, err := e.Answer(bot.Show{Entry: "no-such-entry"}); err == nil {
-		t.Error("an unknown entry was answered")
+	paste := sb.String()
+	for b.Loop() {
+		e.Respond(bot.State{}, text(paste))
 	}
 }

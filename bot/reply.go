@@ -232,10 +232,14 @@ type Words struct {
 	Platform    string
 	AllCauses   string
 	OtherCauses string
-	Person      string
-	Solved      string
-	NotSolved   string
-	MoreCauses  string
+	// Related heads other entries offered next to an answer.
+	Related   string
+	Person    string
+	Solved    string
+	NotSolved string
+	// MoreCauses says how many more causes a brief answer holds back, and
+	// how to see them; empty when it holds back none.
+	MoreCauses string
 }
 
 // Speaks reports whether a reply is worth posting where the bot was not

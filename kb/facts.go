@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -88,26 +89,13 @@ func (c *Catalog) AnswerTo(text string, qids []string, known map[string]string) 
 		found, conflict := "", false
 		for i := range q.Options {
 			o := &q.Options[i]
-			match := c.optionNamed(toks, q, o)
-			for _, w := range o.wordTokens {
-				if !match && find(toks, w) >= 0 {
-					match = true
-				}
+			if !c.answers(toks, o) {
+				continue
 			}
-			for _, l := range o.Label {
-				if !match && strings.Join(Tokens(l), " ") == strings.Join(toks, " ") {
-					match = true
-				}
+			if found != "" && found != o.ID {
+				conflict = true
 			}
-			if !match && strings.Join(toks, " ") == o.ID {
-				match = true
-			}
-			if match {
-				if found != "" && found != o.ID {
-					conflict = true
-				}
-				found = o.ID
-			}
+			found = o.ID
 		}
 		if found != "" && !conflict {
 			if out == nil {
@@ -117,4 +105,33 @@ func (c *Catalog) AnswerTo(text string, qids []string, known map[string]string) 
 		}
 	}
 	return out
+}
+
+// answers reports whether toks, as a whole, answer with option o: its id,
+// its label, or its words and phrases with nothing else but fillers ("all
+// users" answers "all"; "the second one" does not answer "one").
+func (c *Catalog) answers(toks []string, o *Option) bool {
+	whole := strings.Join(toks, " ")
+	if whole == o.ID {
+		return true
+	}
+	for _, l := range o.Label {
+		if strings.Join(Tokens(l), " ") == whole {
+			return true
+		}
+	}
+	covered := make([]bool, len(toks))
+	hit := false
+	for _, p := range append(slices.Clone(o.wordTokens), o.phrases...) {
+		if at := find(toks, p); at >= 0 {
+			hit = true
+			for i := at; i < at+len(p); i++ {
+				covered[i] = true
+			}
+		}
+	}
+	if !hit {
+		return false
+	}
+	return len(c.Talk.withoutFillers(toks, covered)) == 0
 }

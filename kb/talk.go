@@ -229,22 +229,33 @@ func (t *Talk) ReadIntent(text string) (IntentMatch, bool) {
 	if len(toks) == 0 || len(toks) > maxIntentTokens {
 		return IntentMatch{}, false
 	}
+	for _, in := range t.Intents {
+		m, ok := t.readOne(toks, in)
+		if ok {
+			return m, true
+		}
+	}
+	return IntentMatch{}, false
+}
+
+// readOne reads toks as intent in: one of its phrases occurs, and the words
+// left over are few enough for the intent's kind.
+func (t *Talk) readOne(toks []string, in *IntentWords) (IntentMatch, bool) {
 	var m IntentMatch
 	covered := make([]bool, len(toks))
 	for _, p := range t.phrases {
-		if m.Intent != "" && p.intent.ID != m.Intent {
+		if p.intent != in {
 			continue
 		}
 		at := find(toks, p.tokens)
 		if at < 0 {
 			continue
 		}
-		if p.intent.ID == IntentSolved && t.negated(toks, at) {
+		if in.ID == IntentSolved && t.negated(toks, at) {
 			// "het werkt niet": the opposite of solved.
-			m = IntentMatch{Intent: IntentNotSolved, Langs: []Lang{p.lang}}
-			break
+			return IntentMatch{Intent: IntentNotSolved, Langs: []Lang{p.lang}}, true
 		}
-		m.Intent = p.intent.ID
+		m.Intent = in.ID
 		if !slices.Contains(m.Langs, p.lang) {
 			m.Langs = append(m.Langs, p.lang)
 		}
@@ -255,36 +266,14 @@ func (t *Talk) ReadIntent(text string) (IntentMatch, bool) {
 	if m.Intent == "" {
 		return IntentMatch{}, false
 	}
-	rest := len(t.withoutFillers(toks, covered))
 	limit := 4
 	switch {
-	case t.exact(m.Intent):
+	case in.Exact:
 		limit = 0
-	case t.social(m.Intent):
+	case in.Social:
 		limit = 1
 	}
-	if rest > limit {
-		return IntentMatch{}, false
-	}
-	return m, true
-}
-
-func (t *Talk) exact(id Intent) bool {
-	for _, in := range t.Intents {
-		if in.ID == id {
-			return in.Exact
-		}
-	}
-	return false
-}
-
-func (t *Talk) social(id Intent) bool {
-	for _, in := range t.Intents {
-		if in.ID == id {
-			return in.Social
-		}
-	}
-	return false
+	return m, len(t.withoutFillers(toks, covered)) <= limit
 }
 
 // negated reports a negation word among the two tokens around position at,

@@ -90,10 +90,10 @@ func Rate(n, of int) float64 {
 func Run(ctx context.Context, e *bot.Engine, cases []Case) (Report, error) {
 	var rep Report
 	for _, c := range cases {
-		r, err := e.Handle(ctx, bot.Turn{Text: c.Query, Lang: kb.Lang(c.Hint), Locale: c.Locale})
-		if err != nil {
-			return rep, fmt.Errorf("line %d: %w", c.line, err)
+		if err := ctx.Err(); err != nil {
+			return rep, err
 		}
+		r, _ := e.Respond(bot.State{}, bot.Input{Text: c.Query, Lang: kb.Lang(c.Hint), Locale: c.Locale})
 		rep.add(c, r)
 	}
 	return rep, nil
@@ -113,7 +113,7 @@ func (rep *Report) add(c Case, r bot.Reply) {
 
 	if c.OffTopic {
 		rep.OffTopic++
-		if r.Kind == bot.KindClarify {
+		if r.Kind == bot.KindClarify || r.Kind == bot.KindOutOfScope || r.Kind == bot.KindSmalltalk {
 			rep.Rejected++
 		} else {
 			missed = append(missed, "off-topic got "+string(r.Kind))

@@ -11,7 +11,7 @@ import (
 
 func engine(t *testing.T) *bot.Engine {
 	t.Helper()
-	e, err := bot.NewBuiltin(nil, nil)
+	e, err := bot.NewBuiltin(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

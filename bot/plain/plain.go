@@ -28,18 +28,24 @@ func Render(r bot.Reply) string {
 	for _, n := range r.Notices {
 		section("(" + n + ")")
 	}
-	if c := r.Code; c != nil {
+	if r.Kind == bot.KindAnswer && r.Intro != "" {
+		section(r.Intro)
+	}
+	if c := r.Code; c != nil && !(r.Brief && r.Kind == bot.KindAnswer) {
 		section(codeLines(c)...)
 	}
 	switch r.Kind {
 	case bot.KindAnswer:
 		e := r.Entry
 		if e == nil {
-			section(r.Intro)
 			break
 		}
 		section(fmt.Sprintf("%s (%s)", e.Title, e.Platform.Name()))
-		for _, c := range e.Causes {
+		causes := e.Causes
+		if r.Brief && len(causes) > 1 {
+			causes = causes[:1]
+		}
+		for _, c := range causes {
 			lines := []string{c.Heading + ": " + c.Summary}
 			for i, s := range c.Steps {
 				lines = append(lines, fmt.Sprintf("  %d. %s", i+1, s))
@@ -49,7 +55,17 @@ func Render(r bot.Reply) string {
 			}
 			section(lines...)
 		}
+		if len(causes) < len(e.Causes) {
+			section(r.Words.MoreCauses)
+		}
 		section(r.Words.Source + ": " + e.SourceURL)
+		if len(r.Choices) > 0 {
+			lines := []string{r.Words.Related}
+			for _, c := range r.Choices {
+				lines = append(lines, fmt.Sprintf("  - %s (%s)", c.Title, c.Platform.Name()))
+			}
+			section(lines...)
+		}
 	case bot.KindChoices:
 		lines := []string{r.Intro}
 		for _, c := range r.Choices {
@@ -59,6 +75,16 @@ func Render(r bot.Reply) string {
 	case bot.KindCode:
 	default:
 		section(r.Intro)
+	}
+	if r.Link != nil {
+		section(r.Link.Title + ": " + r.Link.URL)
+	}
+	if r.Summary != "" {
+		var lines []string
+		for _, l := range strings.Split(r.Summary, "\n") {
+			lines = append(lines, "  "+l)
+		}
+		section(lines...)
 	}
 	if len(r.Questions) > 0 {
 		var lines []string
@@ -77,6 +103,9 @@ func Render(r bot.Reply) string {
 			lines = append(lines, line)
 		}
 		section(lines...)
+	}
+	if r.OfferPerson {
+		section("(" + r.Words.Person + ": \"" + personHint(r) + "\")")
 	}
 	var b strings.Builder
 	for i, sec := range sections {
@@ -102,3 +131,7 @@ func codeLines(c *bot.Code) []string {
 	}
 	return append(lines, "  "+c.Meaning)
 }
+
+// personHint is what a terminal user types to reach a person: the button's
+// label, which the engine reads like the words it stands for.
+func personHint(r bot.Reply) string { return strings.ToLower(r.Words.Person) }

@@ -1,7 +1,6 @@
 package plain_test
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -17,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func engine(t *testing.T) *bot.Engine {
 	t.Helper()
-	e, err := bot.NewBuiltin(nil, nil)
+	e, err := bot.NewBuiltin(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,27 +26,27 @@ func engine(t *testing.T) *bot.Engine {
 // goldenCases are representative replies: each kind, several languages.
 var goldenCases = []struct {
 	name string
-	turn bot.Turn
+	turn bot.Input
 	kind bot.Kind
 }{
-	{"answer-en-code", bot.Turn{Text: "0x80180014"}, bot.KindAnswer},
-	{"answer-nl-paste", bot.Turn{Text: "Mijn iPad zegt 'Apparaatlimiet bereikt', wat nu?"}, bot.KindAnswer},
-	{"answer-de-causes", bot.Turn{Text: "Fehler bei der Profilinstallation. Mit dem Server konnte keine Verbindung hergestellt werden."}, bot.KindAnswer},
-	{"choices-sv", bot.Turn{Text: "0x80cf4017", Locale: "sv-SE"}, bot.KindChoices},
-	{"code-en", bot.Turn{Text: "0x80180018"}, bot.KindCode},
-	{"code-repaired-de", bot.Turn{Text: "0x8018001", Locale: "de-DE"}, ""},
-	{"clarify-en", bot.Turn{Text: "enrollment doesn't work"}, bot.KindClarify},
-	{"clarify-empty-nl", bot.Turn{Text: "", Locale: "nl-NL"}, bot.KindClarify},
+	{"answer-en-code", bot.Input{Text: "0x80180014"}, bot.KindAnswer},
+	{"answer-nl-paste", bot.Input{Text: "Mijn iPad zegt 'Apparaatlimiet bereikt', wat nu?"}, bot.KindAnswer},
+	{"answer-de-causes", bot.Input{Text: "Fehler bei der Profilinstallation. Mit dem Server konnte keine Verbindung hergestellt werden."}, bot.KindAnswer},
+	{"choices-sv", bot.Input{Text: "0x80cf4017", Locale: "sv-SE"}, bot.KindChoices},
+	{"code-en", bot.Input{Text: "0x80180018"}, bot.KindCode},
+	{"code-repaired-de", bot.Input{Text: "0x8018001", Locale: "de-DE"}, ""},
+	{"clarify-en", bot.Input{Text: "enrollment doesn't work"}, bot.KindClarify},
+	{"clarify-empty-nl", bot.Input{Text: "", Locale: "nl-NL"}, bot.KindClarify},
+	{"out-of-scope-en", bot.Input{Text: "Something went wrong on Android"}, bot.KindOutOfScope},
+	{"smalltalk-sv", bot.Input{Text: "hej", Locale: "sv-SE"}, bot.KindSmalltalk},
+	{"handoff-de", bot.Input{Text: "ich brauche einen Menschen", Locale: "de-DE"}, bot.KindHandoff},
 }
 
 func TestRenderGolden(t *testing.T) {
 	e := engine(t)
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := e.Handle(context.Background(), tc.turn)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r, _ := e.Respond(bot.State{}, tc.turn)
 			if tc.kind != "" && r.Kind != tc.kind {
 				t.Fatalf("kind %s, want %s", r.Kind, tc.kind)
 			}
@@ -71,7 +70,8 @@ func TestRenderGolden(t *testing.T) {
 
 func TestJSONContract(t *testing.T) {
 	e := engine(t)
-	r, err := e.Handle(context.Background(), bot.Turn{Text: "0x80180014", Locale: "nl-NL"})
+	r, _ := e.Respond(bot.State{}, bot.Input{Text: "0x80180014", Locale: "nl-NL"})
+	var err error
 	if err != nil {
 		t.Fatal(err)
 	}

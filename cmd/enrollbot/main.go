@@ -4,7 +4,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,11 +28,11 @@ const usage = `enrollbot answers Microsoft Intune device-enrollment errors.
 
 Usage:
   enrollbot ask [--lang TAG] [--locale TAG] [--json] TEXT...   answer one pasted error ("-" reads stdin)
-  enrollbot chat [--lang TAG]                                 a conversation in the terminal
+  enrollbot chat [--lang TAG] [--json]                        a conversation in the terminal (--json: JSON Lines in and out)
   enrollbot kb lint                                           check the built-in catalog and wording
   enrollbot healthcheck [--url URL]                           exit 0 when the server at ENROLLBOT_ADDR is ready
   enrollbot report [--top N]                                  unanswered messages and feedback, from Redis
-  enrollbot eval [--v] [--floors] FILE                        score the matcher on a labelled query set
+  enrollbot eval [--v] [--floors] FILE                        score the engine on a labelled query or conversation set
   enrollbot serve [--addr ADDR] [--slack-api-url URL]         serve Slack (env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)
                                                               and/or Teams (env: MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD, MICROSOFT_APP_TENANT_ID)
   enrollbot teams package [--out FILE] [--app-id ID]          zip the Microsoft Teams app package to sideload (bot/teamsapp/README.md)
@@ -127,14 +129,16 @@ func runAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 		}
 		text = string(data)
 	}
-	e, err := bot.NewBuiltin(nil, logger)
+	e, err := bot.NewBuiltin(logger)
 	if err != nil {
 		return err
 	}
-	r, err := e.Handle(ctx, bot.Turn{Text: text, Lang: lang, Locale: *locale})
+	e = e.WithHandoffText(os.Getenv("ENROLLBOT_HANDOFF_TEXT"))
+	s, err := bot.NewSessions(bot.SessionsConfig{Engine: e, Logger: logger})
 	if err != nil {
 		return err
 	}
+	r := s.Handle(ctx, bot.Turn{Input: bot.Input{Text: text, Lang: lang, Locale: *locale}}).Reply
 	if *asJSON {
 		data, err := plain.MarshalJSON(r)
 		if err != nil {
@@ -147,9 +151,15 @@ func runAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 	return err
 }
 
+// pasteGap is how close together lines must arrive at a terminal to be one
+// paste: a person types a line in far more than this, a terminal delivers
+// a pasted block within a few milliseconds.
+const pasteGap = 30 * time.Millisecond
+
 func runChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	langArg := fs.String("lang", "", "reply language (en, nl, sv, de)")
+	asJSON := fs.Bool("json", false, "JSON Lines: one input object per line in, one reply object per line out")
 	if err := fs.Parse(args); err != nil {
 		return exitError{2, ""}
 	}
@@ -157,35 +167,171 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	if err != nil {
 		return exitError{2, err.Error()}
 	}
-	e, err := bot.NewBuiltin(bot.NewMemoryStore(), logger)
+	e, err := bot.NewBuiltin(logger)
 	if err != nil {
 		return err
 	}
+	e = e.WithHandoffText(os.Getenv("ENROLLBOT_HANDOFF_TEXT"))
+	s, err := bot.NewSessions(bot.SessionsConfig{Engine: e, Store: bot.NewMemoryStore(),
+		Preferences: bot.NewMemoryPreferences(), Feedback: bot.NewMemoryFeedback(), Logger: logger})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return chatJSON(ctx, s, stdin, stdout, lang)
+	}
+	gap := time.Duration(0)
+	if isTerminal(stdin) {
+		gap = pasteGap
+	}
 	fmt.Fprintln(stdout, e.Welcome(lang))
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 64*1024), maxInput)
+	turns := readTurns(ctx, stdin, gap)
 	for {
 		fmt.Fprint(stdout, "> ")
-		if !sc.Scan() {
+		text, ok := <-turns
+		if !ok {
 			fmt.Fprintln(stdout)
-			return sc.Err()
+			return nil
 		}
-		line := strings.TrimSpace(sc.Text())
-		switch strings.ToLower(line) {
+		text = strings.TrimSpace(text)
+		switch strings.ToLower(text) {
 		case "":
 			continue
 		case "quit", "exit", "q":
 			return nil
 		}
-		r, err := e.Handle(ctx, bot.Turn{Text: line, Lang: lang, User: "terminal", Conversation: "terminal"})
-		if err != nil {
-			logger.Warn("conversation state", "err", err)
+		in := bot.Input{Text: text, Lang: lang}
+		if l, clear, ok := bot.ParseLangCommand(text); ok {
+			if clear {
+				lang = ""
+				fmt.Fprintln(stdout, e.Wording().Get(s.Lang(ctx, "cli:terminal", ""), "LangCleared", nil))
+				fmt.Fprintln(stdout)
+				continue
+			}
+			if l == "" {
+				fmt.Fprintln(stdout, e.Wording().Get(s.Lang(ctx, "cli:terminal", ""), "LangUsage", nil))
+				fmt.Fprintln(stdout)
+				continue
+			}
+			lang = ""
+			in = bot.Input{Action: bot.ActLang, Lang: l}
 		}
-		fmt.Fprintln(stdout, plain.Render(r))
+		out := s.Handle(ctx, bot.Turn{Key: "cli:terminal", User: "cli:terminal", Input: in})
+		fmt.Fprintln(stdout, plain.Render(out.Reply))
 		if ctx.Err() != nil {
 			return nil
 		}
 	}
+}
+
+// chatJSON is the scripting contract: one input object per line, one
+// reply object per line, flushed after each.
+func chatJSON(ctx context.Context, s *bot.Sessions, stdin io.Reader, stdout io.Writer, lang kb.Lang) error {
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 64*1024), maxInput)
+	w := bufio.NewWriter(stdout)
+	for sc.Scan() {
+		if ctx.Err() != nil {
+			return nil
+		}
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		in, user, err := plain.ParseInput(line)
+		if err != nil {
+			data, _ := json.Marshal(map[string]string{"error": err.Error()})
+			fmt.Fprintf(w, "%s\n", data)
+			if err := w.Flush(); err != nil {
+				return fmt.Errorf("write reply: %w", err)
+			}
+			continue
+		}
+		if in.Lang == "" && in.Action != bot.ActLang {
+			in.Lang = lang
+		}
+		if user == "" {
+			user = "terminal"
+		}
+		out := s.Handle(ctx, bot.Turn{Key: "cli:" + user, User: "cli:" + user, Input: in})
+		data, err := plain.MarshalJSON(out.Reply)
+		if err != nil {
+			return fmt.Errorf("encode reply: %w", err)
+		}
+		fmt.Fprintf(w, "%s\n", data)
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("write reply: %w", err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read input: %w", err)
+	}
+	return nil
+}
+
+// isTerminal reports whether r is an interactive terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// readTurns reads lines from r and sends them as turns: lines that arrive
+// within gap of each other form one turn (a pasted block); with a zero gap
+// every line is a turn. The channel closes at the end of input.
+func readTurns(ctx context.Context, r io.Reader, gap time.Duration) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64*1024), maxInput)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return groupLines(ctx, lines, gap)
+}
+
+// groupLines joins lines that arrive within gap of the previous one.
+func groupLines(ctx context.Context, lines <-chan string, gap time.Duration) <-chan string {
+	turns := make(chan string)
+	go func() {
+		defer close(turns)
+		for {
+			first, ok := <-lines
+			if !ok {
+				return
+			}
+			block := []string{first}
+		gather:
+			for gap > 0 {
+				t := time.NewTimer(gap)
+				select {
+				case l, more := <-lines:
+					t.Stop()
+					if !more {
+						break gather
+					}
+					block = append(block, l)
+				case <-t.C:
+					break gather
+				}
+			}
+			select {
+			case turns <- strings.Join(block, "\n"):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return turns
 }
 
 func runLint(stdout io.Writer) error {
@@ -220,18 +366,35 @@ func runEval(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		return exitError{2, usage}
 	}
-	f, err := os.Open(fs.Arg(0))
+	data, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
 		return fmt.Errorf("open query set: %w", err)
 	}
-	defer f.Close()
-	cases, err := eval.Read(f)
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	var cases []eval.Case
+	var convs []eval.Conversation
+	if eval.IsConversationSet(first) {
+		convs, err = eval.ReadConversations(bytes.NewReader(data))
+	} else {
+		cases, err = eval.Read(bytes.NewReader(data))
+	}
 	if err != nil {
 		return fmt.Errorf("query set %s: %w", fs.Arg(0), err)
 	}
-	e, err := bot.NewBuiltin(nil, logger)
+	e, err := bot.NewBuiltin(logger)
 	if err != nil {
 		return err
+	}
+	if convs != nil {
+		rep, err := eval.RunConversations(ctx, e, convs)
+		if err != nil {
+			return err
+		}
+		rep.Write(stdout, *verbose)
+		if misses := rep.Check(eval.DefaultConvFloors); *floors && len(misses) > 0 {
+			return exitError{1, "eval below floors: " + strings.Join(misses, "; ")}
+		}
+		return nil
 	}
 	rep, err := eval.Run(ctx, e, cases)
 	if err != nil {

@@ -19,12 +19,12 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/bot/metrics"
 	"github.com/enrollbot/enrollbot/bot/redisstore"
 	slackbot "github.com/enrollbot/enrollbot/bot/slackbot"
 	teamsbot "github.com/enrollbot/enrollbot/bot/teamsbot"
 	"github.com/enrollbot/enrollbot/kb"
 	"github.com/enrollbot/enrollbot/locales"
-	"github.com/enrollbot/enrollbot/bot/metrics"
 )
 
 // serveConfig is what `enrollbot serve` runs with. Each chat platform is
@@ -38,8 +38,11 @@ type serveConfig struct {
 	defaultLang kb.Lang
 	// rateLimit is turns per user per minute.
 	rateLimit int
-	slack     slackConfig
-	teams     teamsConfig
+	// handoffText says how to reach IT when no person is reachable through
+	// the bot.
+	handoffText string
+	slack       slackConfig
+	teams       teamsConfig
 }
 
 // slackConfig configures Slack; enabled when any SLACK_* credential is set.
@@ -67,7 +70,7 @@ type teamsConfig struct {
 // deployment files to agree with (a test checks docker-compose.yml and
 // .env.example against it).
 var configVars = []string{
-	"ENROLLBOT_ADDR", "ENROLLBOT_DEFAULT_LANG", "ENROLLBOT_RATE_LIMIT", "REDIS_URL",
+	"ENROLLBOT_ADDR", "ENROLLBOT_DEFAULT_LANG", "ENROLLBOT_RATE_LIMIT", "ENROLLBOT_HANDOFF_TEXT", "REDIS_URL",
 	"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
 	"MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID", "ENROLLBOT_TEAMS_INSECURE_NO_AUTH",
 	"BOTFRAMEWORK_OPENID_METADATA_URL", "BOTFRAMEWORK_TOKEN_URL",
@@ -109,6 +112,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer, logger *slog
 	grace := fs.Duration("shutdown-timeout", 20*time.Second, "how long shutdown waits for replies in flight")
 	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "shared state for several replicas, redis://host:port/db; in memory when empty (REDIS_URL)")
 	defaultLang := fs.String("default-lang", envOr("ENROLLBOT_DEFAULT_LANG", "en"), "reply language when nothing else decides (ENROLLBOT_DEFAULT_LANG)")
+	handoff := fs.String("handoff-text", os.Getenv("ENROLLBOT_HANDOFF_TEXT"), "what the bot says about reaching IT when it cannot hand over itself (ENROLLBOT_HANDOFF_TEXT)")
 	rateLimit := fs.Int("rate-limit", envInt("ENROLLBOT_RATE_LIMIT", 20), "messages per user per minute (ENROLLBOT_RATE_LIMIT)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return exitError{2, usage}
@@ -126,6 +130,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer, logger *slog
 		redisURL:        *redisURL,
 		defaultLang:     lang,
 		rateLimit:       *rateLimit,
+		handoffText:     *handoff,
 		slack: slackConfig{
 			apiURL:        *apiURL,
 			botToken:      os.Getenv("SLACK_BOT_TOKEN"),
@@ -208,12 +213,17 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		return fmt.Errorf("load wording: %w", err)
 	}
 	obs := metrics.New()
-	engine, err := bot.New(bot.Config{Matcher: kb.NewMatcher(cat), Bundle: bundle, Store: st.store,
-		DefaultLang: cfg.defaultLang, Limiter: st.limiter, Unanswered: st.unanswered, Observer: obs, Logger: logger})
+	engine, err := bot.New(bot.Config{Matcher: kb.NewMatcher(cat), Bundle: bundle,
+		DefaultLang: cfg.defaultLang, HandoffText: cfg.handoffText, Logger: logger})
 	if err != nil {
 		return err
 	}
-	store, prefs, dedupe, feedback := st.store, st.prefs, st.dedupe, st.feedback
+	sessions, err := bot.NewSessions(bot.SessionsConfig{Engine: engine, Store: st.store, Preferences: st.prefs,
+		Limiter: st.limiter, Unanswered: st.unanswered, Feedback: st.feedback, Observer: obs, Logger: logger})
+	if err != nil {
+		return err
+	}
+	dedupe := st.dedupe
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", obs.Instrument("ops", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -240,12 +250,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 			return fmt.Errorf("slack auth.test with SLACK_BOT_TOKEN: %w", err)
 		}
 		sb, err = slackbot.New(slackbot.Config{
-			Engine:        engine,
-			Bundle:        bundle,
-			Store:         store,
-			Preferences:   prefs,
+			Sessions:      sessions,
 			Dedupe:        dedupe,
-			Feedback:      feedback,
 			API:           api,
 			SigningSecret: cfg.slack.signingSecret,
 			BotUserID:     auth.UserID,
@@ -274,12 +280,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 
 	if cfg.teams.enabled {
 		tb, err := teamsbot.New(teamsbot.Config{
-			Engine:            engine,
-			Bundle:            bundle,
-			Store:             store,
-			Preferences:       prefs,
+			Sessions:          sessions,
 			Dedupe:            dedupe,
-			Feedback:          feedback,
 			AppID:             cfg.teams.appID,
 			AppPassword:       cfg.teams.password,
 			TenantID:          cfg.teams.tenantID,

@@ -1,0 +1,138 @@
+package bot_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/kb"
+)
+
+// counting counts what Sessions does around the engine.
+type counting struct {
+	mu      sync.Mutex
+	allows  int
+	replies int
+	limit   int
+}
+
+func (c *counting) Allow(context.Context, string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.allows++
+	return c.limit == 0 || c.allows <= c.limit, nil
+}
+func (c *counting) Replied(bot.Kind, time.Duration) { c.mu.Lock(); c.replies++; c.mu.Unlock() }
+func (c *counting) APIRetry(string)                 {}
+func (c *counting) DedupeHit(string)                {}
+
+type kit struct {
+	s     *bot.Sessions
+	count *counting
+	store *bot.MemoryStore
+	prefs *bot.MemoryPreferences
+	fb    *bot.MemoryFeedback
+	unans *bot.MemoryUnanswered
+}
+
+func newKit(t *testing.T) kit {
+	t.Helper()
+	k := kit{count: &counting{}, store: bot.NewMemoryStore(), prefs: bot.NewMemoryPreferences(),
+		fb: bot.NewMemoryFeedback(), unans: bot.NewMemoryUnanswered()}
+	s, err := bot.NewSessions(bot.SessionsConfig{Engine: newEngine(t), Store: k.store, Preferences: k.prefs,
+		Limiter: k.count, Unanswered: k.unans, Feedback: k.fb, Observer: k.count})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.s = s
+	return k
+}
+
+func (k kit) say(key, textIn string, quiet bool) bot.Outcome {
+	return k.s.Handle(context.Background(), bot.Turn{Key: key, User: "u1", Input: bot.Input{Text: textIn}, Quiet: quiet})
+}
+
+func TestSessionsCountOncePerTurn(t *testing.T) {
+	k := newKit(t)
+	k.say("c", "0x80180014", false)
+	k.say("c", "all users", false)
+	if k.count.allows != 2 || k.count.replies != 2 {
+		t.Errorf("2 turns: %d limiter counts, %d replies observed", k.count.allows, k.count.replies)
+	}
+	k.say("chan", "0x80180014", true)
+	if k.count.allows != 3 || k.count.replies != 3 {
+		t.Errorf("quiet answered turn: %d limiter counts, %d replies observed", k.count.allows, k.count.replies)
+	}
+}
+
+// Chatter in a channel leaves no trace: no state, no limit counted, no
+// unanswered log, nothing observed.
+func TestSessionsQuietChatterLeavesNoTrace(t *testing.T) {
+	k := newKit(t)
+	k.say("thread", "Profile installation failed. Connection to the server could not be established.", true)
+	before, _, _ := k.store.Conversation(context.Background(), "thread")
+	allows, replies := k.count.allows, k.count.replies
+	for _, s := range []string{"lunch anyone?", "I'll look tomorrow", "hi all"} {
+		if out := k.say("thread", s, true); out.Post || out.React {
+			t.Errorf("%q: posted %v reacted %v", s, out.Post, out.React)
+		}
+	}
+	after, _, _ := k.store.Conversation(context.Background(), "thread")
+	if after.Entry != before.Entry || len(after.Causes) != len(before.Causes) {
+		t.Errorf("chatter changed the thread: %+v → %+v", before, after)
+	}
+	if k.count.allows != allows || k.count.replies != replies {
+		t.Error("chatter counted against the limit or was observed")
+	}
+	if top, _ := k.unans.TopUnanswered(context.Background(), 10); len(top) != 0 {
+		t.Errorf("chatter reached the unanswered log: %v", top)
+	}
+	// A direct message that cannot be placed is recorded.
+	k.say("dm", "the thing is broken somehow", false)
+	if top, _ := k.unans.TopUnanswered(context.Background(), 10); len(top) != 1 {
+		t.Errorf("unanswered log %v, want the DM", top)
+	}
+}
+
+func TestSessionsThanksInThreadReactsAndRecords(t *testing.T) {
+	k := newKit(t)
+	k.say("thread", "0x80180014", true)
+	out := k.say("thread", "Danke, hat funktioniert", true)
+	if out.Post || !out.React {
+		t.Fatalf("thanks: post %v react %v, want a reaction only", out.Post, out.React)
+	}
+	c, _ := k.fb.FeedbackCounts(context.Background(), "your-organization-does-not-support-this-version-of-windows")
+	if c.Solved != 1 {
+		t.Errorf("feedback %+v, want one solved", c)
+	}
+}
+
+func TestSessionsSaveLanguage(t *testing.T) {
+	k := newKit(t)
+	k.say("c", "0x80180014", false)
+	out := k.say("c", "auf Deutsch bitte", false)
+	if out.Reply.Lang != kb.German || out.Reply.Kind != bot.KindAnswer {
+		t.Fatalf("switch: %s %s", out.Reply.Kind, out.Reply.Lang)
+	}
+	if l, ok, _ := k.prefs.Lang(context.Background(), "u1"); !ok || l != kb.German {
+		t.Errorf("preference %q %v, want de", l, ok)
+	}
+	// A new conversation of the same user starts in German.
+	if r := k.say("other", "0x80180014", false).Reply; r.Lang != kb.German {
+		t.Errorf("new conversation in %s, want de", r.Lang)
+	}
+}
+
+func TestSessionsRateLimit(t *testing.T) {
+	k := newKit(t)
+	k.count.limit = 1
+	k.say("c", "0x80180014", false)
+	if r := k.say("c", "0x80180014", false).Reply; r.Kind != bot.KindLimited {
+		t.Errorf("over the limit: %s", r.Kind)
+	}
+	if out := k.say("chan", "0x80180014", true); out.Post {
+		t.Error("a channel message over the limit was posted")
+	}
+}
