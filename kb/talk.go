@@ -55,7 +55,10 @@ type IntentWords struct {
 	// message is not a greeting turn.
 	Social bool `toml:"social"`
 	// Exact intents need the whole turn to be the phrase ("all").
-	Exact   bool `toml:"exact"`
+	Exact bool `toml:"exact"`
+	// Loose intents stand out in a longer turn ("checked the suffix, that
+	// didn't help"): any short turn without a code that says it counts.
+	Loose   bool `toml:"loose"`
 	Phrases List `toml:"phrases"`
 }
 
@@ -268,6 +271,8 @@ func (t *Talk) readOne(toks []string, in *IntentWords) (IntentMatch, bool) {
 	}
 	limit := 4
 	switch {
+	case in.Loose:
+		limit = maxIntentTokens
 	case in.Exact:
 		limit = 0
 	case in.Social:
