@@ -371,7 +371,7 @@ func (e *Engine) followUp(st State, in Input, q kb.Query, res *kb.Result, learne
 	if st.Entry == "" {
 		// Choices are on the table: a few words of one pick it; a platform
 		// narrows them.
-		if id, ok := e.pickByWords(st, res); ok {
+		if id, ok := e.pickByWords(st, res, lang); ok {
 			return e.pick(st, in, id, "")
 		}
 		if p := kb.Platform(st.Facts["platform"]); p != "" {
@@ -419,9 +419,39 @@ func (e *Engine) followUp(st State, in Input, q kb.Query, res *kb.Result, learne
 	return r, next
 }
 
-// pickByWords picks the choice the turn's words match best, when one
-// clearly leads among the choices.
-func (e *Engine) pickByWords(st State, res *kb.Result) (string, bool) {
+// pickByWords picks the choice the turn's words name ("the not allowed to
+// enroll one"): the one whose title shares the most words with the turn,
+// when one clearly does, else the one the matcher clearly prefers.
+func (e *Engine) pickByWords(st State, res *kb.Result, lang kb.Lang) (string, bool) {
+	toks := kb.Tokens(res.Query.Text)
+	bestN, secondN, bestID := 0, 0, ""
+	for _, id := range st.Choices {
+		entry, ok := e.cat.Entry(id)
+		if !ok {
+			continue
+		}
+		title := map[string]bool{}
+		for _, l := range []kb.Lang{lang, kb.English} {
+			for _, w := range kb.Tokens(entry.Title.In(l)) {
+				title[w] = true
+			}
+		}
+		n := 0
+		for _, w := range toks {
+			if title[w] && len(w) > 2 {
+				n++
+			}
+		}
+		switch {
+		case n > bestN:
+			secondN, bestN, bestID = bestN, n, id
+		case n > secondN:
+			secondN = n
+		}
+	}
+	if bestN >= 2 && bestN > secondN {
+		return bestID, true
+	}
 	var best, second float64
 	id := ""
 	for _, c := range res.Candidates {

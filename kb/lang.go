@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 
@@ -35,6 +36,8 @@ type langDetector struct {
 	// shared maps a function word of exactly two languages (Dutch and
 	// Swedish "om", Dutch and German "was") to both: half a vote each.
 	shared map[string][]Lang
+	// messages are the sentences of English device messages, lower-case.
+	messages []string
 }
 
 func newLangDetector(c *Catalog, an *analyzer) *langDetector {
@@ -108,9 +111,42 @@ func newLangDetector(c *Catalog, an *analyzer) *langDetector {
 			for _, w := range words(msg) {
 				d.deviceWords[fold(w)] = true
 			}
+			for _, sentence := range strings.SplitAfter(strings.ToLower(msg), ".") {
+				if sentence = strings.TrimSpace(sentence); len(sentence) > 12 {
+					d.messages = append(d.messages, sentence)
+				}
+			}
 		}
 	}
+	// Longest first, so that a message is taken out whole before a part of it.
+	slices.SortFunc(d.messages, func(a, b string) int { return len(b) - len(a) })
 	return d
+}
+
+// logLine matches a line a log or event viewer printed, not the user: a
+// time stamp, an English event-viewer field, a bracketed tag.
+var logLine = regexp.MustCompile(`(?im)^.*(?:\b\d{1,2}:\d{2}:\d{2}\b|^\s*(?:log name|source|date|event id|task category|level|keywords|user|computer|description|task|opcode|details|status|result)\s*:|^\s*\[).*$`)
+
+// guessUser guesses the language of what the user wrote around what they
+// pasted: log lines and the catalog's English device messages are taken
+// out first ("Beim Azure AD Join kommt: Something went wrong…" is German).
+// When nothing of the user's own is left, the whole text decides.
+func (d *langDetector) guessUser(text string) LangGuess {
+	own := logLine.ReplaceAllString(text, " ")
+	lower := strings.ToLower(own)
+	for _, msg := range d.messages {
+		for {
+			i := strings.Index(lower, msg)
+			if i < 0 {
+				break
+			}
+			lower = lower[:i] + " " + lower[i+len(msg):]
+		}
+	}
+	if g := d.guess(lower); g.Lang != "" && lower != strings.ToLower(text) {
+		return g
+	}
+	return d.guess(text)
 }
 
 // guess weighs the words of text. The best language needs at least one

@@ -351,7 +351,7 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 		return r
 	}
 	r.Codes = m.cat.FindCodes(q.Full)
-	r.Lang = m.lang.guess(q.Text)
+	r.Lang = m.lang.guessUser(q.Text)
 	r.Platform = m.platformOf(q.Text, r.Codes)
 	// Code and symbol words are evidence of their own; as words they would
 	// match text that merely shares a part (PASSWORD in

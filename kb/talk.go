@@ -39,12 +39,16 @@ type Talk struct {
 	Ordinals     []OrdinalWords `toml:"ordinals"`
 	Languages    []LangNames    `toml:"languages"`
 	LanguageCues List           `toml:"language_cues"`
+	// PickWords may stand around an ordinal in a pick ("the second
+	// option"); a turn with other words is not a pick ("last week").
+	PickWords []string `toml:"pick_words"`
 
 	fillers   map[string]bool
 	negations map[string]bool
 	ordinals  map[string]int
 	langNames map[string]Lang
 	langCues  map[string]bool
+	pickWords map[string]bool
 	phrases   []intentPhrase
 }
 
@@ -204,6 +208,10 @@ func (t *Talk) prepare(add func(file, field, format string, args ...any)) {
 			add(file, "languages", "no names for %s", l)
 		}
 	}
+	t.pickWords = map[string]bool{}
+	for _, w := range Tokens(strings.Join(t.PickWords, " ")) {
+		t.pickWords[w] = true
+	}
 	t.langCues = map[string]bool{}
 	for _, l := range Langs {
 		for _, w := range Tokens(strings.Join(t.LanguageCues[l], " ")) {
@@ -219,6 +227,10 @@ type IntentMatch struct {
 	// German).
 	Langs []Lang
 }
+
+// politeness may stand beside an exact intent ("all please").
+var politeness = map[string]bool{"please": true, "pls": true, "bitte": true, "graag": true, "tack": true,
+	"alsjeblieft": true, "alstublieft": true, "snalla": true}
 
 // maxIntentTokens bounds a turn read as an intent: a longer one is a
 // description or a paste, whatever phrases it contains.
@@ -269,12 +281,20 @@ func (t *Talk) readOne(toks []string, in *IntentWords) (IntentMatch, bool) {
 	if m.Intent == "" {
 		return IntentMatch{}, false
 	}
+	if in.Exact {
+		// The whole turn is the phrase, give or take a "please": "all"
+		// shows every cause, "all users" answers a question.
+		for i, w := range toks {
+			if !covered[i] && !politeness[w] {
+				return IntentMatch{}, false
+			}
+		}
+		return m, true
+	}
 	limit := 4
 	switch {
 	case in.Loose:
 		limit = maxIntentTokens
-	case in.Exact:
-		limit = 0
 	case in.Social:
 		limit = 1
 	}
@@ -349,6 +369,9 @@ func (t *Talk) Ordinal(text string, n int) (int, bool) {
 			}
 		}
 		if !ok {
+			if !t.pickWords[w] && !t.fillers[w] && !isLast(w) {
+				return 0, false
+			}
 			continue
 		}
 		if found != 0 && found != k {
@@ -357,16 +380,16 @@ func (t *Talk) Ordinal(text string, n int) (int, bool) {
 		found = k
 	}
 	if found == 0 {
-		switch {
-		case slices.ContainsFunc(toks, func(w string) bool {
-			return w == "last" || w == "laatste" || w == "sista" || w == "letzte" || w == "letzten"
-		}):
-			found = n
-		default:
+		if !slices.ContainsFunc(toks, isLast) {
 			return 0, false
 		}
+		found = n
 	}
 	return found, found >= 1 && found <= n
+}
+
+func isLast(w string) bool {
+	return w == "last" || w == "laatste" || w == "sista" || w == "letzte" || w == "letzten" || w == "letztes"
 }
 
 // prepare checks a topic and tokenizes its words.
