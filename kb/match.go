@@ -88,6 +88,10 @@ type Matcher struct {
 	hasHexCode map[int]bool
 	// entryIndex maps an entry id to its position in the catalog.
 	entryIndex map[string]int
+	// headlines are the first sentences of device messages that several
+	// entries share ("Profile installation failed."), as tokens, with the
+	// entries that share them.
+	headlines []headline
 	// causeTerms are each cause's summary terms with their idf, per entry
 	// and language, computed once: ranking causes is per turn.
 	causeTerms map[string]map[Lang][]map[string]float64
@@ -96,6 +100,69 @@ type Matcher struct {
 	lang          *langDetector
 	// entryScratch pools the per-query entry score buffers.
 	entryScratch sync.Pool
+}
+
+// headline is a message's first sentence that several entries share.
+type headline struct {
+	tokens  []string
+	entries []int
+}
+
+// indexHeadlines finds the first sentences that several entries' device
+// messages share, in every language.
+func (m *Matcher) indexHeadlines() {
+	by := map[string][]int{}
+	for i, e := range m.cat.Entries {
+		for _, lang := range Langs {
+			for _, msg := range e.Messages[lang] {
+				first, _, _ := strings.Cut(msg, ".")
+				toks := Tokens(first)
+				if len(toks) < 2 {
+					continue
+				}
+				key := strings.Join(toks, " ")
+				if !slices.Contains(by[key], i) {
+					by[key] = append(by[key], i)
+				}
+			}
+		}
+	}
+	keys := make([]string, 0, len(by))
+	for k := range by {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if len(by[k]) >= 2 {
+			m.headlines = append(m.headlines, headline{tokens: strings.Fields(k), entries: by[k]})
+		}
+	}
+}
+
+// headlineOnly finds a shared headline in the query that nothing else in
+// the query tells apart: "the iPad says Profile installation failed,
+// nothing else". It returns the entries sharing it; nil when there is no
+// such headline, or the rest of the query points to one of them.
+func (m *Matcher) headlineOnly(q Query) []int {
+	if len(m.headlines) == 0 {
+		return nil
+	}
+	toks := Tokens(q.Text)
+	for _, h := range m.headlines {
+		at := find(toks, h.tokens)
+		if at < 0 {
+			continue
+		}
+		rest := strings.Join(append(slices.Clone(toks[:at]), toks[at+len(h.tokens):]...), " ")
+		r := m.MatchQuery(Prepare(rest))
+		for _, c := range r.Candidates {
+			if c.Score >= headlineEvidence && slices.Contains(h.entries, m.entryIndex[c.Entry.ID]) {
+				return nil
+			}
+		}
+		return h.entries
+	}
+	return nil
 }
 
 // phrase is one matchable string of an entry in one language: its title, a
@@ -187,6 +254,7 @@ func NewMatcher(c *Catalog) *Matcher {
 		}
 	}
 	m.indexCauses()
+	m.indexHeadlines()
 	m.lang = newLangDetector(c, m.an)
 	n := len(c.Entries)
 	m.entryScratch.New = func() any { return &entryScores{score: make([]float64, n)} }
@@ -390,6 +458,20 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 		if ts.terms <= maxAmbiguousTerms {
 			for i := range ts.contained {
 				contained[i] = true
+			}
+		}
+	}
+	// A headline several entries share, with nothing else that tells them
+	// apart, is ambiguous: offer them all.
+	if len(r.Codes) == 0 {
+		if shared := m.headlineOnly(q); shared != nil {
+			best := choiceScore + 0.1
+			for _, i := range shared {
+				best = math.Max(best, scores.score[i])
+			}
+			for _, i := range shared {
+				contained[i] = true
+				scores.set(i, best)
 			}
 		}
 	}
@@ -727,6 +809,9 @@ const (
 	// maxAmbiguousTerms is the longest query (in distinct words) that can be
 	// ambiguous by being part of several entries' messages.
 	maxAmbiguousTerms = 4
+	// headlineEvidence is what the rest of a query must score for one of
+	// the entries sharing its headline to tell them apart.
+	headlineEvidence = 0.3
 	// minTypoRunes is the shortest word corrected for typos: one edit away
 	// from a short word is another word.
 	minTypoRunes = 5

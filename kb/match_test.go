@@ -265,3 +265,23 @@ func TestBuiltinScoringIsExact(t *testing.T) {
 		}
 	}
 }
+
+// A headline several entries share, with nothing else that tells them
+// apart, is offered as choices in every language; the rest of a message
+// still decides when it does tell them apart.
+func TestHeadlineOnlyOffersChoices(t *testing.T) {
+	m := NewMatcher(builtin(t))
+	for _, q := range []string{
+		"ipad says profile installation failed, nothing else",
+		"Fehler bei der Profilinstallation – mehr steht da nicht",
+		"iPaden säger bara 'Det gick inte att installera profilen.' inget mer",
+	} {
+		if r := m.Match(q); r.Outcome != Choices || r.Choices < 3 {
+			t.Errorf("%q: %s with %d choices, want the three Profile installation failed entries", q, r.Outcome, r.Choices)
+		}
+	}
+	r := m.Match("Profile installation failed. Connection to the server could not be established.")
+	if top, _ := r.Top(); r.Outcome != Answer || top.Entry.ID != "profile-installation-failed-connection-to-the-server-could-not-be-established" {
+		t.Errorf("the full message: %s", r.Outcome)
+	}
+}
