@@ -423,7 +423,7 @@ func (e *Engine) followUp(st State, in Input, q kb.Query, res *kb.Result, learne
 // enroll one"): the one whose title shares the most words with the turn,
 // when one clearly does, else the one the matcher clearly prefers.
 func (e *Engine) pickByWords(st State, res *kb.Result, lang kb.Lang) (string, bool) {
-	toks := kb.Tokens(res.Query.Text)
+	toks := e.talk.ContentTokens(res.Query.Text)
 	bestN, secondN, bestID := 0, 0, ""
 	for _, id := range st.Choices {
 		entry, ok := e.cat.Entry(id)
@@ -432,13 +432,13 @@ func (e *Engine) pickByWords(st State, res *kb.Result, lang kb.Lang) (string, bo
 		}
 		title := map[string]bool{}
 		for _, l := range []kb.Lang{lang, kb.English} {
-			for _, w := range kb.Tokens(entry.Title.In(l)) {
+			for _, w := range e.talk.ContentTokens(entry.Title.In(l)) {
 				title[w] = true
 			}
 		}
 		n := 0
 		for _, w := range toks {
-			if title[w] && len(w) > 2 {
+			if title[w] {
 				n++
 			}
 		}

@@ -95,6 +95,9 @@ type Matcher struct {
 	// causeTerms are each cause's summary terms with their idf, per entry
 	// and language, computed once: ranking causes is per turn.
 	causeTerms map[string]map[Lang][]map[string]float64
+	// entryTerms are the terms of each entry's title and messages, which
+	// do not rank its causes.
+	entryTerms map[string]map[Lang]map[string]bool
 	// platformWords maps words like "ipad" or "autopilot" to a platform.
 	platformWords map[string]Platform
 	lang          *langDetector
@@ -999,10 +1002,13 @@ func (m *Matcher) RankCauses(e *Entry, text string) []int {
 		for _, t := range m.an.terms(text, lang) {
 			q[t] = true
 		}
+		own := m.entryTerms[e.ID][lang]
 		for i, terms := range m.causeTerms[e.ID][lang] {
 			var s float64
 			for t, idf := range terms {
-				if q[t] {
+				// The words of the error itself are in every paste of it:
+				// they tell no cause apart.
+				if q[t] && !own[t] {
 					s += idf
 				}
 			}
@@ -1016,9 +1022,17 @@ func (m *Matcher) RankCauses(e *Entry, text string) []int {
 // indexCauses computes every cause's summary terms once.
 func (m *Matcher) indexCauses() {
 	m.causeTerms = map[string]map[Lang][]map[string]float64{}
+	m.entryTerms = map[string]map[Lang]map[string]bool{}
 	for _, e := range m.cat.Entries {
 		per := map[Lang][]map[string]float64{}
+		own := map[Lang]map[string]bool{}
 		for _, lang := range Langs {
+			own[lang] = map[string]bool{}
+			for _, text := range append([]string{e.Title.In(lang)}, append(e.Messages[lang], e.Messages[English]...)...) {
+				for _, t := range m.an.terms(text, lang) {
+					own[lang][t] = true
+				}
+			}
 			li := m.idx[lang]
 			for _, c := range e.Causes {
 				terms := map[string]float64{}
@@ -1029,5 +1043,6 @@ func (m *Matcher) indexCauses() {
 			}
 		}
 		m.causeTerms[e.ID] = per
+		m.entryTerms[e.ID] = own
 	}
 }

@@ -120,6 +120,29 @@ func Tokens(text string) []string {
 	return out
 }
 
+// ContentTokens are the tokens of text that carry meaning: no function
+// word of any catalog language, no filler.
+func (t *Talk) ContentTokens(text string) []string {
+	var out []string
+	for _, w := range Tokens(text) {
+		if !t.fillers[w] && !stopSet[w] && len([]rune(w)) > 1 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// stopSet holds the function words of every catalog language, folded.
+var stopSet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, l := range Langs {
+		for _, w := range strings.Fields(stopwords[l]) {
+			m[fold(w)] = true
+		}
+	}
+	return m
+}()
+
 // find returns the index where phrase occurs in tokens as a run, or -1.
 func find(tokens, phrase []string) int {
 	if len(phrase) == 0 || len(phrase) > len(tokens) {
