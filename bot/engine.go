@@ -660,7 +660,13 @@ func (e *Engine) choose(st State, in Input) (Reply, State) {
 // answerEntry builds the answer for entry id from what st knows; res is
 // the match that led to it, nil when the user picked it.
 func (e *Engine) answerEntry(st State, in Input, id string, res *kb.Result) (Reply, State) {
-	entry, _ := e.cat.Entry(id)
+	entry, ok := e.cat.Entry(id)
+	if !ok {
+		// An id from an old button or an older catalog.
+		lang := e.replyLang(in, kb.LangGuess{}, st)
+		st.Entry = ""
+		return e.clarify(lang, st, st, &kb.Result{}), st
+	}
 	guess := kb.LangGuess{}
 	if res != nil {
 		guess = res.Lang
@@ -740,7 +746,7 @@ func (e *Engine) solved(st State, in Input, entry string) (Reply, State) {
 		entry = st.Entry
 	}
 	r := Reply{Kind: KindSmalltalk, Lang: lang, Intro: e.word(lang, "SolvedThanks", nil), React: true}
-	if entry != "" {
+	if _, known := e.cat.Entry(entry); known {
 		r.Verdict = &Verdict{Entry: entry, Solved: true}
 	}
 	st.Verdict = "solved"
@@ -753,7 +759,7 @@ func (e *Engine) solved(st State, in Input, entry string) (Reply, State) {
 func (e *Engine) notSolved(st State, in Input, entry string) (Reply, State) {
 	lang := e.replyLang(in, kb.LangGuess{}, st)
 	in.Lang = lang
-	if entry == "" || (st.Entry != "" && entry != st.Entry) {
+	if _, known := e.cat.Entry(entry); !known || (st.Entry != "" && entry != st.Entry) {
 		entry = st.Entry
 	}
 	verdict := &Verdict{Entry: entry}

@@ -246,3 +246,27 @@ func BenchmarkRespondLongPaste(b *testing.B) {
 		e.Respond(bot.State{}, text(paste))
 	}
 }
+
+// Respond never panics on what users type or buttons carry, and keeps
+// the state bounded and well-formed.
+func FuzzRespond(f *testing.F) {
+	e := newEngine(f)
+	for _, s := range []string{"0x80180014", "the second one", "thanks", "english please", "\xff\x00", "Profile installation failed", "all"} {
+		f.Add(s, uint8(0), "device-cap-reached")
+	}
+	f.Fuzz(func(t *testing.T, s string, act uint8, entry string) {
+		var st bot.State
+		actions := append([]bot.Action{bot.ActMessage}, bot.Actions...)
+		for i := range 3 {
+			in := bot.Input{Action: actions[(int(act)+i)%len(actions)], Text: s, Entry: entry, Question: "users-affected", Option: s}
+			r, next := e.Respond(st, in)
+			if r.Kind == "" || !r.Lang.Valid() {
+				t.Fatalf("reply %q in %q", r.Kind, r.Lang)
+			}
+			if len(next.Text) > 4*2000 || len(next.Error) > 4*600 || len(next.Tried) > 16 {
+				t.Fatalf("state grew: %d/%d/%d", len(next.Text), len(next.Error), len(next.Tried))
+			}
+			st = next
+		}
+	})
+}

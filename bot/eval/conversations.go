@@ -205,7 +205,7 @@ type ConvFloors struct {
 
 // DefaultConvFloors are the targets the project committed to for the
 // conversation set.
-var DefaultConvFloors = ConvFloors{Turns: 0.85, Conversations: 0.65}
+var DefaultConvFloors = ConvFloors{Turns: 0.90, Conversations: 0.80}
 
 // Check lists every floor the report misses.
 func (rep ConvReport) Check(f ConvFloors) []string {
