@@ -132,7 +132,10 @@ var logLine = regexp.MustCompile(`(?im)^.*(?:\b\d{1,2}:\d{2}:\d{2}\b|^\s*(?:log 
 // out first ("Beim Azure AD Join kommt: Something went wrong…" is German).
 // When nothing of the user's own is left, the whole text decides.
 func (d *langDetector) guessUser(text string) LangGuess {
-	own := logLine.ReplaceAllString(text, " ")
+	own := text
+	if strings.Contains(text, "\n") {
+		own = logLine.ReplaceAllString(text, " ")
+	}
 	lower := strings.ToLower(own)
 	for _, msg := range d.messages {
 		for {

@@ -112,13 +112,17 @@ func Tokens(text string) []string {
 	ws := words(text)
 	out := ws[:0]
 	for _, w := range ws {
-		w = strings.NewReplacer("'", "", "’", "").Replace(w)
+		if strings.ContainsAny(w, "'’") {
+			w = apostrophes.Replace(w)
+		}
 		if w != "" {
 			out = append(out, fold(w))
 		}
 	}
 	return out
 }
+
+var apostrophes = strings.NewReplacer("'", "", "’", "")
 
 // ContentTokens are the tokens of text that carry meaning: no function
 // word of any catalog language, no filler.

@@ -67,3 +67,46 @@ func TestFloors(t *testing.T) {
 		t.Error(miss)
 	}
 }
+
+// TestConversationFloors is the CI gate for the conversation set.
+func TestConversationFloors(t *testing.T) {
+	f, err := os.Open("../../testdata/eval/conversations.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	convs, err := ReadConversations(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(convs) < 60 {
+		t.Fatalf("conversation set has %d conversations, want at least 60", len(convs))
+	}
+	rep, err := RunConversations(context.Background(), engine(t), convs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	rep.Write(&b, false)
+	t.Log("\n" + b.String())
+	for _, miss := range rep.Check(DefaultConvFloors) {
+		t.Error(miss)
+	}
+}
+
+// A conversation whose expectation the engine misses is counted as such.
+func TestConversationReportCounts(t *testing.T) {
+	convs, err := ReadConversations(strings.NewReader(`{"id":"ok","turns":[{"in":{"text":"0x80180014"},"want":{"kind":"answer","entry":"your-organization-does-not-support-this-version-of-windows"}},{"in":{"text":"all users"},"want":{"kind":"answer","facts":{"users-affected":"all"}}}]}
+{"id":"bad","turns":[{"in":{"text":"0x80180014"},"want":{"kind":"choices"}},{"in":{"action":"summary"},"want":{"kind":"summary"}}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := RunConversations(context.Background(), engine(t), convs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Conversations != 2 || rep.ConversationsOK != 1 || rep.Turns != 4 || rep.TurnsOK != 3 {
+		t.Errorf("report %+v", rep)
+	}
+}
