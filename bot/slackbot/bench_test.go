@@ -5,23 +5,17 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/slack-go/slack"
-
-	"github.com/enrollbot/enrollbot/bot"
-	"github.com/enrollbot/enrollbot/locales"
 )
 
 // BenchmarkEventsEndpoint measures POST /slack/events over loopback, client
 // included: read the body, verify the signature, parse, decide and
 // acknowledge.
 //
-//	go test ./bot/slack/ -run '^$' -bench BenchmarkEventsEndpoint -benchmem
+//	go test ./bot/slackbot/ -run '^$' -bench BenchmarkEventsEndpoint -benchmem
 //
 // "ignored" is a bot message, acknowledged without further work;
 // "answered" is a direct message with a fresh event id, which also claims
@@ -77,19 +71,7 @@ func BenchmarkEventsEndpoint(b *testing.B) {
 func benchServer(b *testing.B) (func(body []byte, hdr http.Header), *Bot) {
 	b.Helper()
 	fs := newFakeSlack(b)
-	store := bot.NewMemoryStore()
-	engine := newEngine(b, store)
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		b.Fatal(err)
-	}
-	bt, err := New(Config{Engine: engine, Bundle: bundle, Store: store,
-		API:           slack.New("xoxb-bench", slack.OptionAPIURL(fs.apiURL())),
-		SigningSecret: testSecret, BotUserID: testBotID, Logger: slog.New(slog.DiscardHandler),
-		MaxConcurrent: 64})
-	if err != nil {
-		b.Fatal(err)
-	}
+	bt := newBot(b, fs, memStores(), &counter{}, nil, func(c *Config) { c.MaxConcurrent = 64 })
 	h, err := bt.Handler()
 	if err != nil {
 		b.Fatal(err)

@@ -3,11 +3,18 @@
 // slash command, with Block Kit replies rendered from the engine's
 // (package bot) structured replies.
 //
+// The adapter only translates: a message, a button or a command becomes a
+// bot.Input, which one bot.Sessions.Handle call answers (Sessions runs the
+// engine and keeps the conversation, the rate limit, language preferences,
+// verdicts and the unanswered log); the bot.Outcome says whether to post
+// the reply, put a reaction, or stay silent. Messages in channels that
+// nobody addressed to the bot are quiet turns: chatter leaves no trace.
+//
 // Slack reaches the bot over HTTP (Handler: the Events API, slash commands
 // and interactivity endpoints, each request's signature verified before
 // anything is parsed) or over Socket Mode (RunSocketMode); both feed the
 // same handlers. Every delivery is acknowledged at once; the reply work
-// (engine and Web API calls) runs afterwards in a goroutine bounded by a
+// (Sessions and Web API calls) runs afterwards in a goroutine bounded by a
 // timeout, and Shutdown waits for it. Events Slack delivers again are
 // answered once (bot.Dedupe), Web API rate limits and transient failures
 // are retried, and everything a user wrote that a reply quotes is escaped
@@ -16,8 +23,6 @@ package slackbot
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,7 +30,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/slack-go/slack"
 
 	"github.com/enrollbot/enrollbot/bot"
@@ -46,19 +50,12 @@ const (
 
 // Config wires a Bot.
 type Config struct {
-	// Engine answers the turns; required.
-	Engine *bot.Engine
-	// Bundle holds the bot's wording (package locales); required.
-	Bundle *i18n.Bundle
-	// Store must be the conversation store Engine was built with: clicks on
-	// buttons continue conversations through it. Required.
-	Store bot.Store
-	// Preferences keeps users' language choices; in memory when nil.
-	Preferences bot.Preferences
+	// Sessions answers the turns: it runs the engine and keeps the
+	// conversations, the rate limit, language preferences, verdicts and
+	// the unanswered log. Required.
+	Sessions *bot.Sessions
 	// Dedupe makes redelivered events answered once; in memory when nil.
 	Dedupe bot.Dedupe
-	// Feedback records Solved / Not solved clicks; in memory when nil.
-	Feedback bot.FeedbackStore
 	// API is the Web API client, with the bot token; required.
 	API *slack.Client
 	// SigningSecret verifies HTTP requests; required by Handler.
@@ -68,22 +65,22 @@ type Config struct {
 	BotUserID string
 	// HTTPClient posts to response_url; a client with a 10 s timeout when nil.
 	HTTPClient *http.Client
-	// DefaultLang is the language of help texts when nothing else decides;
-	// English when empty.
+	// DefaultLang, when set, must be the engine's default language (the
+	// language of replies when nothing else decides), which Sessions
+	// falls back to; New rejects one that differs.
 	DefaultLang kb.Lang
 	// Logger receives rejected requests, failed Web API calls and dropped
 	// work; discarded when nil.
 	Logger *slog.Logger
-	// Observer counts Web API retries and dedupe hits; nil observes nothing.
+	// Observer counts Web API retries and dedupe hits; nil observes
+	// nothing. Replies are observed by Sessions.
 	Observer bot.Observer
 
 	// The fields below are optional: a zero value takes the Default*
-	// constant (or the one named).
+	// constant.
 
 	// ReplyTimeout bounds the work behind one delivery, retries included.
 	ReplyTimeout time.Duration
-	// StateTTL is how long conversations are kept; bot.DefaultStateTTL when 0.
-	StateTTL time.Duration
 	// DedupeTTL is how long event ids are remembered.
 	DedupeTTL time.Duration
 	// MaxBody caps the size of an HTTP request body.
@@ -97,7 +94,8 @@ type Config struct {
 	LocaleTTL time.Duration
 	// MaxConcurrent bounds the replies worked on at once.
 	MaxConcurrent int
-	// Reaction is the emoji name put on a message the bot answered.
+	// Reaction is the emoji name put on a message the bot answered, and on
+	// thanks in a thread.
 	Reaction string
 	// Sleep waits between retries; a timer when nil. Tests pass a fake.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -106,12 +104,9 @@ type Config struct {
 // Bot serves Slack. It is safe for concurrent use.
 type Bot struct {
 	cfg      Config
-	eng      *bot.Engine
+	sessions *bot.Sessions
 	api      *slack.Client
-	store    bot.Store
-	prefs    bot.Preferences
 	dedupe   bot.Dedupe
-	feedback bot.FeedbackStore
 	http     *http.Client
 	log      *slog.Logger
 	words    *words
@@ -125,23 +120,14 @@ type Bot struct {
 
 // New checks cfg and returns a Bot.
 func New(cfg Config) (*Bot, error) {
-	if cfg.Engine == nil || cfg.Bundle == nil || cfg.Store == nil || cfg.API == nil {
-		return nil, errors.New("slack: engine, message bundle, conversation store and API client are required")
+	if cfg.Sessions == nil || cfg.API == nil {
+		return nil, errors.New("slack: sessions and API client are required")
 	}
-	if cfg.DefaultLang == "" {
-		cfg.DefaultLang = kb.English
-	}
-	if !cfg.DefaultLang.Valid() {
-		return nil, fmt.Errorf("slack: default language %q is not one of en, nl, sv, de", cfg.DefaultLang)
-	}
-	if cfg.Preferences == nil {
-		cfg.Preferences = bot.NewMemoryPreferences()
+	if def := cfg.Sessions.Engine().DefaultLang(); cfg.DefaultLang != "" && cfg.DefaultLang != def {
+		return nil, fmt.Errorf("slack: default language %q differs from the engine's %q; set it on the engine", cfg.DefaultLang, def)
 	}
 	if cfg.Dedupe == nil {
 		cfg.Dedupe = bot.NewMemoryDedupe()
-	}
-	if cfg.Feedback == nil {
-		cfg.Feedback = bot.NewMemoryFeedback()
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -153,7 +139,6 @@ func New(cfg Config) (*Bot, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	setDefault(&cfg.ReplyTimeout, DefaultReplyTimeout)
-	setDefault(&cfg.StateTTL, bot.DefaultStateTTL)
 	setDefault(&cfg.DedupeTTL, DefaultDedupeTTL)
 	setDefault(&cfg.MaxBody, DefaultMaxBody)
 	setDefault(&cfg.MaxRetries, DefaultMaxRetries)
@@ -164,15 +149,12 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Sleep == nil {
 		cfg.Sleep = bot.Sleep
 	}
-	w := newWords(cfg.Bundle, cfg.Logger)
+	w := newWords(cfg.Sessions.Engine().Wording())
 	return &Bot{
 		cfg:      cfg,
-		eng:      cfg.Engine,
+		sessions: cfg.Sessions,
 		api:      cfg.API,
-		store:    cfg.Store,
-		prefs:    cfg.Preferences,
 		dedupe:   cfg.Dedupe,
-		feedback: cfg.Feedback,
 		http:     cfg.HTTPClient,
 		log:      cfg.Logger,
 		words:    w,
@@ -199,54 +181,34 @@ func (b *Bot) Shutdown(ctx context.Context) error { return b.replies.Shutdown(ct
 // spawn runs work after the delivery was acknowledged.
 func (b *Bot) spawn(work func(ctx context.Context)) error { return b.replies.Go(work) }
 
-// lang returns the language user saved, if any.
-func (b *Bot) lang(ctx context.Context, user string) kb.Lang {
-	if user == "" {
-		return ""
-	}
-	l, ok, err := b.prefs.Lang(ctx, prefKey(user))
-	if err != nil {
-		b.log.Warn("slack language preference", "user", user, "err", err)
-		return ""
-	}
-	if !ok || !l.Valid() {
-		return ""
-	}
-	return l
-}
+// sessionUser is how Sessions knows a Slack user: the rate limit, the
+// language preference and verdicts are theirs.
+func sessionUser(user string) string { return "slack:" + user }
 
-func prefKey(user string) string { return "slack:" + user }
-
-// turnLang returns what a turn of user's carries about language: the saved
-// preference, or when there is none the user's Slack locale.
-func (b *Bot) turnLang(ctx context.Context, user string) (kb.Lang, string) {
-	if l := b.lang(ctx, user); l != "" {
-		return l, ""
-	}
-	return "", b.locale(ctx, user)
-}
-
-// replyLang decides the language of the bot's own texts (help, language
-// confirmations): preference, then Slack locale, then the default.
-func (b *Bot) replyLang(ctx context.Context, user string) kb.Lang {
-	l, locale := b.turnLang(ctx, user)
-	if l != "" {
-		return l
-	}
-	if l, ok := kb.LangFromLocale(locale); ok {
-		return l
-	}
-	return b.cfg.DefaultLang
+// ownLang is the language of the bot's own texts for user (help, language
+// notes): the saved preference, else the Slack locale, else the default.
+func (b *Bot) ownLang(ctx context.Context, user string) kb.Lang {
+	return b.sessions.Lang(ctx, sessionUser(user), b.locale(ctx, user))
 }
 
 // locale returns user's Slack locale (users.info), cached; empty when
-// unknown.
+// unknown. Concurrent turns of a user whose locale is not cached wait for
+// one lookup.
 func (b *Bot) locale(ctx context.Context, user string) string {
 	if user == "" {
 		return ""
 	}
-	if l, ok := b.locales.get(user); ok {
+	l, ok, pending := b.locales.get(user)
+	if ok {
 		return l
+	}
+	if pending != nil {
+		select {
+		case <-pending.done:
+			return pending.locale
+		case <-ctx.Done():
+			return ""
+		}
 	}
 	var u *slack.User
 	err := b.call(ctx, "users.info", []any{"user", user}, func(ctx context.Context) error {
@@ -264,12 +226,13 @@ func (b *Bot) locale(ctx context.Context, user string) string {
 	return u.Locale
 }
 
-// localeCache remembers users' Slack locales.
+// localeCache remembers users' Slack locales, and the lookups under way.
 type localeCache struct {
-	mu  sync.Mutex
-	m   map[string]localeItem
-	ttl time.Duration
-	now func() time.Time
+	mu      sync.Mutex
+	m       map[string]localeItem
+	pending map[string]*lookup
+	ttl     time.Duration
+	now     func() time.Time
 }
 
 type localeItem struct {
@@ -277,24 +240,43 @@ type localeItem struct {
 	expires time.Time
 }
 
-func newLocaleCache(ttl time.Duration) *localeCache {
-	return &localeCache{m: map[string]localeItem{}, ttl: ttl, now: time.Now}
+// lookup is a users.info call under way; done is closed when locale is
+// known.
+type lookup struct {
+	done   chan struct{}
+	locale string
 }
 
-func (c *localeCache) get(user string) (string, bool) {
+func newLocaleCache(ttl time.Duration) *localeCache {
+	return &localeCache{m: map[string]localeItem{}, pending: map[string]*lookup{}, ttl: ttl, now: time.Now}
+}
+
+// get returns user's cached locale. When there is none, it returns the
+// lookup under way to wait for, or none: then the caller is to look the
+// locale up and put it.
+func (c *localeCache) get(user string) (string, bool, *lookup) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	it, ok := c.m[user]
-	if !ok || !c.now().Before(it.expires) {
-		return "", false
+	if it, ok := c.m[user]; ok && c.now().Before(it.expires) {
+		return it.locale, true, nil
 	}
-	return it.locale, true
+	if l, ok := c.pending[user]; ok {
+		return "", false, l
+	}
+	c.pending[user] = &lookup{done: make(chan struct{})}
+	return "", false, nil
 }
 
-// put caches locale for ttl, or for the cache's TTL when ttl is 0.
+// put caches locale for ttl, or for the cache's TTL when ttl is 0, and
+// ends the lookup under way.
 func (c *localeCache) put(user, locale string, ttl time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if l, ok := c.pending[user]; ok {
+		l.locale = locale
+		close(l.done)
+		delete(c.pending, user)
+	}
 	if ttl == 0 {
 		ttl = c.ttl
 	}
@@ -310,12 +292,4 @@ func (c *localeCache) put(user, locale string, ttl time.Duration) {
 		}
 	}
 	c.m[user] = localeItem{locale: locale, expires: now.Add(ttl)}
-}
-
-// scratchKey returns a fresh conversation key for redoing a reply without
-// touching the conversation it came from.
-func scratchKey() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return "slack:scratch:" + hex.EncodeToString(b[:])
 }

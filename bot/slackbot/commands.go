@@ -66,55 +66,45 @@ func (b *Bot) acceptCommand(c command) {
 // runCommand answers /enroll help, /enroll lang XX and /enroll TEXT.
 func (b *Bot) runCommand(ctx context.Context, c command) {
 	text := strings.TrimSpace(c.Text)
-	fields := strings.Fields(text)
-	switch {
-	case len(fields) == 0 || (len(fields) == 1 && strings.EqualFold(fields[0], "help")):
-		lang := b.replyLang(ctx, c.User)
-		b.say(ctx, c, b.words.Get(lang, "SlackHelp", nil))
-	case len(fields) <= 2 && strings.EqualFold(fields[0], "lang"):
-		b.setLang(ctx, c, fields[1:])
-	default:
-		b.ask(ctx, c, text)
+	if text == "" || strings.EqualFold(text, "help") {
+		b.say(ctx, c, b.words.Get(b.ownLang(ctx, c.User), "SlackHelp", nil), nil)
+		return
 	}
+	if lang, clear, ok := bot.ParseLangCommand(text); ok {
+		b.langCommand(ctx, c, lang, clear)
+		return
+	}
+	b.ask(ctx, c, bot.Input{Text: text, Locale: b.locale(ctx, c.User)}, text)
 }
 
-// say shows the user one of the bot's own texts, which are mrkdwn.
-func (b *Bot) say(ctx context.Context, c command, text string) {
-	text = escape(text)
-	msg := message{Text: cut(text, maxFallback)}
-	for _, s := range chunk(text, maxSectionText) {
-		msg.Blocks = append(msg.Blocks, section(s))
+// say shows the user one of the bot's own texts, which are mrkdwn, with
+// buttons below when there are any.
+func (b *Bot) say(ctx context.Context, c command, text string, buttons []slack.BlockElement) {
+	msg := note(text)
+	if len(buttons) > 0 {
+		msg.Blocks = append(msg.Blocks, slack.NewActionBlock(blockLangActions, buttons...))
 	}
 	_ = b.ephemeral(ctx, c.ResponseURL, c.Channel, c.User, msg, false, c.attrs())
 }
 
-func (b *Bot) setLang(ctx context.Context, c command, args []string) {
-	if len(args) == 0 {
-		lang := b.replyLang(ctx, c.User)
-		b.say(ctx, c, b.words.Get(lang, "SlackLangUsage", nil))
-		return
-	}
-	arg := strings.ToLower(args[0])
-	if arg == "auto" || arg == "reset" || arg == "off" {
-		if err := b.prefs.SetLang(ctx, prefKey(c.User), ""); err != nil {
+// langCommand acts on /enroll lang nl (through Sessions, which saves the
+// choice, and the engine, which shows the conversation's current reply in
+// that language), /enroll lang auto (the choice cleared) and /enroll lang
+// with anything else (how to use it, with a button per language).
+func (b *Bot) langCommand(ctx context.Context, c command, lang kb.Lang, clear bool) {
+	switch {
+	case lang != "":
+		b.ask(ctx, c, bot.Input{Action: bot.ActLang, Lang: lang, Locale: b.locale(ctx, c.User)}, "")
+	case clear:
+		if err := b.sessions.ClearLang(ctx, sessionUser(c.User)); err != nil {
 			b.log.Warn("slack language preference", append(c.attrs(), "err", err)...)
 			return
 		}
-		lang := b.replyLang(ctx, c.User)
-		b.say(ctx, c, b.words.Get(lang, "SlackLangCleared", nil))
-		return
+		b.say(ctx, c, b.words.Get(b.ownLang(ctx, c.User), "LangCleared", nil), nil)
+	default:
+		lang := b.ownLang(ctx, c.User)
+		b.say(ctx, c, b.words.Get(lang, "LangUsage", nil), langButtons(cmdConversation(c.Channel, c.User)))
 	}
-	lang, ok := kb.LangFromLocale(arg)
-	if !ok {
-		lang := b.replyLang(ctx, c.User)
-		b.say(ctx, c, b.words.Get(lang, "SlackLangUsage", nil))
-		return
-	}
-	if err := b.prefs.SetLang(ctx, prefKey(c.User), lang); err != nil {
-		b.log.Warn("slack language preference", append(c.attrs(), "err", err)...)
-		return
-	}
-	b.say(ctx, c, b.words.Get(lang, "SlackLangSet", nil))
 }
 
 // cmdConversation is where a user's slash commands in a channel continue
@@ -123,14 +113,16 @@ func cmdConversation(channel, user string) string {
 	return "slack:cmd:" + channel + ":" + user
 }
 
-// ask answers /enroll TEXT privately, with a button to post the answer.
-func (b *Bot) ask(ctx context.Context, c command, text string) {
-	lang, locale := b.turnLang(ctx, c.User)
+// ask answers /enroll TEXT (or a language switch) privately, quoting what
+// the user asked, with a button to post the reply to the channel.
+func (b *Bot) ask(ctx context.Context, c command, in bot.Input, echo string) {
 	conv := cmdConversation(c.Channel, c.User)
-	reply, err := b.eng.Handle(ctx, bot.Turn{Text: text, Lang: lang, Locale: locale, User: c.User, Conversation: conv})
-	if err != nil {
-		b.log.Warn("slack conversation state", append(c.attrs(), "err", err)...)
-	}
-	msg := b.render.render(reply, view{conv: conv, echo: text, asker: c.User, share: speaks(reply.Kind)})
+	out := b.sessions.Handle(ctx, bot.Turn{Key: conv, User: sessionUser(c.User), Input: in})
+	reply := out.Reply
+	msg := b.render.render(reply, view{conv: conv, echo: echo, asker: c.User, private: true, share: shareable(reply)})
 	_ = b.ephemeral(ctx, c.ResponseURL, c.Channel, c.User, msg, false, c.attrs())
 }
+
+// shareable reports whether a private reply is worth a "Post to channel"
+// button: what the channel would hear unasked.
+func shareable(r bot.Reply) bool { return r.Speaks() }

@@ -193,90 +193,40 @@ func (b *Bot) acceptEvent(ctx context.Context, env envelope, retry int) {
 	}
 }
 
-// speaks reports whether a reply is worth posting unasked in a channel: an
-// answer, choices or a recognized code; never a request to clarify.
-func speaks(k bot.Kind) bool {
-	return k == bot.KindAnswer || k == bot.KindChoices || k == bot.KindCode
-}
-
-// answer replies to a message.
+// answer replies to a message: one turn through Sessions, with the user's
+// Slack locale looked up first (cached), so that the engine runs once. In
+// a channel the turn is quiet: only a reply worth hearing is posted (or a
+// reaction put on thanks), and chatter leaves no trace.
 func (b *Bot) answer(ctx context.Context, j job) {
-	conv := j.conversation()
-	lang := b.lang(ctx, j.user)
-	if j.mode != modeChannel {
-		var locale string
-		if lang == "" {
-			locale = b.locale(ctx, j.user)
-		}
-		reply, err := b.eng.Handle(ctx, bot.Turn{Text: j.text, Lang: lang, Locale: locale, User: j.user, Conversation: conv})
-		if err != nil {
-			b.log.Warn("slack conversation state", append(j.attrs(), "err", err)...)
-		}
-		b.deliver(ctx, j, conv, reply)
-		return
+	turn := bot.Turn{
+		Key:   j.conversation(),
+		User:  sessionUser(j.user),
+		Input: bot.Input{Text: j.text, Locale: b.locale(ctx, j.user)},
+		Quiet: j.mode == modeChannel,
 	}
-
-	// In a channel most messages are chatter, answered by silence and no
-	// Web API call at all: the engine decides first, with the user's locale
-	// if it is cached, and only a reply worth posting costs a users.info.
-	// Chatter in a thread must not erase what the thread was about (the
-	// choices offered): the state is put back when the bot stays silent.
-	prev, had, err := b.store.Conversation(ctx, conv)
-	if err != nil {
-		b.log.Warn("slack conversation state", append(j.attrs(), "err", err)...)
-		return
+	out := b.sessions.Handle(ctx, turn)
+	switch {
+	case out.Post:
+		b.deliver(ctx, j, turn.Key, out.Reply)
+	case out.React:
+		b.react(ctx, j.channel, j.ts, j.attrs())
 	}
-	restore := func() bool {
-		st := prev
-		if !had {
-			// An empty state is as good as none.
-			st = bot.State{}
-		}
-		if err := b.store.SaveConversation(ctx, conv, st, b.cfg.StateTTL); err != nil {
-			b.log.Warn("slack conversation state", append(j.attrs(), "err", err)...)
-			return false
-		}
-		return true
-	}
-	var locale string
-	cached := true
-	if lang == "" {
-		locale, cached = b.locales.get(j.user)
-	}
-	turn := bot.Turn{Text: j.text, Lang: lang, Locale: locale, User: j.user, Conversation: conv}
-	reply, err := b.eng.Handle(ctx, turn)
-	if err != nil {
-		b.log.Warn("slack conversation state", append(j.attrs(), "err", err)...)
-	}
-	if !speaks(reply.Kind) {
-		if had {
-			restore()
-		}
-		return
-	}
-	if !cached {
-		if turn.Locale = b.locale(ctx, j.user); turn.Locale != "" && restore() {
-			// The locale may change the language: the turn again, as the
-			// first one.
-			reply, err = b.eng.Handle(ctx, turn)
-			if err != nil {
-				b.log.Warn("slack conversation state", append(j.attrs(), "err", err)...)
-			}
-		}
-	}
-	b.deliver(ctx, j, conv, reply)
 }
 
-// deliver posts the reply to a message, and marks the message as answered.
+// deliver posts the reply to a message, and in channels marks a message
+// the bot diagnosed as answered.
 func (b *Bot) deliver(ctx context.Context, j job, conv string, reply bot.Reply) {
-	if j.mode == modeChannel && !speaks(reply.Kind) {
-		return
-	}
 	msg := b.render.render(reply, view{conv: conv})
 	if _, err := b.post(ctx, j.channel, j.replyThread(), msg, j.attrs()); err != nil {
 		return
 	}
-	if j.mode != modeDM && speaks(reply.Kind) {
+	if j.mode != modeDM && diagnosis(reply.Kind) {
 		b.react(ctx, j.channel, j.ts, j.attrs())
 	}
+}
+
+// diagnosis reports whether a reply of kind places the problem: an answer,
+// choices or a recognized code.
+func diagnosis(k bot.Kind) bool {
+	return k == bot.KindAnswer || k == bot.KindChoices || k == bot.KindCode
 }

@@ -22,8 +22,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/enrollbot/enrollbot/bot"
-	"github.com/enrollbot/enrollbot/kb"
-	"github.com/enrollbot/enrollbot/locales"
 )
 
 const (
@@ -40,6 +38,8 @@ type apiCall struct {
 	JSON   map[string]any
 	// TS is the timestamp the fake gave a posted message.
 	TS string
+	// ID names the response_url posted to (responseURL's id).
+	ID string
 }
 
 // blocks returns the call's blocks as generic JSON.
@@ -164,6 +164,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		call.Form, _ = url.ParseQuery(string(body))
 	case strings.HasPrefix(r.URL.Path, "/response/"):
 		call.Method = "response_url"
+		call.ID = strings.TrimPrefix(r.URL.Path, "/response/")
 		if err := json.Unmarshal(body, &call.JSON); err != nil {
 			http.Error(w, "bad json", http.StatusBadRequest)
 			return
@@ -271,9 +272,9 @@ type env struct {
 	slack  *fakeSlack
 	bot    *Bot
 	srv    *httptest.Server
-	store  *bot.MemoryStore
-	prefs  *bot.MemoryPreferences
-	fb     *bot.MemoryFeedback
+	stores stores
+	// count is the sessions' rate limiter and observer.
+	count  *counter
 	logs   *syncBuffer
 	sleeps *sleepRecorder
 }
@@ -316,55 +317,95 @@ func (s *sleepRecorder) get() []time.Duration {
 	return append([]time.Duration(nil), s.waits...)
 }
 
-var testMatcher = sync.OnceValues(func() (*kb.Matcher, error) {
-	cat, err := kb.LoadBuiltin()
-	if err != nil {
-		return nil, err
-	}
-	return kb.NewMatcher(cat), nil
-})
+// testEngine is the engine over the built-in catalog, indexed once for
+// all tests (an engine is immutable and safe for concurrent use).
+var testEngine = sync.OnceValues(func() (*bot.Engine, error) { return bot.NewBuiltin(nil) })
 
-// newEngine returns an engine over the built-in catalog with store; the
-// catalog is indexed once for all tests.
-func newEngine(t testing.TB, store bot.Store) *bot.Engine {
+func newEngine(t testing.TB) *bot.Engine {
 	t.Helper()
-	m, err := testMatcher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := bot.New(bot.Config{Matcher: m, Bundle: bundle, Store: store})
+	e, err := testEngine()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
-func newEnv(t *testing.T, opts ...func(*Config)) *env {
+// counter counts what Sessions does around the engine: it is the
+// sessions' rate limiter (counting every turn it is asked about) and
+// observer (counting every reply given). A limit above zero makes it
+// refuse the turns beyond it.
+type counter struct {
+	mu      sync.Mutex
+	allows  int
+	replies []bot.Kind
+	limit   int
+}
+
+func (c *counter) Allow(context.Context, string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.allows++
+	return c.limit == 0 || c.allows <= c.limit, nil
+}
+
+func (c *counter) Replied(k bot.Kind, _ time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.replies = append(c.replies, k)
+}
+
+func (c *counter) APIRetry(string)  {}
+func (c *counter) DedupeHit(string) {}
+
+// counts returns the limiter counts and the replies observed so far.
+func (c *counter) counts() (int, []bot.Kind) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.allows, append([]bot.Kind(nil), c.replies...)
+}
+
+// stores are what a bot keeps between turns: in memory (memStores) or in
+// Redis (the replica tests).
+type stores struct {
+	conv   bot.Store
+	prefs  bot.Preferences
+	fb     bot.FeedbackStore
+	unans  bot.UnansweredLog
+	dedupe bot.Dedupe
+}
+
+func memStores() stores {
+	return stores{conv: bot.NewMemoryStore(), prefs: bot.NewMemoryPreferences(), fb: bot.NewMemoryFeedback(),
+		unans: bot.NewMemoryUnanswered(), dedupe: bot.NewMemoryDedupe()}
+}
+
+// newSessions wires Sessions around the built-in engine over st, counted
+// by count.
+func newSessions(t testing.TB, st stores, count *counter) *bot.Sessions {
 	t.Helper()
-	fs := newFakeSlack(t)
-	store := bot.NewMemoryStore()
-	engine := newEngine(t, store)
-	bundle, err := locales.Bundle(locales.Files())
+	s, err := bot.NewSessions(bot.SessionsConfig{Engine: newEngine(t), Store: st.conv, Preferences: st.prefs,
+		Feedback: st.fb, Unanswered: st.unans, Limiter: count, Observer: count})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, slack: fs, store: store, prefs: bot.NewMemoryPreferences(), fb: bot.NewMemoryFeedback(),
-		logs: &syncBuffer{}, sleeps: &sleepRecorder{}}
+	return s
+}
+
+// newBot returns a Bot over st talking to the fake Slack fs; opts adjust
+// its configuration.
+func newBot(t testing.TB, fs *fakeSlack, st stores, count *counter, logs io.Writer, opts ...func(*Config)) *Bot {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	if logs != nil {
+		log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	cfg := Config{
-		Engine:        engine,
-		Bundle:        bundle,
-		Store:         store,
-		Preferences:   e.prefs,
-		Feedback:      e.fb,
+		Sessions:      newSessions(t, st, count),
+		Dedupe:        st.dedupe,
 		API:           slack.New("xoxb-test", slack.OptionAPIURL(fs.apiURL())),
 		SigningSecret: testSecret,
 		BotUserID:     testBotID,
-		Logger:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Sleep:         e.sleeps.sleep,
+		Logger:        log,
 		ReplyTimeout:  10 * time.Second,
 	}
 	for _, o := range opts {
@@ -374,6 +415,20 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+func newEnv(t *testing.T, opts ...func(*Config)) *env {
+	t.Helper()
+	return startEnv(t, newFakeSlack(t), memStores(), opts...)
+}
+
+// startEnv serves a Bot over st, talking to fs, over a loopback server.
+func startEnv(t *testing.T, fs *fakeSlack, st stores, opts ...func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, slack: fs, stores: st, count: &counter{}, logs: &syncBuffer{}, sleeps: &sleepRecorder{}}
+	opts = append([]func(*Config){func(c *Config) { c.Sleep = e.sleeps.sleep }}, opts...)
+	b := newBot(t, fs, st, e.count, e.logs, opts...)
 	e.bot = b
 	h, err := b.Handler()
 	if err != nil {
@@ -568,6 +623,32 @@ func hasButton(blocks []map[string]any, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// responses returns the posts to the response_url named id so far.
+func (f *fakeSlack) responses(id string) []apiCall {
+	var out []apiCall
+	for _, c := range f.byMethod("response_url") {
+		if c.ID == id {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// waitResponse waits for the n-th post to the response_url named id.
+func (f *fakeSlack) waitResponse(t *testing.T, id string, n int) apiCall {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if rs := f.responses(id); len(rs) >= n {
+			return rs[n-1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited for %d post(s) to response_url %s; all calls: %v", n, id, methods(f.snapshot()))
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // header returns the text of the first header block.

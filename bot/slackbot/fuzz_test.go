@@ -2,8 +2,12 @@ package slackbot
 
 import (
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/enrollbot/enrollbot/bot"
 )
 
 // FuzzParseRequests feeds arbitrary bytes to every parser a verified
@@ -11,7 +15,7 @@ import (
 // answer it), the slash command form, the interaction form and the button
 // values. None may panic, and what they pass on stays bounded by the input.
 //
-//	go test ./bot/slack/ -run '^$' -fuzz FuzzParseRequests -fuzztime 30s
+//	go test ./bot/slackbot/ -run '^$' -fuzz FuzzParseRequests -fuzztime 30s
 func FuzzParseRequests(f *testing.F) {
 	f.Add(eventBody("Ev1", messageEvent("C1", "channel", "U1", "0x80180014", "1.2")))
 	f.Add(eventBody("Ev2", map[string]any{"type": "app_mention", "channel": "C1", "user": "U1", "text": "<@UBOT0001> hi", "ts": "1.3", "thread_ts": "1.1"}))
@@ -20,7 +24,11 @@ func FuzzParseRequests(f *testing.F) {
 	f.Add([]byte(`{"type":"event_callback","event":{"type":"message","subtype":"message_changed","message":{}}}`))
 	f.Add(commandBody("C1", "U1", "lang nl", "https://hooks.slack.com/commands/1/2/3"))
 	f.Add(clickBody("U1", "C1", "1.2", "1.1", false, "https://hooks.slack.com/actions/1/2/3",
-		map[string]any{"action_id": "enroll_pick_1", "value": `{"c":"slack:C1:1.1","e":"device-cap-reached","l":"en","n":1}`}))
+		map[string]any{"action_id": "enroll_pick_1", "value": `{"a":"pick","c":"slack:C1:1.1","e":"device-cap-reached","l":"en"}`}))
+	f.Add(clickBody("U1", "C1", "1.2", "1.1", false, "https://hooks.slack.com/actions/1/2/3",
+		map[string]any{"action_id": "enroll_choose_0_1", "value": `{"a":"choose","q":"platform","p":"ios","l":"nl"}`}))
+	f.Add(clickBody("U1", "C1", "1.2", "1.1", false, "https://hooks.slack.com/actions/1/2/3",
+		map[string]any{"action_id": "enroll_more", "value": `{"c":"slack:C1:1.1","e":"x","k":["a"],"o":true}`}))
 	f.Add([]byte("payload=" + url.QueryEscape(`{"type":"block_actions","actions":[{"action_id":"enroll_share","value":"{\"t\":\"x\"}"}]}`)))
 	f.Add([]byte("payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A%5Bnull%5D%7D"))
 	f.Add([]byte("%zz"))
@@ -50,20 +58,39 @@ func FuzzParseRequests(f *testing.F) {
 				if a == nil {
 					continue
 				}
-				if r, err := decodeRef(a.Value); err == nil {
-					if r.Lang != "" && !r.Lang.Valid() {
-						t.Fatalf("invalid language %q passed", r.Lang)
-					}
-					if v := r.encode(); len(v) > maxButtonValue {
-						t.Fatalf("re-encoded value of %d bytes", len(v))
-					}
+				if r, err := decodeRef(a.Value, a.ActionID); err == nil {
+					checkRef(t, r)
 				}
 			}
 		}
-		if r, err := decodeRef(string(data)); err == nil && utf8.Valid(data) {
-			if v := r.encode(); len(v) > maxButtonValue {
-				t.Fatalf("re-encoded value of %d bytes", len(v))
-			}
+		if r, err := decodeRef(string(data), actionPickPrefix+"1"); err == nil && utf8.Valid(data) {
+			checkRef(t, r)
 		}
 	})
+}
+
+// checkRef fails when a decoded button value passes on what decodeRef
+// must refuse.
+func checkRef(t *testing.T, r ref) {
+	t.Helper()
+	if r.Lang != "" && !r.Lang.Valid() {
+		t.Fatalf("invalid language %q passed", r.Lang)
+	}
+	if r.Act != actShare && !slices.Contains(bot.Actions, r.Act) {
+		t.Fatalf("unknown action %q passed", r.Act)
+	}
+	if len(r.Conv) > maxRefConv || len(r.Entry) > maxRefID || len(r.Question) > maxRefID || len(r.Option) > maxRefID {
+		t.Fatalf("unbounded value passed: %+v", r)
+	}
+	if r.Conv != "" && !strings.HasPrefix(r.Conv, "slack:") {
+		t.Fatalf("conversation %q passed", r.Conv)
+	}
+	if v := r.encode(maxButtonValue); len(v) > maxButtonValue {
+		t.Fatalf("re-encoded value of %d bytes", len(v))
+	}
+	if v := r.encode(maxOptionValue); len(v) > maxOptionValue && r.Text == "" && len(r.Entry)+len(r.Question)+len(r.Option) < 60 {
+		t.Fatalf("re-encoded option value of %d bytes: %s", len(v), v)
+	}
+	_ = r.input()
+	_ = validConversation(r.Conv, "C1", "U1")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +13,10 @@ import (
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/kb"
 )
+
+// autoMDMLine is what the event log shows when Windows automatic
+// enrollment fails; its entry has three causes.
+const autoMDMLine = "Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)"
 
 const dutchError = "Hoi, een collega krijgt dit op haar iPhone: Gebruikersnaam niet herkend. " +
 	"Dit gebruikersaccount is niet gemachtigd om Microsoft Intune te gebruiken. Weet iemand wat dit is?"
@@ -90,14 +95,44 @@ func TestChannelDutchErrorAnsweredInThread(t *testing.T) {
 	}
 }
 
+// Chatter in a channel gets no reply and leaves no trace: no Web API call
+// but the (cached) locale lookup, no limiter count, no reply observed, no
+// conversation saved, nothing in the unanswered log.
 func TestChannelChatterIgnored(t *testing.T) {
 	e := newEnv(t)
-	for i, text := range []string{"anyone up for lunch?", "hello there", "the build is green again", ""} {
+	texts := []string{"lunch anyone?", "hello there", "the build is green again", "enrollment is broken", ""}
+	for i, text := range texts {
 		e.sendEvent("EvChat"+string(rune('a'+i)), messageEvent("C0001", "channel", "U0003", text, "1700000000.00040"+string(rune('0'+i))), nil)
 	}
 	e.idle()
-	if calls := e.slack.snapshot(); len(calls) != 0 {
-		t.Fatalf("chatter made API calls: %v", methods(calls))
+	for _, c := range e.slack.snapshot() {
+		if c.Method != "users.info" {
+			t.Errorf("chatter made API calls: %v", methods(e.slack.snapshot()))
+			break
+		}
+	}
+	if n := len(e.slack.byMethod("users.info")); n > 1 {
+		t.Errorf("%d locale lookups for one user", n)
+	}
+	if allows, replies := e.count.counts(); allows != 0 || len(replies) != 0 {
+		t.Errorf("chatter counted %d times against the limit, %d replies observed", allows, len(replies))
+	}
+	if top, _ := e.stores.unans.TopUnanswered(context.Background(), 10); len(top) != 0 {
+		t.Errorf("chatter reached the unanswered log: %v", top)
+	}
+	for i := range texts {
+		key := threadKey("C0001", "1700000000.00040"+string(rune('0'+i)))
+		if _, ok, _ := e.stores.conv.Conversation(context.Background(), key); ok {
+			t.Errorf("chatter saved conversation %s", key)
+		}
+	}
+
+	// Asked directly, the bot does log what it could not place.
+	e.sendEvent("EvChatDM", messageEvent("D0003", "im", "U0003", "enrollment is broken", "1700000000.000410"), nil)
+	e.slack.waitFor(t, "chat.postMessage", 1)
+	e.idle()
+	if top, _ := e.stores.unans.TopUnanswered(context.Background(), 10); len(top) != 1 || top[0].Text != "enrollment is broken" {
+		t.Errorf("unanswered log after a direct question: %v", top)
 	}
 }
 
@@ -184,42 +219,53 @@ func TestSlashCommandEphemeral(t *testing.T) {
 func TestSlashCommandHelpAndLang(t *testing.T) {
 	e := newEnv(t)
 	e.sendCommand("C0001", "U0006", "help", e.slack.responseURL("help"))
-	help := e.slack.waitFor(t, "response_url", 1)[0]
+	help := e.slack.waitResponse(t, "help", 1)
 	if !strings.Contains(help.all(), "/enroll lang") {
 		t.Errorf("help: %s", help.all())
 	}
 
 	e.sendCommand("C0001", "U0006", "lang nl", e.slack.responseURL("lang"))
-	set := e.slack.waitFor(t, "response_url", 2)[1]
+	set := e.slack.waitResponse(t, "lang", 1)
 	if !strings.Contains(set.all(), "Nederlands") {
 		t.Errorf("lang nl: %s", set.all())
 	}
-	if l, ok, _ := e.prefs.Lang(context.Background(), prefKey("U0006")); !ok || l != kb.Dutch {
+	e.idle()
+	if l, ok, _ := e.stores.prefs.Lang(context.Background(), sessionUser("U0006")); !ok || l != kb.Dutch {
 		t.Fatalf("preference %q %v, want nl", l, ok)
 	}
-	// The preference beats the language the user writes in, and saves
-	// asking Slack for the locale.
-	e.idle()
-	lookups := len(e.slack.byMethod("users.info"))
+	// The preference beats the language the user writes in.
 	e.sendEvent("EvPref", messageEvent("D0006", "im", "U0006", "Your organization does not support this version of Windows", "1700000000.000700"), nil)
 	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
 	if !strings.Contains(post.all(), "Oorzaak") {
 		t.Errorf("preference nl ignored: %s", post.all())
 	}
-	e.idle()
-	if n := len(e.slack.byMethod("users.info")); n != lookups {
-		t.Errorf("users.info called for a user with a preference")
-	}
 
+	// A language that is not one: how to use the command, in the language
+	// saved, with a button per language.
 	e.sendCommand("C0001", "U0006", "lang klingon", e.slack.responseURL("bad"))
-	bad := e.slack.waitFor(t, "response_url", 3)[2]
-	if !strings.Contains(bad.all(), "/enroll lang auto") {
+	bad := e.slack.waitResponse(t, "bad", 1)
+	if !strings.Contains(bad.all(), "lang auto") || !strings.Contains(bad.all(), "Typ") {
 		t.Errorf("bad language: %s", bad.all())
 	}
+	sv := findButton(t, bad.blocks(t), actionLangPrefix+"sv")
+	e.click("U0006", "C0001", "1700000100.000700", "", true, e.slack.responseURL("bad"), sv)
+	switched := e.slack.waitResponse(t, "bad", 2)
+	if switched.JSON["replace_original"] != true || !strings.Contains(switched.all(), "svenska") {
+		t.Errorf("language button: %s", switched.all())
+	}
+	e.idle()
+	if l, _, _ := e.stores.prefs.Lang(context.Background(), sessionUser("U0006")); l != kb.Swedish {
+		t.Errorf("preference after the button %q, want sv", l)
+	}
+
 	e.sendCommand("C0001", "U0006", "lang auto", e.slack.responseURL("auto"))
-	e.slack.waitFor(t, "response_url", 4)
-	if _, ok, _ := e.prefs.Lang(context.Background(), prefKey("U0006")); ok {
+	auto := e.slack.waitResponse(t, "auto", 1)
+	e.idle()
+	if _, ok, _ := e.stores.prefs.Lang(context.Background(), sessionUser("U0006")); ok {
 		t.Errorf("lang auto kept the preference")
+	}
+	if !strings.Contains(auto.all(), "cleared") {
+		t.Errorf("lang auto: %s", auto.all())
 	}
 }
 
@@ -472,49 +518,107 @@ func TestSharedAnswerContinuesInItsThread(t *testing.T) {
 	}
 }
 
-func TestFeedbackAndOtherCauses(t *testing.T) {
+// Verdicts are Sessions': Solved records one (the answer gets a reaction,
+// the user a thanks only they see), and a user changing their mind on the
+// same message replaces it.
+func TestSolvedRecordedOncePerMessage(t *testing.T) {
 	e := newEnv(t)
-	e.sendEvent("EvFb", messageEvent("C0001", "channel", "U0020", "0x80180026", "1700000000.001900"), nil)
+	root := "1700000000.001900"
+	e.sendEvent("EvFb", messageEvent("C0001", "channel", "U0020", "0x80180026", root), nil)
 	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	e.slack.waitFor(t, "reactions.add", 1)
 	blocks := post.blocks(t)
-	if strings.Count(post.Form.Get("blocks"), "Cause ") != 1 {
-		t.Errorf("want only the most likely cause at first: %s", post.Form.Get("blocks"))
-	}
-	more := findButton(t, blocks, actionMore)
-	replyTS := "1700000100.000001"
-	e.click("U0021", "C0001", replyTS, "1700000000.001900", false, e.slack.responseURL("more"), more)
-	expanded := e.slack.waitFor(t, "response_url", 1)[0]
-	if s := expanded.all(); !strings.Contains(s, "Cause 1 of 2") || !strings.Contains(s, "Cause 2 of 2") {
-		t.Errorf("other causes not shown: %s", s)
-	}
-	if hasButton(expanded.blocks(t), actionMore) {
-		t.Errorf("the expanded answer still offers other causes")
+	if s := post.all(); !strings.Contains(s, "Cause 1 of 2") || !strings.Contains(s, "Cause 2 of 2") {
+		t.Errorf("a first answer shows every cause: %s", s)
 	}
 
-	e.click("U0021", "C0001", replyTS, "1700000000.001900", false, e.slack.responseURL("fb"), findButton(t, expanded.blocks(t), actionSolved))
-	judged := e.slack.waitFor(t, "response_url", 2)[1]
-	jb := judged.blocks(t)
-	if hasButton(jb, actionSolved) || hasButton(jb, actionNotSolved) {
-		t.Errorf("feedback buttons still there after a verdict")
+	e.click("U0021", "C0001", post.TS, root, false, e.slack.responseURL("fb"), findButton(t, blocks, actionSolved))
+	thanks := e.slack.waitFor(t, "chat.postEphemeral", 1)[0]
+	if thanks.Form.Get("user") != "U0021" || thanks.Form.Get("thread_ts") != root || !strings.Contains(thanks.all(), "fixed") {
+		t.Errorf("thanks for the verdict: %v", thanks.Form)
 	}
-	if !strings.Contains(judged.all(), "<@U0021> marked this as solved") {
-		t.Errorf("verdict not acknowledged: %s", judged.all())
+	reacts := e.slack.waitFor(t, "reactions.add", 2)
+	if r := reacts[1]; r.Form.Get("timestamp") != post.TS || r.Form.Get("channel") != "C0001" {
+		t.Errorf("the verdict marked %v, want the answer", r.Form)
 	}
-	if !strings.Contains(judged.all(), "Cause 2 of 2") {
-		t.Errorf("the verdict collapsed the expanded answer")
-	}
-	counts, _ := e.fb.FeedbackCounts(context.Background(), "something-went-wrong")
+	e.idle()
+	counts, _ := e.stores.fb.FeedbackCounts(context.Background(), "something-went-wrong")
 	if counts != (bot.FeedbackCounts{Solved: 1}) {
 		t.Errorf("feedback counts %+v", counts)
 	}
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 1 {
+		t.Errorf("a verdict posted %d messages to the channel", n-1)
+	}
 	// The same user changing their mind replaces the verdict.
-	e.click("U0021", "C0001", replyTS, "1700000000.001900", false, e.slack.responseURL("fb2"), findButton(t, blocks, actionNotSolved))
-	e.slack.waitFor(t, "response_url", 3)
+	e.click("U0021", "C0001", post.TS, root, false, e.slack.responseURL("fb2"), findButton(t, blocks, actionNotSolved))
+	e.slack.waitFor(t, "chat.postMessage", 2)
 	e.idle()
-	counts, _ = e.fb.FeedbackCounts(context.Background(), "something-went-wrong")
+	counts, _ = e.stores.fb.FeedbackCounts(context.Background(), "something-went-wrong")
 	if counts != (bot.FeedbackCounts{NotSolved: 1}) {
 		t.Errorf("feedback counts after a change %+v", counts)
 	}
+}
+
+// Not solved is answered in the thread with the next cause to try; All
+// causes on that brief answer puts the whole answer in its place.
+func TestNotSolvedOffersNextCause(t *testing.T) {
+	e := newEnv(t)
+	root := "1700000000.002000"
+	e.sendEvent("EvNext", messageEvent("C0001", "channel", "U0020", autoMDMLine, root), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	first := firstCause(post.blocks(t))
+	if !strings.Contains(headerText(post.blocks(t)), "Auto MDM Enroll") || first == "" {
+		t.Fatalf("answer: %s", post.all())
+	}
+
+	e.click("U0020", "C0001", post.TS, root, false, e.slack.responseURL("ns"), findButton(t, post.blocks(t), actionNotSolved))
+	next := e.slack.waitFor(t, "chat.postMessage", 2)[1]
+	nb := next.blocks(t)
+	if next.Form.Get("thread_ts") != root {
+		t.Errorf("Not solved answered outside the thread: %v", next.Form)
+	}
+	if c := firstCause(nb); c == "" || c == first {
+		t.Errorf("Not solved offers %q again, want the next cause", c)
+	}
+	if !strings.Contains(next.all(), "next most likely cause") || !hasButton(nb, actionPerson) || !hasButton(nb, actionAllCauses) {
+		t.Errorf("the next cause is not introduced, or lacks All causes and Talk to a person: %s", next.all())
+	}
+	if strings.Contains(next.all(), "Cause 2 of 2") {
+		t.Errorf("a follow-up shows more than the first cause: %s", next.all())
+	}
+	e.idle()
+	if counts, _ := e.stores.fb.FeedbackCounts(context.Background(), "auto-mdm-enroll-failed"); counts.NotSolved != 1 {
+		t.Errorf("feedback counts %+v", counts)
+	}
+
+	e.click("U0020", "C0001", next.TS, root, false, e.slack.responseURL("all"), findButton(t, nb, actionAllCauses))
+	all := e.slack.waitResponse(t, "all", 1)
+	if all.JSON["replace_original"] != true || !strings.Contains(all.all(), "Cause 2 of 2") {
+		t.Errorf("All causes: %s", all.all())
+	}
+
+	// Talk to a person: the summary, below in the thread.
+	e.click("U0020", "C0001", next.TS, root, false, e.slack.responseURL("person"), findButton(t, nb, actionPerson))
+	person := e.slack.waitFor(t, "chat.postMessage", 3)[2]
+	if person.Form.Get("thread_ts") != root || !strings.Contains(person.all(), "```") || !strings.Contains(person.all(), "0x8018002B") &&
+		!strings.Contains(person.all(), "0x8018002b") {
+		t.Errorf("hand-off: %s", person.all())
+	}
+}
+
+// firstCause returns the summary of the first cause a message shows.
+func firstCause(blocks []map[string]any) string {
+	for _, b := range blocks {
+		if b["type"] != "section" {
+			continue
+		}
+		s := textOf(b["text"])
+		if strings.HasPrefix(s, "*Cause") {
+			_, after, _ := strings.Cut(s, ":* ")
+			return after
+		}
+	}
+	return ""
 }
 
 func TestShutdownWaitsForReplies(t *testing.T) {
@@ -572,5 +676,177 @@ func TestDedupeStoreDownStillAnswers(t *testing.T) {
 	e.slack.waitFor(t, "chat.postMessage", 1)
 	if !strings.Contains(e.logs.String(), "dedupe store down") {
 		t.Errorf("the dedupe failure was not logged")
+	}
+}
+
+// Thanks in a channel thread after an answer is acknowledged with a
+// reaction on the thanks, and nothing is posted.
+func TestThanksInThreadReacts(t *testing.T) {
+	e := newEnv(t)
+	root := "1700000000.002500"
+	e.sendEvent("EvThanksQ", messageEvent("C0001", "channel", "U0025", "Enrollment fails with 0x80180014", root), nil)
+	e.slack.waitFor(t, "chat.postMessage", 1)
+	e.slack.waitFor(t, "reactions.add", 1)
+	thanks := messageEvent("C0001", "channel", "U0025", "thanks, that fixed it!", "1700000000.002501")
+	thanks["thread_ts"] = root
+	e.sendEvent("EvThanks", thanks, nil)
+	react := e.slack.waitFor(t, "reactions.add", 2)[1]
+	if react.Form.Get("timestamp") != "1700000000.002501" || react.Form.Get("channel") != "C0001" {
+		t.Errorf("reaction on %v, want the thanks", react.Form)
+	}
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 1 {
+		t.Errorf("thanks in a thread posted %d messages", n-1)
+	}
+	if counts, _ := e.stores.fb.FeedbackCounts(context.Background(), "your-organization-does-not-support-this-version-of-windows"); counts.Solved != 1 {
+		t.Errorf("thanks after an answer not counted as solved: %+v", counts)
+	}
+}
+
+// A long log pasted in a channel, its code line near the end, is read
+// whole and answered in a thread.
+func TestLongLogInChannelAnswered(t *testing.T) {
+	e := newEnv(t)
+	var b strings.Builder
+	for i := 0; b.Len() < 12_800; i++ {
+		fmt.Fprintf(&b, "2024-05-%02d 10:%02d:%02d.%03d Information MDM PolicyManager: Policy refresh %d completed for area DeviceLock, result 0x0.\n",
+			i%28+1, i%60, (i*7)%60, i%1000, i)
+	}
+	b.WriteString("2024-05-28 10:59:58.120 Error DeviceManagement-Enterprise-Diagnostics-Provider: " + autoMDMLine + "\n")
+	b.WriteString("2024-05-28 10:59:59.001 Information MDM Session: OMA-DM session ended.\n")
+	log := b.String()
+	if len(log) < 13_000 || len(log) > 13_300 || !strings.Contains(log[len(log)-300:], "0x8018002b") {
+		t.Fatalf("the log is %d characters, its code at %d", len(log), strings.Index(log, "0x8018002b"))
+	}
+	root := "1700000000.002600"
+	e.sendEvent("EvLog", messageEvent("C0001", "channel", "U0026", log, root), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	if post.Form.Get("thread_ts") != root {
+		t.Errorf("answered outside a thread: %v", post.Form)
+	}
+	if h := headerText(post.blocks(t)); !strings.Contains(h, "Auto MDM Enroll") {
+		t.Errorf("a long log answered with %q: %s", h, post.all())
+	}
+	checkLimits(t, "long log", post.blocks(t), post.text())
+}
+
+// One message is one turn: one reply observed and one limiter count, in a
+// channel and in a direct message, also when the user's locale is not
+// cached yet (it is looked up first, and the engine runs once).
+func TestOneMessageOneTurn(t *testing.T) {
+	e := newEnv(t)
+	e.slack.locales["U0027"] = "de-DE"
+	e.sendEvent("EvOnce1", messageEvent("C0001", "channel", "U0027", "0x80180014", "1700000000.002700"), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	e.idle()
+	if allows, replies := e.count.counts(); allows != 1 || len(replies) != 1 || replies[0] != bot.KindAnswer {
+		t.Errorf("a channel message: %d limiter counts, replies observed %v", allows, replies)
+	}
+	if !strings.Contains(post.all(), "Ursache") {
+		t.Errorf("the locale looked up first did not decide the language: %s", post.all())
+	}
+	if n := len(e.slack.byMethod("users.info")); n != 1 {
+		t.Errorf("%d locale lookups", n)
+	}
+
+	e.slack.locales["U0028"] = "sv-SE"
+	e.sendEvent("EvOnce2", messageEvent("D0028", "im", "U0028", "0x80180014", "1700000000.002800"), nil)
+	post = e.slack.waitFor(t, "chat.postMessage", 2)[1]
+	e.idle()
+	if allows, replies := e.count.counts(); allows != 2 || len(replies) != 2 {
+		t.Errorf("and a direct message: %d limiter counts, %d replies observed", allows, len(replies))
+	}
+	if !strings.Contains(post.all(), "Orsak") {
+		t.Errorf("locale sv-SE ignored: %s", post.all())
+	}
+}
+
+// Over the rate limit a direct question is asked to wait; in a channel the
+// bot stays silent.
+func TestRateLimitedUser(t *testing.T) {
+	e := newEnv(t)
+	e.count.limit = 1
+	e.sendEvent("EvLimit1", messageEvent("D0029", "im", "U0029", "0x80180014", "1700000000.002900"), nil)
+	e.slack.waitFor(t, "chat.postMessage", 1)
+	e.sendEvent("EvLimit2", messageEvent("D0029", "im", "U0029", "0x80180014", "1700000000.002901"), nil)
+	wait := e.slack.waitFor(t, "chat.postMessage", 2)[1]
+	if !strings.Contains(wait.all(), "Wait a minute") || hasButton(wait.blocks(t), "enroll_") {
+		t.Errorf("over the limit: %s", wait.all())
+	}
+	e.sendEvent("EvLimit3", messageEvent("C0001", "channel", "U0029", "0x80180014", "1700000000.002902"), nil)
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 2 {
+		t.Errorf("over the limit in a channel: %d posts, want none", n-2)
+	}
+}
+
+// A question's option button answers it: the answer is weighed again and
+// the update posted in the thread.
+func TestQuestionOptionButton(t *testing.T) {
+	e := newEnv(t)
+	root := "1700000000.003100"
+	e.sendEvent("EvOpt", messageEvent("C0001", "channel", "U0031", "0x80180026", root), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	var opt map[string]any
+	for _, b := range post.blocks(t) {
+		if b["type"] != "actions" {
+			continue
+		}
+		for _, el := range b["elements"].([]any) {
+			btn := el.(map[string]any)
+			if strings.Contains(btn["value"].(string), `"p":"autopilot"`) {
+				opt = btn
+			}
+		}
+	}
+	if opt == nil {
+		t.Fatalf("no Autopilot option: %s", post.all())
+	}
+	e.click("U0031", "C0001", post.TS, root, false, e.slack.responseURL("opt"), opt)
+	update := e.slack.waitFor(t, "chat.postMessage", 2)[1]
+	if update.Form.Get("thread_ts") != root || !strings.Contains(update.all(), "Windows Autopilot") || !strings.Contains(update.all(), "Noted") {
+		t.Errorf("option answered with: %s", update.all())
+	}
+}
+
+// A related entry offered next to an answer is answered below it in the
+// thread; the answer stays.
+func TestRelatedPickPostsInThread(t *testing.T) {
+	e := newEnv(t)
+	root := "1700000000.003200"
+	e.sendEvent("EvRel", messageEvent("C0001", "channel", "U0032", dutchError, root), nil)
+	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
+	btn := findButton(t, post.blocks(t), actionRelatedPrefix)
+	e.click("U0032", "C0001", post.TS, root, false, e.slack.responseURL("rel"), btn)
+	rel := e.slack.waitFor(t, "chat.postMessage", 2)[1]
+	if rel.Form.Get("thread_ts") != root || headerText(rel.blocks(t)) == headerText(post.blocks(t)) || headerText(rel.blocks(t)) == "" {
+		t.Errorf("related pick: thread %q header %q", rel.Form.Get("thread_ts"), headerText(rel.blocks(t)))
+	}
+	e.idle()
+	if n := len(e.slack.byMethod("response_url")); n != 0 {
+		t.Errorf("a related pick replaced the answer")
+	}
+}
+
+// A forged or stale button value, or one naming another conversation, is
+// refused without a turn.
+func TestClickValidated(t *testing.T) {
+	e := newEnv(t)
+	for i, value := range []string{
+		`{"a":"pick","c":"slack:C0999:1700000000.000001","e":"device-cap-reached","l":"en"}`,
+		`{"a":"pick","c":"slack:cmd:C0001:U0999","e":"device-cap-reached","l":"en"}`,
+		`{"a":"fly"}`,
+		`{"a":"pick","e":"<!channel>"}`,
+		`not json`,
+	} {
+		e.click("U0033", "C0001", "1700000100.00330"+string(rune('0'+i)), "1700000000.003300", false, e.slack.responseURL("forged"),
+			map[string]any{"action_id": "enroll_pick_1", "value": value})
+	}
+	e.idle()
+	if calls := e.slack.snapshot(); len(calls) != 0 {
+		t.Errorf("forged clicks made API calls: %v", methods(calls))
+	}
+	if allows, _ := e.count.counts(); allows != 0 {
+		t.Errorf("forged clicks made %d turns", allows)
 	}
 }

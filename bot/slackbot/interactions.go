@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -32,7 +31,8 @@ func parseInteractionForm(body []byte) (*slack.InteractionCallback, error) {
 	return &ic, nil
 }
 
-// click is a press of one of the bot's buttons.
+// click is a press of one of the bot's buttons (or a pick in one of its
+// menus).
 type click struct {
 	action      string
 	value       string
@@ -49,16 +49,51 @@ func (k click) attrs() []any {
 }
 
 // conversation returns the conversation a button continues: the one it
-// carries, or the thread its message is in (or starts).
+// carries, or else the one its message belongs to (the slash commands'
+// for a private message, the direct message, or the thread its message is
+// in or starts).
 func (k click) conversation(r ref) string {
 	if r.Conv != "" {
 		return r.Conv
 	}
-	ts := k.threadTS
-	if ts == "" {
-		ts = k.messageTS
+	switch {
+	case k.ephemeral:
+		return cmdConversation(k.channel, k.user)
+	case k.threadTS == "" && isDM(k.channel):
+		return "slack:" + k.channel
 	}
-	return threadKey(k.channel, ts)
+	return threadKey(k.channel, k.thread())
+}
+
+// thread is the thread a reply to the click goes to: the message's thread,
+// or a new one under it; in a direct message, outside threads, none.
+func (k click) thread() string {
+	switch {
+	case k.threadTS != "":
+		return k.threadTS
+	case isDM(k.channel):
+		return ""
+	}
+	return k.messageTS
+}
+
+// isDM reports whether channel is a direct message with the bot.
+func isDM(channel string) bool { return strings.HasPrefix(channel, "D") }
+
+// validConversation reports whether key is a conversation a click by user
+// in channel may continue: one of that channel, and for slash commands
+// the user's own.
+func validConversation(key, channel, user string) bool {
+	switch {
+	case key == "slack:"+channel:
+		return isDM(channel)
+	case strings.HasPrefix(key, "slack:cmd:"):
+		return key == cmdConversation(channel, user)
+	case strings.HasPrefix(key, "slack:"+channel+":"):
+		ts := strings.TrimPrefix(key, "slack:"+channel+":")
+		return ts != "" && len(ts) <= 32 && strings.Trim(ts, "0123456789.") == ""
+	}
+	return false
 }
 
 // acceptInteraction starts the work of the bot's button presses; anything
@@ -79,7 +114,11 @@ func (b *Bot) acceptInteraction(ic *slack.InteractionCallback) {
 		if a == nil || !strings.HasPrefix(a.ActionID, "enroll_") {
 			continue
 		}
-		k := click{action: a.ActionID, value: a.Value, user: ic.User.ID, channel: channel,
+		value := a.Value
+		if a.Type == slack.ActionType(slack.OptTypeStatic) {
+			value = a.SelectedOption.Value
+		}
+		k := click{action: a.ActionID, value: value, user: ic.User.ID, channel: channel,
 			messageTS: ic.Container.MessageTs, threadTS: thread, ephemeral: ic.Container.IsEphemeral,
 			responseURL: ic.ResponseURL}
 		if k.user == "" || k.channel == "" {
@@ -92,150 +131,94 @@ func (b *Bot) acceptInteraction(ic *slack.InteractionCallback) {
 	}
 }
 
+// click maps a button to the engine input it stands for and answers it
+// through Sessions, in the conversation the button belongs to.
 func (b *Bot) click(ctx context.Context, k click) {
-	r, err := decodeRef(k.value)
+	r, err := decodeRef(k.value, k.action)
 	if err != nil {
 		b.log.Warn("slack interaction", append(k.attrs(), "err", err)...)
-		return
-	}
-	switch {
-	case strings.HasPrefix(k.action, actionPickPrefix):
-		b.pick(ctx, k, r)
-	case k.action == actionSolved || k.action == actionNotSolved:
-		b.judge(ctx, k, r, k.action == actionSolved)
-	case k.action == actionMore:
-		b.more(ctx, k, r)
-	case k.action == actionShare:
-		b.share(ctx, k, r)
-	}
-}
-
-// viewOf returns how the message a button was on was shown.
-func viewOf(r ref) view {
-	v := view{conv: r.Conv, echo: r.Text, asker: r.Asker, share: r.Share, expanded: r.Open}
-	if r.Verdict != "" {
-		v.verdict = &verdict{user: r.Verdict, solved: r.Solved}
-	}
-	return v
-}
-
-// pick answers with the candidate the user chose, in place of the choices.
-func (b *Bot) pick(ctx context.Context, k click, r ref) {
-	if r.Entry == "" {
 		return
 	}
 	conv := k.conversation(r)
-	st, ok, err := b.store.Conversation(ctx, conv)
-	if err != nil {
-		b.log.Warn("slack conversation state", append(k.attrs(), "err", err)...)
+	if !validConversation(conv, k.channel, k.user) {
+		b.log.Warn("slack interaction for another conversation", append(k.attrs(), "conversation", conv)...)
+		return
 	}
-	n := 0
-	if ok {
-		for i, id := range st.Choices {
-			if id == r.Entry {
-				n = i + 1
-				break
-			}
-		}
+	if r.Act == actShare {
+		b.share(ctx, k, r, conv)
+		return
 	}
-	if n == 0 {
-		// The conversation expired or moved on: the button says enough to
-		// offer the one choice again.
-		st = bot.State{Lang: r.Lang, Choices: []string{r.Entry}, Answers: st.Answers}
-		if err := b.store.SaveConversation(ctx, conv, st, b.cfg.StateTTL); err != nil {
-			b.log.Warn("slack conversation state", append(k.attrs(), "err", err)...)
-			return
-		}
-		n = 1
+	out := b.sessions.Handle(ctx, bot.Turn{Key: conv, User: sessionUser(k.user), Input: r.input(),
+		Message: k.channel + ":" + k.messageTS})
+	reply := out.Reply
+	v := view{conv: r.Conv}
+	if k.ephemeral {
+		v = view{conv: conv, echo: r.Text, asker: k.user, private: true, share: shareable(reply)}
 	}
-	reply, err := b.eng.Handle(ctx, bot.Turn{Text: strconv.Itoa(n), Lang: r.Lang, User: k.user, Conversation: conv})
-	if err != nil {
-		b.log.Warn("slack conversation state", append(k.attrs(), "err", err)...)
+	switch {
+	case reply.Kind == bot.KindLimited:
+		b.tell(ctx, k, b.render.render(reply, view{}))
+	case r.Act == bot.ActSolved:
+		b.solved(ctx, k, reply)
+	case replaces(r, k.action):
+		b.replace(ctx, k, b.render.render(reply, v))
+	default:
+		b.reply(ctx, k, b.render.render(reply, v))
 	}
-	v := viewOf(r)
-	v.expanded, v.verdict = false, nil
-	b.replace(ctx, k, b.render.render(reply, v))
 }
 
-// judge records a Solved / Not solved verdict and shows it in place of the
-// buttons.
-func (b *Bot) judge(ctx context.Context, k click, r ref, solved bool) {
-	if r.Entry == "" {
-		return
+// replaces reports whether a click's reply takes the place of the message
+// the button was on (a candidate picked from choices, every cause of an
+// answer, the language switched) rather than continuing below it.
+func replaces(r ref, actionID string) bool {
+	switch r.Act {
+	case bot.ActPick:
+		return !strings.HasPrefix(actionID, actionRelatedPrefix)
+	case bot.ActAllCauses, bot.ActLang, bot.ActShow:
+		return true
 	}
-	err := b.feedback.RecordFeedback(ctx, bot.Feedback{Entry: r.Entry, Solved: solved, User: k.user,
-		Message: k.channel + ":" + k.messageTS, Lang: r.Lang})
-	if err != nil {
-		b.log.Warn("slack feedback not recorded", append(k.attrs(), "entry", r.Entry, "err", err)...)
-		return
-	}
-	b.log.Info("slack feedback", append(k.attrs(), "entry", r.Entry, "solved", solved)...)
-	reply, err := b.replay(ctx, r, k.user)
-	if err != nil {
-		b.log.Warn("slack interaction", append(k.attrs(), "err", err)...)
-		return
-	}
-	v := viewOf(r)
-	v.verdict = &verdict{user: k.user, solved: solved}
-	b.replace(ctx, k, b.render.render(reply, v))
+	return false
 }
 
-// more shows every cause of the answer.
-func (b *Bot) more(ctx context.Context, k click, r ref) {
-	reply, err := b.replay(ctx, r, k.user)
-	if err != nil {
-		b.log.Warn("slack interaction", append(k.attrs(), "err", err)...)
-		return
+// solved acknowledges a verdict Sessions recorded: the answer gets the
+// reaction everyone sees, the user the thanks.
+func (b *Bot) solved(ctx context.Context, k click, reply bot.Reply) {
+	if !k.ephemeral && k.messageTS != "" {
+		b.react(ctx, k.channel, k.messageTS, k.attrs())
 	}
-	v := viewOf(r)
-	v.expanded = true
-	b.replace(ctx, k, b.render.render(reply, v))
+	b.tell(ctx, k, b.render.render(reply, view{}))
 }
 
-// share posts a private reply to the channel for everyone, and removes
-// the private one. Replies in the new message's thread continue it.
-func (b *Bot) share(ctx context.Context, k click, r ref) {
-	var reply bot.Reply
-	var st bot.State
-	if r.Entry != "" {
-		var err error
-		reply, err = b.replay(ctx, r, k.user)
-		if err != nil {
-			b.log.Warn("slack interaction", append(k.attrs(), "err", err)...)
-			return
-		}
-		st = bot.State{Lang: reply.Lang, Entry: reply.Entry.ID}
-	} else {
-		key := scratchKey()
-		var err error
-		reply, err = b.eng.Handle(ctx, bot.Turn{Text: r.Text, Lang: r.Lang, User: k.user, Conversation: key})
-		if err != nil {
-			b.log.Warn("slack conversation state", append(k.attrs(), "err", err)...)
-		}
-		if s, ok, err := b.store.Conversation(ctx, key); err == nil && ok {
-			st = s
-		}
+// share posts the private reply of a slash command to the channel for
+// everyone, as the conversation stands, and removes the private one. The
+// conversation continues in the new message's thread.
+func (b *Bot) share(ctx context.Context, k click, r ref, conv string) {
+	in := r.input()
+	in.Action = bot.ActShow
+	out := b.sessions.Handle(ctx, bot.Turn{Key: conv, User: sessionUser(k.user), Input: in})
+	reply := out.Reply
+	if reply.Kind == bot.KindLimited || !reply.Speaks() {
+		// Over the limit, or nothing left to show (the conversation
+		// expired): the user alone hears it.
+		b.replace(ctx, k, b.render.render(reply, view{}))
+		return
 	}
-	asker := r.Asker
-	if asker == "" {
-		asker = k.user
-	}
-	msg := b.render.render(reply, view{echo: r.Text, asker: asker})
+	msg := b.render.render(reply, view{echo: r.Text, asker: k.user})
 	ts, err := b.post(ctx, k.channel, "", msg, k.attrs())
 	switch {
 	case err == nil:
-		if err := b.store.SaveConversation(ctx, threadKey(k.channel, ts), st, b.cfg.StateTTL); err != nil {
-			b.log.Warn("slack conversation state", append(k.attrs(), "err", err)...)
+		if err := b.sessions.Fork(ctx, conv, threadKey(k.channel, ts)); err != nil {
+			b.log.Warn("slack conversation not forked", append(k.attrs(), "err", err)...)
 		}
 	case k.responseURL != "":
-		// The bot is not in the channel: a response_url posts for it.
+		// The bot is not in the channel: a response_url posts for it. Its
+		// thread starts a conversation of its own.
 		err = b.respond(ctx, k.responseURL, &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel,
 			Text: msg.Text, Blocks: &slack.Blocks{BlockSet: msg.Blocks}}, k.attrs())
 	}
 	if err != nil {
-		lang := reply.Lang
-		text := escape(b.words.Get(lang, "SlackShareFailed", nil))
-		_ = b.ephemeral(ctx, k.responseURL, k.channel, k.user, message{Text: text, Blocks: []slack.Block{section(text)}}, false, k.attrs())
+		_ = b.ephemeral(ctx, k.responseURL, k.channel, k.user,
+			note(b.words.Get(reply.Lang, "SlackShareFailed", nil)), false, k.attrs())
 		return
 	}
 	if k.responseURL != "" && k.ephemeral {
@@ -262,11 +245,28 @@ func (b *Bot) replace(ctx context.Context, k click, msg message) {
 	}
 }
 
-// replay redoes the answer a button belongs to: the entry, the code it was
-// asked with, the causes in the order they were shown.
-func (b *Bot) replay(_ context.Context, r ref, _ string) (bot.Reply, error) {
-	if r.Entry == "" {
-		return bot.Reply{}, errors.New("replay: the button names no entry")
+// reply continues the conversation below the message the button was on:
+// in its thread, or for a private message with another private one.
+func (b *Bot) reply(ctx context.Context, k click, msg message) {
+	if k.ephemeral {
+		_ = b.ephemeral(ctx, k.responseURL, k.channel, k.user, msg, false, k.attrs())
+		return
 	}
-	return b.eng.Answer(bot.Show{Entry: r.Entry, Lang: r.Lang, Code: r.Code, Causes: r.Causes})
+	_, _ = b.post(ctx, k.channel, k.thread(), msg, k.attrs())
+}
+
+// tell shows msg to the user who clicked alone, where they clicked.
+func (b *Bot) tell(ctx context.Context, k click, msg message) {
+	if k.ephemeral {
+		_ = b.ephemeral(ctx, k.responseURL, k.channel, k.user, msg, false, k.attrs())
+		return
+	}
+	_ = b.call(ctx, "chat.postEphemeral", k.attrs(), func(ctx context.Context) error {
+		opts := msgOptions(msg)
+		if ts := k.thread(); ts != "" {
+			opts = append(opts, slack.MsgOptionTS(ts))
+		}
+		_, err := b.api.PostEphemeralContext(ctx, k.channel, k.user, opts...)
+		return err
+	})
 }

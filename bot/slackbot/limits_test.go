@@ -16,6 +16,7 @@ func checkLimits(t *testing.T, name string, blocks []map[string]any, text string
 		t.Errorf("%s: fallback text of %d bytes", name, len(text))
 	}
 	ids := map[string]bool{}
+	actions := map[string]bool{}
 	for i, b := range blocks {
 		if id, _ := b["block_id"].(string); id != "" {
 			if len(id) > maxBlockID {
@@ -28,14 +29,17 @@ func checkLimits(t *testing.T, name string, blocks []map[string]any, text string
 		}
 		switch b["type"] {
 		case "header":
-			if s := textOf(b["text"]); len(s) > maxHeaderText || s == "" {
-				t.Errorf("%s: header of %d bytes", name, len(s))
+			if s := textOf(b["text"]); plainLen(s) > maxHeaderText || s == "" {
+				t.Errorf("%s: header of %d characters", name, plainLen(s))
 			}
 		case "section":
 			if s := textOf(b["text"]); len(s) > maxSectionText || strings.TrimSpace(s) == "" {
 				t.Errorf("%s: section of %d bytes", name, len(s))
 			}
 			checkEscaped(t, name, textOf(b["text"]))
+			if acc, ok := b["accessory"].(map[string]any); ok {
+				checkElement(t, name, acc, actions)
+			}
 		case "context":
 			els, _ := b["elements"].([]any)
 			if len(els) == 0 || len(els) > maxContextElem {
@@ -52,29 +56,58 @@ func checkLimits(t *testing.T, name string, blocks []map[string]any, text string
 			if len(els) == 0 || len(els) > maxActionElems {
 				t.Errorf("%s: actions with %d elements", name, len(els))
 			}
-			actions := map[string]bool{}
 			for _, el := range els {
-				btn := el.(map[string]any)
-				id, _ := btn["action_id"].(string)
-				if id == "" || len(id) > maxActionID || actions[id] {
-					t.Errorf("%s: action id %q", name, id)
-				}
-				actions[id] = true
-				if s := textOf(btn["text"]); len(s) > maxButtonText || s == "" {
-					t.Errorf("%s: button text %q of %d bytes", name, s, len(s))
-				}
-				v, _ := btn["value"].(string)
-				if len(v) > maxButtonValue {
-					t.Errorf("%s: button value of %d bytes", name, len(v))
-				}
-				if _, err := decodeRef(v); err != nil {
-					t.Errorf("%s: button value %q: %v", name, v, err)
-				}
+				checkElement(t, name, el.(map[string]any), actions)
 			}
 		case "divider":
 		default:
 			t.Errorf("%s: unexpected block type %v", name, b["type"])
 		}
+	}
+}
+
+// checkElement fails t when a button or menu breaks one of Slack's limits,
+// reuses an action id of the message (actions), or carries a value the bot
+// would not accept back.
+func checkElement(t *testing.T, name string, el map[string]any, actions map[string]bool) {
+	t.Helper()
+	id, _ := el["action_id"].(string)
+	if id == "" || len(id) > maxActionID || actions[id] {
+		t.Errorf("%s: action id %q", name, id)
+	}
+	actions[id] = true
+	switch el["type"] {
+	case "button":
+		if s := textOf(el["text"]); plainLen(s) > maxButtonText || s == "" {
+			t.Errorf("%s: button text %q of %d characters", name, s, plainLen(s))
+		}
+		v, _ := el["value"].(string)
+		if len(v) > maxButtonValue {
+			t.Errorf("%s: button value of %d bytes", name, len(v))
+		}
+		if _, err := decodeRef(v, id); err != nil {
+			t.Errorf("%s: button value %q: %v", name, v, err)
+		}
+	case "static_select":
+		opts, _ := el["options"].([]any)
+		if len(opts) == 0 || len(opts) > maxSelectOptions {
+			t.Errorf("%s: menu with %d options", name, len(opts))
+		}
+		for _, o := range opts {
+			o := o.(map[string]any)
+			if s := textOf(o["text"]); plainLen(s) > maxOptionText || s == "" {
+				t.Errorf("%s: option text %q of %d characters", name, s, plainLen(s))
+			}
+			v, _ := o["value"].(string)
+			if len(v) > maxOptionValue {
+				t.Errorf("%s: option value of %d bytes", name, len(v))
+			}
+			if _, err := decodeRef(v, id); err != nil {
+				t.Errorf("%s: option value %q: %v", name, v, err)
+			}
+		}
+	default:
+		t.Errorf("%s: unexpected element %v", name, el["type"])
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,70 +24,101 @@ type message struct {
 	Blocks []slack.Block
 }
 
-// Action ids of the buttons the bot puts on its messages, and the block ids
-// of the blocks that hold them.
+// Action ids of the buttons (and menus) the bot puts on its messages, and
+// the block ids of the blocks that hold them. Action ids are unique within
+// a message; the value says what a button does.
 const (
-	actionPickPrefix = "enroll_pick_"
-	actionSolved     = "enroll_solved"
-	actionNotSolved  = "enroll_not_solved"
-	actionMore       = "enroll_more"
-	actionShare      = "enroll_share"
+	actionPickPrefix    = "enroll_pick_"
+	actionRelatedPrefix = "enroll_related_"
+	actionChoosePrefix  = "enroll_choose_"
+	actionLangPrefix    = "enroll_lang_"
+	actionAllCauses     = "enroll_all_causes"
+	actionSolved        = "enroll_solved"
+	actionNotSolved     = "enroll_not_solved"
+	actionPerson        = "enroll_person"
+	actionShare         = "enroll_share"
+	// actionMore is "Other causes" on messages sent before the buttons
+	// carried the engine's inputs: every cause, as All causes.
+	actionMore = "enroll_more"
 
 	blockAnswerActions  = "enroll_answer"
 	blockChoicesActions = "enroll_choices"
-	blockShareActions   = "enroll_share"
-	blockVerdict        = "enroll_verdict"
+	blockRelatedActions = "enroll_related"
+	blockLangActions    = "enroll_lang"
 )
+
+// actShare is the "Post to channel" button's action: not an engine input
+// of its own (it shows the conversation's reply, bot.ActShow, elsewhere).
+const actShare bot.Action = "share"
+
+// langNames are the languages as their speakers write them, for the
+// language buttons.
+var langNames = map[kb.Lang]string{kb.English: "English", kb.Dutch: "Nederlands", kb.Swedish: "Svenska", kb.German: "Deutsch"}
 
 // view is how a reply is shown, beyond what the reply holds.
 type view struct {
 	// conv is the conversation the reply belongs to, carried by its buttons
 	// so that a click continues it; empty when the click's own channel and
-	// thread tell it.
+	// thread tell it (a message posted before its thread was known).
 	conv string
 	// echo is the user's text to quote above the reply (slash commands,
-	// whose text nobody else sees); empty for none.
+	// whose text nobody else sees); empty for none. asker is who wrote it.
 	echo  string
 	asker string
-	// share offers "Post to channel" (ephemeral replies).
+	// private marks a message only the asker sees (slash commands): its
+	// buttons carry the echo, so that the reply a click puts in its place
+	// quotes it still.
+	private bool
+	// share offers "Post to channel" (private replies).
 	share bool
-	// expanded shows every cause instead of the most likely one.
-	expanded bool
-	// verdict is the feedback given, shown instead of the feedback buttons.
-	verdict *verdict
 }
 
-// verdict is a user's feedback on an answer.
-type verdict struct {
-	user   string
-	solved bool
-}
-
-// ref is what a button carries (its value, as JSON) so that a click can
-// redo the reply it belongs to without remembering anything: the
-// conversation, the entry and how it was shown.
+// ref is what a button carries (its value, as JSON): the engine input it
+// stands for and the conversation it continues. It is bounded and checked
+// when a click brings it back (decodeRef).
 type ref struct {
-	Conv   string   `json:"c,omitempty"`
-	Entry  string   `json:"e,omitempty"`
-	Lang   kb.Lang  `json:"l,omitempty"`
-	N      int      `json:"n,omitempty"`
-	Causes []string `json:"k,omitempty"`
-	// Code is the error code as the user wrote it, to show it again.
-	Code  string `json:"r,omitempty"`
-	Text  string `json:"t,omitempty"`
-	Asker string `json:"u,omitempty"`
-	Share bool   `json:"s,omitempty"`
-	Open  bool   `json:"x,omitempty"`
-	// Verdict is who gave feedback on the answer, Solved what it was.
-	Verdict string `json:"v,omitempty"`
-	Solved  bool   `json:"o,omitempty"`
+	// Act is the engine action, or actShare.
+	Act bot.Action `json:"a,omitempty"`
+	// Conv is the conversation key; empty when the click tells it.
+	Conv     string `json:"c,omitempty"`
+	Entry    string `json:"e,omitempty"`
+	Question string `json:"q,omitempty"`
+	Option   string `json:"p,omitempty"`
+	// Lang is the language the message was shown in, or for ActLang the
+	// language chosen.
+	Lang kb.Lang `json:"l,omitempty"`
+	// Text is the asker's text a private message quotes.
+	Text string `json:"t,omitempty"`
 }
 
-// encode returns r as a button value within Slack's limit, shortening the
-// quoted text (to the longest prefix that fits) and then dropping the
-// cause order if it must.
-func (r ref) encode() string {
-	if s := r.json(); len(s) <= maxButtonValue {
+// Bounds on what a button value may carry.
+const (
+	maxRefConv = 255
+	maxRefID   = 200
+	// maxOptionValue is Slack's limit on a menu option's value.
+	maxOptionValue = 150
+)
+
+// input is the engine input a button stands for. A click has no words to
+// tell its language by: the message's language stands in for the client's
+// locale, so that a click on a message whose conversation expired is
+// answered in the language the user was reading (the conversation's own
+// language, or a saved preference, still comes first).
+func (r ref) input() bot.Input {
+	in := bot.Input{Action: r.Act, Entry: r.Entry, Question: r.Question, Option: r.Option}
+	if r.Act == bot.ActLang {
+		in.Lang = r.Lang
+	} else {
+		in.Locale = string(r.Lang)
+	}
+	return in
+}
+
+// encode returns r as a value within limit bytes: the quoted text is
+// shortened (to the longest prefix that fits) or dropped, then the
+// conversation, which the click's channel and thread tell too.
+func (r ref) encode(limit int) string {
+	if s := r.json(); len(s) <= limit {
 		return s
 	}
 	if r.Text != "" {
@@ -94,23 +127,18 @@ func (r ref) encode() string {
 		for lo < hi {
 			mid := (lo + hi + 1) / 2
 			r.Text = cutRaw(text, mid)
-			if len(r.json()) <= maxButtonValue {
+			if len(r.json()) <= limit {
 				lo = mid
 			} else {
 				hi = mid - 1
 			}
 		}
 		r.Text = cutRaw(text, lo)
-		if s := r.json(); len(s) <= maxButtonValue {
+		if s := r.json(); len(s) <= limit {
 			return s
 		}
 	}
-	r.Causes = nil
-	if s := r.json(); len(s) <= maxButtonValue {
-		return s
-	}
-	// Ids are bounded by the catalog and Slack; only broken ones get here.
-	r.Conv, r.Entry, r.Code, r.Asker, r.Verdict = cutRaw(r.Conv, 255), cutRaw(r.Entry, 255), "", "", ""
+	r.Conv = ""
 	return r.json()
 }
 
@@ -119,19 +147,54 @@ func (r ref) json() string {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(r); err != nil {
-		// A ref holds only strings, ints and bools.
+		// A ref holds only strings.
 		panic(fmt.Sprintf("slack: encode button value: %v", err))
 	}
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
-func decodeRef(s string) (ref, error) {
+var refID = regexp.MustCompile(`^[A-Za-z0-9._:-]*$`)
+
+// legacyActions are the actions of buttons sent before the values carried
+// one, by action id.
+var legacyActions = map[string]bot.Action{actionSolved: bot.ActSolved, actionNotSolved: bot.ActNotSolved,
+	actionMore: bot.ActAllCauses, actionShare: actShare}
+
+// decodeRef reads a button value and checks it: an action the engine (or
+// the adapter) knows, with what it needs, ids of a bounded size and
+// alphabet, a catalog language. actionID tells the action of older
+// buttons whose value did not.
+func decodeRef(s, actionID string) (ref, error) {
 	var r ref
 	if err := json.Unmarshal([]byte(s), &r); err != nil {
 		return ref{}, fmt.Errorf("decode button value: %w", err)
 	}
-	if r.Lang != "" && !r.Lang.Valid() {
+	if r.Act == "" {
+		r.Act = legacyActions[actionID]
+		if strings.HasPrefix(actionID, actionPickPrefix) {
+			r.Act = bot.ActPick
+		}
+	}
+	if r.Act != actShare && !slices.Contains(bot.Actions, r.Act) {
+		return ref{}, fmt.Errorf("decode button value: unknown action %q", r.Act)
+	}
+	if len(r.Conv) > maxRefConv || !strings.HasPrefix(r.Conv, "slack:") && r.Conv != "" {
+		return ref{}, fmt.Errorf("decode button value: bad conversation %q", cutRaw(r.Conv, 64))
+	}
+	for _, id := range []string{r.Entry, r.Question, r.Option} {
+		if len(id) > maxRefID || !refID.MatchString(id) {
+			return ref{}, fmt.Errorf("decode button value: bad id %q", cutRaw(id, 64))
+		}
+	}
+	if !r.Lang.Valid() {
 		r.Lang = ""
+	}
+	r.Text = cutRaw(r.Text, maxButtonValue)
+	switch {
+	case r.Act == bot.ActPick && r.Entry == "",
+		r.Act == bot.ActChoose && (r.Question == "" || r.Option == ""),
+		r.Act == bot.ActLang && r.Lang == "":
+		return ref{}, fmt.Errorf("decode button value: %s without what it needs", r.Act)
 	}
 	return r, nil
 }
@@ -172,53 +235,104 @@ func contextBlock(blockID string, texts ...string) *slack.ContextBlock {
 	return slack.NewContextBlock(blockID, elems...)
 }
 
-func button(actionID, label, value string) *slack.ButtonBlockElement {
-	return slack.NewButtonBlockElement(actionID, value,
-		slack.NewTextBlockObject(slack.PlainTextType, cut(label, maxButtonText), true, false))
+func plainText(s string, n int) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, cutChars(strings.TrimSpace(s), n), true, false)
+}
+
+func button(actionID, label string, r ref) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(actionID, r.encode(maxButtonValue), plainText(label, maxButtonText))
+}
+
+// note renders one of the bot's own texts, which are mrkdwn.
+func note(text string) message {
+	text = mrkdwn(strings.TrimSpace(text))
+	msg := message{Text: cut(text, maxFallback)}
+	for _, s := range chunk(text, maxSectionText) {
+		msg.Blocks = append(msg.Blocks, section(s))
+	}
+	return msg
+}
+
+// langButtons offers a button per language, each switching the
+// conversation conv to it.
+func langButtons(conv string) []slack.BlockElement {
+	var out []slack.BlockElement
+	for _, l := range kb.Langs {
+		out = append(out, button(actionLangPrefix+string(l), langNames[l], ref{Act: bot.ActLang, Conv: conv, Lang: l}))
+	}
+	return out
 }
 
 // render returns reply as a Slack message shown as v says.
 func (rd *renderer) render(reply bot.Reply, v view) message {
-	var l blockList
-	lang := reply.Lang
-	if !lang.Valid() {
-		lang = kb.English
+	if !reply.Lang.Valid() {
+		reply.Lang = kb.English
 	}
+	var head blockList
 	if v.echo != "" {
-		l.add(contextBlock("", rd.w.withUser(lang, "SlackAsked", v.asker)+"\n"+escape(cut(strings.TrimSpace(v.echo), maxEcho))))
+		head.add(contextBlock("", rd.w.withUser(reply.Lang, "SlackAsked", v.asker)+"\n"+escape(cut(strings.TrimSpace(v.echo), maxEcho))))
 	}
 	if len(reply.Notices) > 0 {
 		var ns []string
 		for _, n := range reply.Notices {
 			ns = append(ns, mrkdwn(n))
 		}
-		l.add(contextBlock("", ns...))
+		head.add(contextBlock("", ns...))
 	}
-	base := ref{Conv: v.conv, Lang: lang, Text: v.echo, Asker: v.asker, Share: v.share}
-	if reply.Code != nil {
-		base.Code = cutRaw(reply.Code.Raw, 64)
+	base := ref{Conv: v.conv, Lang: reply.Lang}
+	if v.private {
+		base.Text = cutRaw(strings.TrimSpace(v.echo), maxEcho)
 	}
+	// The tail (questions, related entries, buttons) is laid out first, so
+	// that a long answer is cut to leave room for it.
+	tail := rd.tail(reply, v, base)
+	budget := maxBlocks - len(head.blocks) - len(tail)
+	var body blockList
 	switch reply.Kind {
 	case bot.KindAnswer:
 		if reply.Entry != nil {
-			rd.answer(&l, reply, v, base)
+			rd.answer(&body, reply, budget)
 			break
 		}
-		rd.clarify(&l, reply)
+		rd.intro(&body, reply)
 	case bot.KindChoices:
-		rd.choices(&l, reply, base)
+		rd.choices(&body, reply, base)
 	case bot.KindCode:
-		rd.code(&l, reply, base)
+		rd.code(&body, reply)
+	case bot.KindSummary, bot.KindHandoff:
+		rd.intro(&body, reply)
+		rd.summary(&body, reply.Summary)
+	case bot.KindOutOfScope:
+		rd.intro(&body, reply)
+		if link := linkText(reply.Link); link != "" {
+			body.add(section(link))
+		}
 	default:
-		rd.clarify(&l, reply)
+		// Clarify, smalltalk, limited: what the engine says; the questions
+		// and buttons follow.
+		rd.intro(&body, reply)
 	}
-	return message{Text: fallback(reply), Blocks: fit(l.blocks)}
+	if len(head.blocks)+len(body.blocks)+len(tail) == 0 {
+		body.add(section(fallback(reply)))
+	}
+	blocks := append(append(head.blocks, body.blocks...), tail...)
+	return message{Text: fallback(reply), Blocks: fit(blocks)}
 }
 
 // fallback is the message's text: what notifications show. It is the plain
 // rendering, escaped like everything else.
 func fallback(reply bot.Reply) string {
-	return cut(plainBold(escape(strings.TrimSpace(plain.Render(reply)))), maxFallback)
+	s := strings.TrimSpace(plain.Render(reply))
+	if s == "" {
+		s = "…"
+	}
+	return cut(plainBold(escape(s)), maxFallback)
+}
+
+func (rd *renderer) intro(l *blockList, reply bot.Reply) {
+	if s := strings.TrimSpace(reply.Intro); s != "" {
+		l.sections(mrkdwn(s))
+	}
 }
 
 func (rd *renderer) codeSection(l *blockList, c *bot.Code, withTitle bool) {
@@ -242,30 +356,30 @@ func (rd *renderer) codeSection(l *blockList, c *bot.Code, withTitle bool) {
 	l.sections(b.String())
 }
 
-func header(text string) []slack.Block {
-	text = strings.TrimSpace(text)
-	h := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, cut(text, maxHeaderText), true, false))
-	if len(text) <= maxHeaderText {
-		return []slack.Block{h}
-	}
-	// A title longer than a header can hold is given whole below it.
-	return []slack.Block{h, section("*" + escape(text) + "*")}
+// header is a header block: plain text cut to Slack's limit in characters.
+func header(text string) slack.Block {
+	return slack.NewHeaderBlock(plainText(text, maxHeaderText))
 }
 
-func (rd *renderer) answer(l *blockList, reply bot.Reply, v view, base ref) {
+// answer lays out a diagnosis in at most budget blocks: what changed (a
+// follow-up), the title, the code, and the causes (a brief answer only the
+// first). Causes beyond the budget are pointed to the source.
+func (rd *renderer) answer(l *blockList, reply bot.Reply, budget int) {
 	e := reply.Entry
-	l.add(header(e.Title)...)
-	if reply.Code != nil {
+	rd.intro(l, reply)
+	l.add(header(e.Title))
+	if reply.Code != nil && !reply.Brief {
 		rd.codeSection(l, reply.Code, true)
 	}
-	shown := len(e.Causes)
-	if !v.expanded && shown > 1 {
-		shown = 1
+	causes := e.Causes
+	brief := reply.Brief && len(causes) > 1
+	if brief {
+		causes = causes[:1]
 	}
-	// The tail: source, questions, feedback and buttons.
-	tail := rd.answerTail(reply, v, base, len(e.Causes) > shown)
-	budget := maxBlocks - len(l.blocks) - len(tail) - 1
-	for i, c := range e.Causes[:shown] {
+	// One block is kept for the pointer to the source or to the causes
+	// held back.
+	budget -= len(l.blocks) + 1
+	for i, c := range causes {
 		var cb blockList
 		if i > 0 {
 			cb.add(slack.NewDividerBlock())
@@ -292,53 +406,61 @@ func (rd *renderer) answer(l *blockList, reply bot.Reply, v view, base ref) {
 		}
 		if len(cb.blocks) > budget {
 			l.add(contextBlock("", escape(rd.w.Get(reply.Lang, "SlackMoreCauses", map[string]any{"N": len(e.Causes) - i}))))
-			break
+			return
 		}
 		budget -= len(cb.blocks)
 		l.add(cb.blocks...)
 	}
-	l.add(tail...)
+	if brief && reply.Words.MoreCauses != "" {
+		l.add(contextBlock("", mrkdwn(reply.Words.MoreCauses)))
+	}
 }
 
-func (rd *renderer) answerTail(reply bot.Reply, v view, base ref, more bool) []slack.Block {
-	e := reply.Entry
+// tail lays out what follows a reply's content: an answer's platform and
+// source, the follow-up questions with their options, the entries worth a
+// look next to an answer, and the row of buttons.
+func (rd *renderer) tail(reply bot.Reply, v view, base ref) []slack.Block {
 	var l blockList
-	meta := []string{escape(reply.Words.Platform + ": " + e.Platform.Name())}
-	if link := sourceLink(e.SourceURL); link != "" {
-		meta = append(meta, "*"+escape(reply.Words.Source)+":* "+link)
+	answer := reply.Kind == bot.KindAnswer && reply.Entry != nil
+	if answer {
+		e := reply.Entry
+		meta := []string{escape(reply.Words.Platform + ": " + e.Platform.Name())}
+		if link := sourceLink(e.SourceURL); link != "" {
+			meta = append(meta, "*"+escape(reply.Words.Source)+":* "+link)
+		}
+		l.add(contextBlock("", meta...))
 	}
-	l.add(contextBlock("", meta...))
-	rd.questions(&l, reply)
+	rd.questions(&l, reply, base)
+	if answer && len(reply.Choices) > 0 {
+		rd.related(&l, reply, base)
+	}
 
-	r := base
-	r.Entry = e.ID
-	r.Open = v.expanded
-	if v.verdict != nil {
-		r.Verdict, r.Solved = v.verdict.user, v.verdict.solved
-	}
-	for _, c := range e.Causes {
-		r.Causes = append(r.Causes, c.ID)
-	}
-	value := r.encode()
 	var buttons []slack.BlockElement
-	if more {
-		buttons = append(buttons, button(actionMore,
-			rd.w.Get(reply.Lang, "SlackOtherCauses", map[string]any{"N": len(e.Causes) - 1}), value))
+	if answer {
+		e := reply.Entry
+		r := base
+		r.Entry = e.ID
+		if reply.Brief && len(e.Causes) > 1 {
+			r.Act = bot.ActAllCauses
+			buttons = append(buttons, button(actionAllCauses, fmt.Sprintf("%s (%d)", reply.Words.AllCauses, len(e.Causes)), r))
+		}
+		r.Act = bot.ActSolved
+		buttons = append(buttons, button(actionSolved, ":+1: "+reply.Words.Solved, r).WithStyle(slack.StylePrimary))
+		r.Act = bot.ActNotSolved
+		buttons = append(buttons, button(actionNotSolved, ":-1: "+reply.Words.NotSolved, r))
 	}
-	if v.verdict == nil {
-		buttons = append(buttons,
-			button(actionSolved, ":+1: "+rd.w.Get(reply.Lang, "SlackSolved", nil), value).WithStyle(slack.StylePrimary),
-			button(actionNotSolved, ":-1: "+rd.w.Get(reply.Lang, "SlackNotSolved", nil), value))
+	if reply.OfferPerson && reply.Kind != bot.KindHandoff {
+		r := base
+		r.Act = bot.ActPerson
+		buttons = append(buttons, button(actionPerson, reply.Words.Person, r))
 	}
 	if v.share {
-		buttons = append(buttons, button(actionShare, rd.w.Get(reply.Lang, "SlackPostToChannel", nil), value))
-	}
-	if v.verdict != nil {
-		id, mark := "SlackFeedbackNotSolved", ":-1:"
-		if v.verdict.solved {
-			id, mark = "SlackFeedbackSolved", ":white_check_mark:"
+		r := base
+		r.Act = actShare
+		if answer {
+			r.Entry = reply.Entry.ID
 		}
-		l.add(contextBlock(blockVerdict, mark+" "+rd.w.withUser(reply.Lang, id, v.verdict.user)))
+		buttons = append(buttons, button(actionShare, rd.w.Get(reply.Lang, "SlackPostToChannel", nil), r))
 	}
 	if len(buttons) > 0 {
 		l.add(slack.NewActionBlock(blockAnswerActions, buttons...))
@@ -346,28 +468,58 @@ func (rd *renderer) answerTail(reply bot.Reply, v view, base ref, more bool) []s
 	return l.blocks
 }
 
-func (rd *renderer) questions(l *blockList, reply bot.Reply) {
+// questions asks the follow-up questions, each with its options as
+// buttons (a menu when there are many) that answer it.
+func (rd *renderer) questions(l *blockList, reply bot.Reply, base ref) {
 	if len(reply.Questions) == 0 {
 		return
 	}
-	var b strings.Builder
-	if reply.Kind != bot.KindClarify {
-		b.WriteString("*" + escape(reply.Words.FollowUp) + "*\n")
+	if reply.Kind != bot.KindClarify && reply.Words.FollowUp != "" {
+		l.add(section("*" + escape(reply.Words.FollowUp) + "*"))
 	}
-	for i, q := range reply.Questions {
-		if i > 0 {
-			b.WriteString("\n")
+	for qi, q := range reply.Questions {
+		text := cut("• "+mrkdwn(q.Text), maxSectionText)
+		if len(q.Options) == 0 {
+			l.add(section(text))
+			continue
 		}
-		b.WriteString("• " + mrkdwn(q.Text))
-		if len(q.Options) > 0 {
-			labels := make([]string, len(q.Options))
-			for j, o := range q.Options {
-				labels[j] = mrkdwn(o.Label)
+		r := base
+		r.Act, r.Question = bot.ActChoose, q.ID
+		if len(q.Options) > maxQuestionButtons {
+			var opts []*slack.OptionBlockObject
+			for _, o := range q.Options[:min(len(q.Options), maxSelectOptions)] {
+				r.Option, r.Text = o.ID, ""
+				opts = append(opts, slack.NewOptionBlockObject(r.encode(maxOptionValue), plainText(o.Label, maxOptionText), nil))
 			}
-			b.WriteString(" _(" + strings.Join(labels, " / ") + ")_")
+			sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, nil, actionChoosePrefix+strconv.Itoa(qi), opts...)
+			l.add(slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, slack.NewAccessory(sel)))
+			continue
 		}
+		l.add(section(text))
+		var buttons []slack.BlockElement
+		for oi, o := range q.Options {
+			r.Option = o.ID
+			buttons = append(buttons, button(fmt.Sprintf("%s%d_%d", actionChoosePrefix, qi, oi), o.Label, r))
+		}
+		l.add(slack.NewActionBlock("", buttons...))
+	}
+}
+
+// related offers the entries worth a look next to an answer, a button
+// each.
+func (rd *renderer) related(l *blockList, reply bot.Reply, base ref) {
+	choices := reply.Choices[:min(len(reply.Choices), maxRelated)]
+	var b strings.Builder
+	b.WriteString("*" + escape(reply.Words.Related) + "*")
+	var buttons []slack.BlockElement
+	for i, c := range choices {
+		fmt.Fprintf(&b, "\n• %s (%s)", mrkdwn(c.Title), escape(c.Platform.Name()))
+		r := base
+		r.Act, r.Entry = bot.ActPick, c.ID
+		buttons = append(buttons, button(actionRelatedPrefix+strconv.Itoa(i+1), c.Title, r))
 	}
 	l.sections(b.String())
+	l.add(slack.NewActionBlock(blockRelatedActions, buttons...))
 }
 
 func (rd *renderer) choices(l *blockList, reply bot.Reply, base ref) {
@@ -389,49 +541,64 @@ func (rd *renderer) choices(l *blockList, reply bot.Reply, base ref) {
 			break
 		}
 		r := base
-		r.Entry, r.N = c.ID, c.N
-		label := strconv.Itoa(c.N) + ". " + c.Title
-		buttons = append(buttons, button(actionPickPrefix+strconv.Itoa(c.N), label, r.encode()))
+		r.Act, r.Entry = bot.ActPick, c.ID
+		buttons = append(buttons, button(actionPickPrefix+strconv.Itoa(c.N), strconv.Itoa(c.N)+". "+c.Title, r))
 	}
 	if len(buttons) > 0 {
 		l.add(slack.NewActionBlock(blockChoicesActions, buttons...))
 	}
-	rd.questions(l, reply)
-	rd.shareButton(l, reply, base)
 }
 
-func (rd *renderer) code(l *blockList, reply bot.Reply, base ref) {
+func (rd *renderer) code(l *blockList, reply bot.Reply) {
 	if c := reply.Code; c != nil {
-		l.add(header(c.Title)...)
+		l.add(header(c.Title))
 		rd.codeSection(l, c, false)
-	}
-	rd.questions(l, reply)
-	rd.shareButton(l, reply, base)
-}
-
-func (rd *renderer) clarify(l *blockList, reply bot.Reply) {
-	if reply.Intro != "" {
-		l.sections(mrkdwn(reply.Intro))
-	}
-	rd.questions(l, reply)
-}
-
-func (rd *renderer) shareButton(l *blockList, reply bot.Reply, base ref) {
-	if !base.Share {
 		return
 	}
-	l.add(slack.NewActionBlock(blockShareActions,
-		button(actionShare, rd.w.Get(reply.Lang, "SlackPostToChannel", nil), base.encode())))
+	rd.intro(l, reply)
+}
+
+// summary shows the conversation summed up as the engine wrote it: plain
+// text, escaped, in a code block.
+func (rd *renderer) summary(l *blockList, s string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return
+	}
+	s = escape(strings.ReplaceAll(s, "```", "'''"))
+	for _, c := range chunk(s, maxSectionText-len("``````")) {
+		l.add(section("```" + c + "```"))
+	}
+}
+
+// linkText returns a mrkdwn link to an https page, named by its title, or
+// nothing for anything else.
+func linkText(link *bot.Link) string {
+	if link == nil || !safeURL(link.URL) {
+		return ""
+	}
+	title := strings.TrimSpace(link.Title)
+	if title == "" {
+		title = link.URL
+	}
+	return "<" + strings.ReplaceAll(link.URL, "&", "&amp;") + "|" + escape(strings.ReplaceAll(title, "|", "/")) + ">"
 }
 
 // sourceLink returns a mrkdwn link to an https source, named by its host,
 // or nothing for anything else.
 func sourceLink(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.Host == "" || strings.ContainsAny(raw, "<>| \n") {
+	if !safeURL(raw) {
 		return ""
 	}
+	u, _ := url.Parse(raw)
 	return "<" + strings.ReplaceAll(raw, "&", "&amp;") + "|" + escape(u.Host) + ">"
+}
+
+// safeURL reports whether raw is an https URL that can stand in a mrkdwn
+// link as it is.
+func safeURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "https" && u.Host != "" && !strings.ContainsAny(raw, "<>| \n")
 }
 
 // fit keeps a message within 50 blocks, should the budgets above ever be

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,61 +13,80 @@ import (
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/kb"
-	"github.com/enrollbot/enrollbot/locales"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func newRenderer(t testing.TB) *renderer {
 	t.Helper()
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		t.Fatal(err)
+	return &renderer{w: newWords(newEngine(t).Wording())}
+}
+
+// replyOf answers inputs in turn in one conversation of fresh sessions,
+// and returns the last reply.
+func replyOf(t testing.TB, inputs ...bot.Input) bot.Reply {
+	t.Helper()
+	s := newSessions(t, memStores(), &counter{})
+	var out bot.Outcome
+	for _, in := range inputs {
+		out = s.Handle(context.Background(), bot.Turn{Key: "test", User: "slack:UTEST", Input: in})
 	}
-	return &renderer{w: newWords(bundle, slog.New(slog.DiscardHandler))}
+	return out.Reply
 }
 
 // entryReply returns the engine's answer for one entry, as a click on a
 // choice gets it.
-func entryReply(t testing.TB, e *bot.Engine, store bot.Store, id string, lang kb.Lang) bot.Reply {
+func entryReply(t testing.TB, id string, lang kb.Lang) bot.Reply {
 	t.Helper()
-	key := "test:" + id + ":" + string(lang)
-	ctx := context.Background()
-	if err := store.SaveConversation(ctx, key, bot.State{Lang: lang, Choices: []string{id}}, bot.DefaultStateTTL); err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Handle(ctx, bot.Turn{Text: "1", Lang: lang, Conversation: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := replyOf(t, bot.Input{Action: bot.ActPick, Entry: id, Lang: lang})
 	if r.Kind != bot.KindAnswer || r.Entry == nil {
 		t.Fatalf("entry %s in %s: got a %s reply", id, lang, r.Kind)
 	}
 	return r
 }
 
+func text(s string) bot.Input { return bot.Input{Text: s} }
+
+func textIn(s string, lang kb.Lang) bot.Input { return bot.Input{Text: s, Lang: lang} }
+
+const (
+	channelConv = "slack:C0001:1700000000.000100"
+	cmdConv     = "slack:cmd:C0001:U0001"
+	dmConv      = "slack:D0001"
+)
+
+// privateView is how a slash command's reply to echo is shown.
+func privateView(echo string) view {
+	return view{conv: cmdConv, echo: echo, asker: "U0001", private: true, share: true}
+}
+
 func TestGolden(t *testing.T) {
-	store := bot.NewMemoryStore()
-	e := newEngine(t, store)
 	rd := newRenderer(t)
 	cases := []struct {
-		name string
-		turn bot.Turn
-		kind bot.Kind
-		view view
+		name   string
+		inputs []bot.Input
+		kind   bot.Kind
+		view   view
 	}{
-		{"answer-en", bot.Turn{Text: "Enrollment fails with 0x80180014"}, bot.KindAnswer, view{conv: "slack:C0001:1700000000.000100"}},
-		{"answer-nl", bot.Turn{Text: dutchError}, bot.KindAnswer, view{conv: "slack:C0001:1700000000.000200"}},
-		{"answer-ephemeral-en", bot.Turn{Text: "<!channel> 0x80180026 & more"}, bot.KindAnswer,
-			view{conv: "slack:cmd:C0001:U0001", echo: "<!channel> 0x80180026 & more", asker: "U0001", share: true}},
-		{"answer-expanded-verdict-nl", bot.Turn{Text: "0x80180026", Lang: kb.Dutch}, bot.KindAnswer,
-			view{expanded: true, verdict: &verdict{user: "U0002", solved: true}}},
-		{"choices-en", bot.Turn{Text: "profile installation failed"}, bot.KindChoices, view{conv: "slack:C0001:1700000000.000300"}},
-		{"choices-nl", bot.Turn{Text: "not authorized", Lang: kb.Dutch}, bot.KindChoices, view{conv: "slack:D0001"}},
-		{"code-en", bot.Turn{Text: "0x80180010"}, bot.KindCode, view{conv: "slack:D0001"}},
-		{"code-nl", bot.Turn{Text: "0x80180010", Lang: kb.Dutch}, bot.KindCode, view{conv: "slack:cmd:C0001:U0001", echo: "0x80180010", asker: "U0001", share: true}},
-		{"clarify-en", bot.Turn{Text: "enrollment is broken"}, bot.KindClarify, view{conv: "slack:D0001"}},
-		{"clarify-nl", bot.Turn{Text: "inschrijven lukt niet", Lang: kb.Dutch}, bot.KindClarify, view{conv: "slack:D0001"}},
+		{"answer-en", []bot.Input{text("Enrollment fails with 0x80180014")}, bot.KindAnswer, view{conv: channelConv}},
+		{"answer-nl", []bot.Input{text(dutchError)}, bot.KindAnswer, view{conv: channelConv}},
+		{"answer-ephemeral-en", []bot.Input{text("<!channel> 0x80180026 & more")}, bot.KindAnswer,
+			privateView("<!channel> 0x80180026 & more")},
+		{"answer-followup-en", []bot.Input{text("0x80180026"), text("it happens for all users, enrolled with Autopilot")}, bot.KindAnswer,
+			view{conv: channelConv}},
+		{"answer-not-solved-nl", []bot.Input{textIn(autoMDMLine, kb.Dutch), {Action: bot.ActNotSolved}}, bot.KindAnswer,
+			view{conv: dmConv}},
+		{"choices-en", []bot.Input{text("profile installation failed")}, bot.KindChoices, view{conv: channelConv}},
+		{"choices-nl", []bot.Input{textIn("not authorized", kb.Dutch)}, bot.KindChoices, view{conv: dmConv}},
+		{"code-en", []bot.Input{text("0x80180010")}, bot.KindCode, view{conv: dmConv}},
+		{"code-nl", []bot.Input{textIn("0x80180010", kb.Dutch)}, bot.KindCode, privateView("0x80180010")},
+		{"clarify-en", []bot.Input{text("enrollment is broken")}, bot.KindClarify, view{conv: dmConv}},
+		{"clarify-nl", []bot.Input{textIn("inschrijven lukt niet", kb.Dutch)}, bot.KindClarify, view{conv: dmConv}},
+		{"smalltalk-en", []bot.Input{text("hi")}, bot.KindSmalltalk, view{conv: dmConv}},
+		{"out-of-scope-en", []bot.Input{text("My Android phone won't enroll")}, bot.KindOutOfScope, view{conv: channelConv}},
+		{"summary-en", []bot.Input{text("<!here> 0x80180014 on all laptops"), {Action: bot.ActSummary}}, bot.KindSummary, view{conv: channelConv}},
+		{"handoff-de", []bot.Input{textIn("0x80180014", kb.German), {Action: bot.ActPerson}}, bot.KindHandoff, view{conv: dmConv}},
+		{"limited-sv", nil, bot.KindLimited, view{conv: dmConv}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,10 +95,10 @@ func TestGolden(t *testing.T) {
 			replyPath := filepath.Join("testdata", c.name+".reply.json")
 			var reply bot.Reply
 			if *update {
-				var err error
-				reply, err = e.Handle(context.Background(), c.turn)
-				if err != nil {
-					t.Fatal(err)
+				if c.inputs == nil {
+					reply = newEngine(t).Limited(bot.State{}, bot.Input{Lang: kb.Swedish})
+				} else {
+					reply = replyOf(t, c.inputs...)
 				}
 				if reply.Kind != c.kind {
 					t.Fatalf("the engine answered %s, the case wants %s", reply.Kind, c.kind)
@@ -89,7 +107,7 @@ func TestGolden(t *testing.T) {
 			} else {
 				raw, err := os.ReadFile(replyPath)
 				if err != nil {
-					t.Fatalf("%v (run go test ./bot/slack/ -run TestGolden -update)", err)
+					t.Fatalf("%v (run go test ./bot/slackbot/ -run TestGolden -update)", err)
 				}
 				if err := json.Unmarshal(raw, &reply); err != nil {
 					t.Fatal(err)
@@ -105,10 +123,10 @@ func TestGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(path)
 			if err != nil {
-				t.Fatalf("%v (run go test ./bot/slack/ -run TestGolden -update)", err)
+				t.Fatalf("%v (run go test ./bot/slackbot/ -run TestGolden -update)", err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the rendering; if the change is intended, run go test ./bot/slack/ -run TestGolden -update\n%s",
+				t.Errorf("%s differs from the rendering; if the change is intended, run go test ./bot/slackbot/ -run TestGolden -update\n%s",
 					path, firstDiff(string(want), string(got)))
 			}
 		})
@@ -164,50 +182,68 @@ func firstDiff(want, got string) string {
 }
 
 // TestCatalogWithinSlackLimits renders every entry of the built-in catalog
-// in every language, the way each can be shown, and checks Slack's limits.
+// in every language, the way each can be shown, and every other kind of
+// reply in every language, and checks Slack's limits.
 func TestCatalogWithinSlackLimits(t *testing.T) {
-	store := bot.NewMemoryStore()
-	e := newEngine(t, store)
 	rd := newRenderer(t)
-	m, _ := testMatcher()
-	cat := m.Catalog()
+	eng := newEngine(t)
+	cat := eng.Catalog()
 	longEcho := strings.Repeat("<!channel> & <@U0999> ", 400)
-	code, err := e.Handle(context.Background(), bot.Turn{Text: "0x80180014"})
-	if err != nil || code.Code == nil {
-		t.Fatalf("no code reply: %v", err)
+	code := replyOf(t, text("0x80180014"))
+	if code.Code == nil {
+		t.Fatalf("no code reply: %s", code.Kind)
 	}
 	views := map[string]view{
-		"collapsed": {conv: "slack:C0001:1700000000.000100"},
-		"expanded":  {conv: "slack:C0001:1700000000.000100", expanded: true},
-		"ephemeral": {conv: "slack:cmd:C0001:U0001", echo: longEcho, asker: "U0001", share: true, expanded: true,
-			verdict: &verdict{user: "U0001", solved: false}},
+		"channel": {conv: channelConv},
+		"private": privateView(longEcho),
+	}
+	var related []bot.Choice
+	for i, entry := range cat.Entries[:maxRelated+1] {
+		related = append(related, bot.Choice{N: i + 1, ID: entry.ID, Title: entry.Title.In(kb.German), Platform: entry.Platform})
 	}
 	n := 0
 	for _, entry := range cat.Entries {
 		for _, lang := range kb.Langs {
-			reply := entryReply(t, e, store, entry.ID, lang)
+			reply := entryReply(t, entry.ID, lang)
 			reply.Code = code.Code
 			reply.Notices = []string{"A notice about the input."}
+			reply.Choices = related
+			reply.OfferPerson = true
+			reply.Intro = strings.Repeat("What changed and why. ", 20)
+			brief := reply
+			brief.Brief = true
+			brief.Words.MoreCauses = eng.Wording().Get(lang, "MoreCauses", map[string]any{"N": len(reply.Entry.Causes) - 1})
 			for vn, v := range views {
-				msg := rd.render(reply, v)
-				name := entry.ID + "/" + string(lang) + "/" + vn
-				blocks := asJSON(t, msg)
-				checkLimits(t, name, blocks, msg.Text)
-				shown := strings.Count(fmt.Sprint(blocks), reply.Entry.Causes[0].Heading)
-				if v.expanded && len(reply.Entry.Causes) > 1 && !strings.Contains(fmt.Sprint(blocks), reply.Entry.Causes[len(reply.Entry.Causes)-1].Heading) {
-					t.Errorf("%s: the last cause is missing", name)
+				for _, r := range []bot.Reply{reply, brief} {
+					msg := rd.render(r, v)
+					name := fmt.Sprintf("%s/%s/%s/brief=%v", entry.ID, lang, vn, r.Brief)
+					blocks := asJSON(t, msg)
+					checkLimits(t, name, blocks, msg.Text)
+					all := fmt.Sprint(blocks)
+					causes := r.Entry.Causes
+					if !strings.Contains(all, causes[0].Heading) {
+						t.Errorf("%s: the first cause is missing", name)
+					}
+					if !r.Brief && len(causes) > 1 && !strings.Contains(all, causes[len(causes)-1].Heading) {
+						t.Errorf("%s: the last cause is missing", name)
+					}
+					if r.Brief && len(causes) > 1 && (strings.Contains(all, causes[1].Heading) || !hasButton(blocks, actionAllCauses)) {
+						t.Errorf("%s: a brief answer shows more than the first cause, or no All causes", name)
+					}
+					for _, id := range []string{actionSolved, actionNotSolved, actionPerson, actionRelatedPrefix} {
+						if !hasButton(blocks, id) {
+							t.Errorf("%s: no %s button", name, id)
+						}
+					}
+					n++
 				}
-				if shown == 0 {
-					t.Errorf("%s: the first cause is missing", name)
-				}
-				n++
 			}
 		}
 	}
 	// Choices: every entry's title on a candidate button.
-	choices, err := e.Handle(context.Background(), bot.Turn{Text: "profile installation failed"})
-	if err != nil || choices.Kind != bot.KindChoices {
-		t.Fatalf("no choices reply: %v %s", err, choices.Kind)
+	choices := replyOf(t, text("profile installation failed"))
+	if choices.Kind != bot.KindChoices {
+		t.Fatalf("no choices reply: %s", choices.Kind)
 	}
 	for _, lang := range kb.Langs {
 		for i := 0; i < len(cat.Entries); i += 4 {
@@ -216,12 +252,36 @@ func TestCatalogWithinSlackLimits(t *testing.T) {
 			for j, entry := range cat.Entries[i:min(i+4, len(cat.Entries))] {
 				r.Choices = append(r.Choices, bot.Choice{N: j + 1, ID: entry.ID, Title: entry.Title.In(lang), Platform: entry.Platform})
 			}
-			msg := rd.render(r, view{conv: "slack:cmd:C0001:U0001", echo: longEcho, asker: "U0001", share: true})
+			msg := rd.render(r, privateView(longEcho))
 			checkLimits(t, fmt.Sprintf("choices %s %d", lang, i), asJSON(t, msg), msg.Text)
 			n++
 		}
 	}
-	if n < len(cat.Entries)*len(kb.Langs)*len(views) {
+	// Every other kind, in every language.
+	for _, lang := range kb.Langs {
+		for _, inputs := range [][]bot.Input{
+			{textIn("0x80180010", lang)},
+			{textIn("enrollment is broken", lang)},
+			{textIn("enrollment is broken", lang), textIn("still broken", lang), textIn("no idea", lang)},
+			{textIn("hi", lang)},
+			{textIn("My Android phone won't enroll", lang)},
+			{textIn("how do I set up Autopilot?", lang)},
+			{textIn(longEcho+" 0x80180014 "+dutchError, lang), {Action: bot.ActSummary}},
+			{textIn(longEcho+" 0x80180014", lang), {Action: bot.ActPerson}},
+			{{Action: bot.ActLang, Lang: lang}},
+		} {
+			r := replyOf(t, inputs...)
+			for vn, v := range views {
+				msg := rd.render(r, v)
+				checkLimits(t, fmt.Sprintf("%s %s %s", r.Kind, lang, vn), asJSON(t, msg), msg.Text)
+				n++
+			}
+		}
+		r := eng.Limited(bot.State{}, bot.Input{Lang: lang})
+		msg := rd.render(r, view{})
+		checkLimits(t, "limited "+string(lang), asJSON(t, msg), msg.Text)
+	}
+	if n < len(cat.Entries)*len(kb.Langs)*len(views)*2 {
 		t.Fatalf("rendered %d messages", n)
 	}
 }
@@ -243,28 +303,57 @@ func TestLongEntrySplitsCleanly(t *testing.T) {
 		}
 		e.Causes = append(e.Causes, c)
 	}
-	reply := bot.Reply{Kind: bot.KindAnswer, Lang: kb.English, Entry: e,
-		Words: bot.Words{Steps: "Steps", Note: "Note", Source: "Source", FollowUp: "Tell me:", Platform: "Platform"}}
-	for _, expanded := range []bool{false, true} {
-		msg := rd.render(reply, view{expanded: expanded, share: true, echo: "x", asker: "U0001"})
+	reply := bot.Reply{Kind: bot.KindAnswer, Lang: kb.English, Entry: e, OfferPerson: true,
+		Words: bot.Words{Steps: "Steps", Note: "Note", Source: "Source", FollowUp: "Tell me:", Platform: "Platform",
+			AllCauses: "All causes", Solved: "Solved", NotSolved: "Not solved", Person: "Talk to a person",
+			MoreCauses: "11 more causes."}}
+	for _, brief := range []bool{false, true} {
+		reply.Brief = brief
+		msg := rd.render(reply, view{share: true, echo: "x", asker: "U0001", private: true})
 		blocks := asJSON(t, msg)
-		checkLimits(t, fmt.Sprintf("long expanded=%v", expanded), blocks, msg.Text)
+		checkLimits(t, fmt.Sprintf("long brief=%v", brief), blocks, msg.Text)
 		all := fmt.Sprint(blocks)
 		// Every step of the first cause is there, whole and in order.
 		last := -1
 		for j := range 9 {
 			i := strings.Index(all, fmt.Sprintf("Step 0.%d:", j))
 			if i < last {
-				t.Errorf("expanded=%v: step 0.%d missing or out of order", expanded, j)
+				t.Errorf("brief=%v: step 0.%d missing or out of order", brief, j)
 			}
 			last = i
 		}
-		if !hasButton(blocks, actionSolved) {
-			t.Errorf("expanded=%v: the buttons were cut", expanded)
+		if !hasButton(blocks, actionSolved) || !hasButton(blocks, actionPerson) {
+			t.Errorf("brief=%v: the buttons were cut", brief)
 		}
-		if expanded && !strings.Contains(all, "Further causes") {
+		if !brief && !strings.Contains(all, "Further causes") {
 			t.Errorf("causes beyond the budget are not pointed to the source")
 		}
+		if brief && (!strings.Contains(all, "11 more causes.") || !hasButton(blocks, actionAllCauses)) {
+			t.Errorf("a brief answer does not offer the causes it holds back")
+		}
+	}
+}
+
+// A title longer than a header holds is cut by characters, not bytes,
+// and not repeated whole below.
+func TestHeaderCutByCharacters(t *testing.T) {
+	rd := newRenderer(t)
+	title := strings.Repeat("Überprüfung fehlgeschlagen ", 8)
+	reply := entryReply(t, "your-organization-does-not-support-this-version-of-windows", kb.German)
+	reply.Entry.Title = title
+	blocks := asJSON(t, rd.render(reply, view{}))
+	h := headerText(blocks)
+	if plainLen(h) > maxHeaderText || plainLen(h) < maxHeaderText-30 || !strings.HasSuffix(h, "…") {
+		t.Errorf("header of %d characters (%d bytes): %q", plainLen(h), len(h), h)
+	}
+	if strings.Count(fmt.Sprint(blocks), strings.TrimSpace(title)) != 0 {
+		t.Errorf("the cut title is repeated in full")
+	}
+	if got := cutChars(strings.Repeat("🙂", 100), 75); plainLen(got) > 75 {
+		t.Errorf("cutChars kept %d UTF-16 units", plainLen(got))
+	}
+	if got := cutChars("short", 75); got != "short" {
+		t.Errorf("cutChars changed a short text: %q", got)
 	}
 }
 
@@ -320,23 +409,68 @@ func TestChunkAndCut(t *testing.T) {
 func strip(s string) string { return strings.Join(strings.Fields(s), "") }
 
 func TestRefEncodeWithinLimit(t *testing.T) {
-	r := ref{Conv: "slack:cmd:C0001:U0001", Entry: strings.Repeat("e", 171), Lang: kb.German,
-		Causes: []string{"a", "b", "c"}, Code: "0x80180014", Text: strings.Repeat("<\"ü\\>", 2000), Asker: "U0001", Share: true}
-	v := r.encode()
+	r := ref{Act: bot.ActPick, Conv: cmdConv, Entry: strings.Repeat("e", 171), Lang: kb.German,
+		Text: strings.Repeat("<\"ü\\>", 2000)}
+	v := r.encode(maxButtonValue)
 	if len(v) > maxButtonValue {
 		t.Fatalf("value of %d bytes", len(v))
 	}
-	back, err := decodeRef(v)
+	back, err := decodeRef(v, actionPickPrefix+"1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Entry != r.Entry || back.Lang != r.Lang || len(back.Causes) != 3 || !strings.HasPrefix(r.Text, back.Text) || back.Text == "" {
+	if back.Act != bot.ActPick || back.Entry != r.Entry || back.Lang != r.Lang || back.Conv != r.Conv ||
+		!strings.HasPrefix(r.Text, back.Text) || back.Text == "" {
 		t.Fatalf("round trip lost the essentials: %+v", back)
 	}
-	if _, err := decodeRef("not json"); err == nil {
-		t.Fatal("garbage decoded")
+	short := ref{Act: bot.ActChoose, Conv: "slack:C0123456789:1700000000.000100", Question: "enrollment-method",
+		Option: "auto-enrollment", Lang: kb.Swedish, Text: "some text"}
+	if v := short.encode(maxOptionValue); len(v) > maxOptionValue {
+		t.Fatalf("option value of %d bytes: %s", len(v), v)
 	}
-	if got, _ := decodeRef(`{"l":"xx"}`); got.Lang != "" {
+	for _, bad := range []string{
+		"not json",
+		`{"a":"fly"}`,
+		`{"a":"pick"}`,
+		`{"a":"choose","q":"platform"}`,
+		`{"a":"lang","l":"xx"}`,
+		`{"a":"pick","e":"<!channel>"}`,
+		`{"a":"show","c":"teams:abc"}`,
+		`{"a":"show","c":"slack:` + strings.Repeat("x", 300) + `"}`,
+	} {
+		if _, err := decodeRef(bad, "enroll_x"); err == nil {
+			t.Errorf("%s decoded", bad)
+		}
+	}
+	if got, _ := decodeRef(`{"a":"show","l":"xx"}`, ""); got.Lang != "" {
 		t.Fatalf("an invalid language survived: %q", got.Lang)
+	}
+	// Buttons sent before the values carried their action still work.
+	for id, want := range map[string]bot.Action{actionPickPrefix + "2": bot.ActPick, actionMore: bot.ActAllCauses,
+		actionSolved: bot.ActSolved, actionNotSolved: bot.ActNotSolved, actionShare: actShare} {
+		got, err := decodeRef(`{"c":"slack:C1:1.2","e":"device-cap-reached","l":"en","k":["a"],"o":true,"n":2}`, id)
+		if err != nil || got.Act != want || got.Entry != "device-cap-reached" {
+			t.Errorf("legacy %s: %+v %v", id, got, err)
+		}
+	}
+}
+
+func TestValidConversation(t *testing.T) {
+	for _, c := range []struct {
+		key, channel, user string
+		ok                 bool
+	}{
+		{"slack:C1:1700000000.000100", "C1", "U1", true},
+		{"slack:C2:1700000000.000100", "C1", "U1", false},
+		{"slack:C1:x", "C1", "U1", false},
+		{"slack:D1", "D1", "U1", true},
+		{"slack:C1", "C1", "U1", false},
+		{"slack:cmd:C1:U1", "C1", "U1", true},
+		{"slack:cmd:C1:U2", "C1", "U1", false},
+		{"slack:event:T1:Ev1", "C1", "U1", false},
+	} {
+		if got := validConversation(c.key, c.channel, c.user); got != c.ok {
+			t.Errorf("validConversation(%q, %q, %q) = %v", c.key, c.channel, c.user, got)
+		}
 	}
 }

@@ -3,19 +3,12 @@ package slackbot
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/slack-go/slack"
-
-	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/redisstore"
-	"github.com/enrollbot/enrollbot/locales"
 )
 
 // sharedRedis opens a store on REDIS_URL under a prefix of the test's own.
@@ -44,43 +37,12 @@ func sharedRedisB(t testing.TB, prefix string) *redisstore.Store {
 // the shared fake Slack.
 func newReplica(t *testing.T, fs *fakeSlack, rs *redisstore.Store) *env {
 	t.Helper()
-	m, err := testMatcher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := bot.New(bot.Config{Matcher: m, Bundle: bundle, Store: rs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, slack: fs, logs: &syncBuffer{}, sleeps: &sleepRecorder{}}
-	b, err := New(Config{
-		Engine: engine, Bundle: bundle, Store: rs, Preferences: rs, Dedupe: rs, Feedback: rs,
-		API:           slack.New("xoxb-test", slack.OptionAPIURL(fs.apiURL())),
-		SigningSecret: testSecret, BotUserID: testBotID,
-		Logger:       slog.New(slog.NewTextHandler(e.logs, nil)),
-		Sleep:        e.sleeps.sleep,
-		ReplyTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.bot = b
-	h, err := b.Handler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(h)
-	t.Cleanup(func() {
-		e.srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = b.Shutdown(ctx)
-	})
-	return e
+	return startEnv(t, fs, redisStores(rs))
+}
+
+// redisStores keeps everything in rs.
+func redisStores(rs *redisstore.Store) stores {
+	return stores{conv: rs, prefs: rs, fb: rs, unans: rs, dedupe: rs}
 }
 
 // TestReplicasShareRedis runs two servers against one real Redis, as two
@@ -135,6 +97,23 @@ func TestReplicasShareRedis(t *testing.T) {
 		post := fs.waitFor(t, "chat.postMessage", before+1)[before]
 		if h := headerText(post.blocks(t)); !strings.Contains(h, "Uw organisatie") {
 			t.Errorf("B replied %q, want the Dutch title saved through A", h)
+		}
+	})
+
+	t.Run("a verdict given through B on A's answer is counted in Redis", func(t *testing.T) {
+		before := len(fs.byMethod("chat.postMessage"))
+		root := "1700000300.000400"
+		a.sendEvent("EvVerdictA", messageEvent("C0100", "channel", "U0103", "0x80180026", root), nil)
+		answer := fs.waitFor(t, "chat.postMessage", before+1)[before]
+		b.click("U0103", "C0100", answer.TS, root, false, fs.responseURL("verdictB"), findButton(t, answer.blocks(t), actionNotSolved))
+		next := fs.waitFor(t, "chat.postMessage", before+2)[before+1]
+		if next.Form.Get("thread_ts") != root || !strings.Contains(next.all(), "next most likely cause") {
+			t.Errorf("Not solved on B: %s", next.all())
+		}
+		b.idle()
+		counts, err := b.stores.fb.FeedbackCounts(context.Background(), "something-went-wrong")
+		if err != nil || counts.NotSolved != 1 {
+			t.Errorf("feedback counts in Redis %+v (%v)", counts, err)
 		}
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -13,11 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/slack-go/slack"
-
-	"github.com/enrollbot/enrollbot/bot"
-	"github.com/enrollbot/enrollbot/locales"
 )
 
 // BenchmarkRepliesByStore measures whole replies through POST /slack/events
@@ -27,46 +21,17 @@ import (
 // to a fake Slack). 16 clients send concurrently; it reports replies per
 // second and the median and 99th percentile from request to posted reply.
 //
-//	REDIS_URL=redis://127.0.0.1:6379/0 go test ./bot/slack/ -run '^$' -bench BenchmarkRepliesByStore -benchtime 4000x
+//	REDIS_URL=redis://127.0.0.1:6379/0 go test ./bot/slackbot/ -run '^$' -bench BenchmarkRepliesByStore -benchtime 4000x
 func BenchmarkRepliesByStore(b *testing.B) {
-	type stores struct {
-		conv  bot.Store
-		prefs bot.Preferences
-		dedup bot.Dedupe
-	}
-	b.Run("memory", func(b *testing.B) {
-		benchReplies(b, stores{bot.NewMemoryStore(), bot.NewMemoryPreferences(), bot.NewMemoryDedupe()})
-	})
+	b.Run("memory", func(b *testing.B) { benchReplies(b, memStores()) })
 	b.Run("redis", func(b *testing.B) {
-		rs := sharedRedisB(b, fmt.Sprintf("enrollbot-bench-%d:", rand.Uint64()))
-		benchReplies(b, stores{rs, rs, rs})
+		benchReplies(b, redisStores(sharedRedisB(b, fmt.Sprintf("enrollbot-bench-%d:", rand.Uint64()))))
 	})
 }
 
-func benchReplies(b *testing.B, st struct {
-	conv  bot.Store
-	prefs bot.Preferences
-	dedup bot.Dedupe
-}) {
+func benchReplies(b *testing.B, st stores) {
 	fs := newFakeSlack(b)
-	m, err := testMatcher()
-	if err != nil {
-		b.Fatal(err)
-	}
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		b.Fatal(err)
-	}
-	engine, err := bot.New(bot.Config{Matcher: m, Bundle: bundle, Store: st.conv})
-	if err != nil {
-		b.Fatal(err)
-	}
-	bt, err := New(Config{Engine: engine, Bundle: bundle, Store: st.conv, Preferences: st.prefs, Dedupe: st.dedup,
-		API:           slack.New("xoxb-bench", slack.OptionAPIURL(fs.apiURL())),
-		SigningSecret: testSecret, BotUserID: testBotID, Logger: slog.New(slog.DiscardHandler), MaxConcurrent: 64})
-	if err != nil {
-		b.Fatal(err)
-	}
+	bt := newBot(b, fs, st, &counter{}, nil, func(c *Config) { c.MaxConcurrent = 64 })
 	h, err := bt.Handler()
 	if err != nil {
 		b.Fatal(err)

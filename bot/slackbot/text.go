@@ -6,10 +6,13 @@ import (
 	"unicode/utf8"
 )
 
-// Slack's limits on what a message may hold. Lengths are checked in bytes of
-// UTF-8, which is never less than Slack's count in characters or UTF-16
-// units, so a text within the limit in bytes is within it however Slack
-// counts.
+// Slack's limits on what a message may hold. Lengths of mrkdwn texts and
+// values are checked in bytes of UTF-8, which is never less than Slack's
+// count in characters or UTF-16 units, so a text within the limit in bytes
+// is within it however Slack counts. Plain-text labels (headers, buttons,
+// menu options), which Slack caps far lower, are counted in characters as
+// Slack counts them (plainLen), so that a title in Swedish is not cut
+// sooner than one in English.
 const (
 	maxBlocks      = 50
 	maxSectionText = 3000
@@ -17,10 +20,18 @@ const (
 	maxContextElem = 10
 	maxHeaderText  = 150
 	maxButtonText  = 75
+	maxOptionText  = 75
 	maxButtonValue = 2000
 	maxActionID    = 255
 	maxBlockID     = 255
 	maxActionElems = 25
+	// maxSelectOptions is Slack's limit on a static menu's options.
+	maxSelectOptions = 100
+	// maxQuestionButtons is how many options a question shows as buttons;
+	// more go into a menu.
+	maxQuestionButtons = 5
+	// maxRelated bounds the entries offered next to an answer.
+	maxRelated = 5
 	// maxFallback bounds the notification text; Slack truncates at 40,000
 	// characters and recommends far less.
 	maxFallback = 3000
@@ -124,4 +135,42 @@ func cutRaw(s string, n int) string {
 		i--
 	}
 	return s[:i]
+}
+
+// plainLen is the length Slack counts in a plain_text field: characters,
+// those beyond the Basic Multilingual Plane (emoji) as two, as in UTF-16.
+func plainLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
+// cutChars shortens s to at most n characters as plainLen counts them,
+// preferably at a space, and marks the cut with an ellipsis.
+func cutChars(s string, n int) string {
+	if plainLen(s) <= n {
+		return s
+	}
+	const ellipsis = "…"
+	end, used := 0, 0
+	for i, r := range s {
+		w := 1
+		if r >= 0x10000 {
+			w = 2
+		}
+		if used+w > n-1 {
+			end = i
+			break
+		}
+		used += w
+	}
+	if sp := strings.LastIndexAny(s[:end], " \n"); sp > end*2/3 {
+		end = sp
+	}
+	return strings.TrimRight(s[:end], " \n") + ellipsis
 }

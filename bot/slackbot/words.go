@@ -1,25 +1,21 @@
 package slackbot
 
 import (
-	"log/slog"
 	"regexp"
 	"strings"
-
-	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/kb"
 )
 
 // words localizes the Slack adapter's own wording (the Slack* message ids
-// of package locales).
+// of package locales, and the shared ones): the engine's localizer, which
+// every adapter shares.
 type words struct {
 	*bot.Wording
 }
 
-func newWords(bundle *i18n.Bundle, log *slog.Logger) *words {
-	return &words{bot.NewWording(bundle, "slack", log)}
-}
+func newWords(w *bot.Wording) *words { return &words{w} }
 
 // userPlaceholder stands for a mention while a message is escaped.
 const userPlaceholder = "\x00user\x00"
