@@ -119,7 +119,7 @@ func (m *Matcher) indexHeadlines() {
 		for _, lang := range Langs {
 			for _, msg := range e.Messages[lang] {
 				first, _, _ := strings.Cut(msg, ".")
-				toks := Tokens(first)
+				toks := m.cat.Talk.ContentTokens(first)
 				if len(toks) < 2 {
 					continue
 				}
@@ -150,7 +150,7 @@ func (m *Matcher) headlineOnly(q Query) []int {
 	if len(m.headlines) == 0 {
 		return nil
 	}
-	toks := Tokens(q.Text)
+	toks := m.cat.Talk.ContentTokens(q.Text)
 	for _, h := range m.headlines {
 		at := find(toks, h.tokens)
 		if at < 0 {
