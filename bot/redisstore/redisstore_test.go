@@ -53,12 +53,12 @@ func TestConversationRoundTrip(t *testing.T) {
 	if _, ok, err := s.Conversation(ctx, "c"); ok || err != nil {
 		t.Fatalf("empty store: ok=%v err=%v", ok, err)
 	}
-	want := bot.State{Lang: kb.Dutch, Choices: []string{"a", "b"}, Answers: map[string]string{"platform": "ios"}}
+	want := bot.State{Lang: kb.Dutch, Choices: []string{"a", "b"}, Facts: map[string]string{"platform": "ios"}}
 	if err := s.SaveConversation(ctx, "c", want, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	got, ok, err := s.Conversation(ctx, "c")
-	if err != nil || !ok || got.Lang != want.Lang || len(got.Choices) != 2 || got.Answers["platform"] != "ios" {
+	if err != nil || !ok || got.Lang != want.Lang || len(got.Choices) != 2 || got.Facts["platform"] != "ios" {
 		t.Fatalf("got %+v %v %v", got, ok, err)
 	}
 	if err := s.SaveConversation(ctx, "short", want, 50*time.Millisecond); err != nil {

@@ -127,6 +127,16 @@ func (in *inbound) user() string {
 	return in.From.ID
 }
 
+// sessionUser is the user as Sessions knows them: channel-scoped, so that
+// the rate limit, the language preference and verdicts are the user's in
+// Teams alone; empty when the activity names no sender.
+func (in *inbound) sessionUser() string {
+	if u := in.user(); u != "" {
+		return "teams:" + u
+	}
+	return ""
+}
+
 // locale is the client's locale: the activity's, or its clientInfo's.
 func (in *inbound) locale() string {
 	if in.Locale != "" {
@@ -166,7 +176,8 @@ func (in *inbound) thread() string {
 	return conv
 }
 
-// conversationKey is the key the engine keeps the conversation under.
+// conversationKey is the key Sessions keeps the conversation under: a
+// channel thread, a group chat, a personal chat.
 func (in *inbound) conversationKey() string {
 	return "teams:" + in.thread()
 }

@@ -2,7 +2,12 @@ package teamsbot
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/kb"
 )
 
 func TestCleanText(t *testing.T) {
@@ -65,24 +70,58 @@ func TestScopeAndThread(t *testing.T) {
 
 func TestParseSubmit(t *testing.T) {
 	for _, c := range []struct {
-		raw string
-		ok  bool
+		raw  string
+		ok   bool
+		want submitData
 	}{
-		{`{"enrollbot":"pick","e":"device-cap-reached","n":2,"l":"de"}`, true},
-		{`{"enrollbot":"answer","q":"platform","o":"ios","t":"iOS/iPadOS","l":"xx"}`, true},
-		{`{"enrollbot":"solved"}`, false}, // names no entry
-		{`{"enrollbot":"delete-everything","e":"x"}`, false},
-		{`{"action":"other app"}`, false},
-		{`"string"`, false},
-		{`[1]`, false},
-		{``, false},
+		{`{"enrollbot":"pick","e":"device-cap-reached","l":"de"}`, true, submitData{Action: "pick", Entry: "device-cap-reached", Lang: "de"}},
+		{`{"enrollbot":"choose","q":"platform","o:platform":"ios","o:other":"x","l":"xx"}`, true, submitData{Action: "choose", Question: "platform", Option: "ios"}},
+		{`{"enrollbot":"choose","q":"platform","o":"windows","o:platform":"ios"}`, true, submitData{Action: "choose", Question: "platform", Option: "windows"}},
+		{`{"enrollbot":"choose","q":"platform"}`, true, submitData{Action: "choose", Question: "platform"}},
+		{`{"enrollbot":"choose","q":"platform","o:platform":7}`, true, submitData{Action: "choose", Question: "platform"}},
+		{`{"enrollbot":"choose","o":"ios"}`, false, submitData{}}, // names no question
+		{`{"enrollbot":"solved","e":"x","l":"sv"}`, true, submitData{Action: "solved", Entry: "x", Lang: "sv"}},
+		{`{"enrollbot":"not-solved","e":"x"}`, true, submitData{Action: "not_solved", Entry: "x"}},
+		{`{"enrollbot":"answer","e":"x","q":"users-affected","o":"one","t":"One user","k":["a"]}`, true,
+			submitData{Action: "choose", Entry: "x", Question: "users-affected", Option: "one"}},
+		{`{"enrollbot":"lang","l":"nl"}`, true, submitData{Action: "lang", Lang: "nl"}},
+		{`{"enrollbot":"lang","l":"xx"}`, false, submitData{}},
+		{`{"enrollbot":"person"}`, true, submitData{Action: "person"}},
+		{`{"enrollbot":"all_causes","l":"de"}`, true, submitData{Action: "all_causes", Lang: "de"}},
+		{`{"enrollbot":"solved"}`, false, submitData{}}, // names no entry
+		{`{"enrollbot":"pick"}`, false, submitData{}},
+		{`{"enrollbot":"delete-everything","e":"x"}`, false, submitData{}},
+		{`{"enrollbot":""}`, false, submitData{}},
+		{`{"action":"other app"}`, false, submitData{}},
+		{`"string"`, false, submitData{}},
+		{`[1]`, false, submitData{}},
+		{``, false, submitData{}},
 	} {
 		d, ok := parseSubmit(json.RawMessage(c.raw))
-		if ok != c.ok {
-			t.Errorf("%s: ok %v", c.raw, ok)
+		if ok != c.ok || d != c.want {
+			t.Errorf("%s: %+v %v, want %+v %v", c.raw, d, ok, c.want, c.ok)
 		}
-		if ok && d.Lang != "" && !d.Lang.Valid() {
-			t.Errorf("%s: language %q kept", c.raw, d.Lang)
-		}
+	}
+	long := strings.Repeat("é", maxDataID)
+	d, ok := parseSubmit(json.RawMessage(`{"enrollbot":"choose","q":"` + long + `","o:` + long + `":"` + long + `"}`))
+	if !ok || len(d.Question) > maxDataID || len(d.Option) > maxDataID || !utf8.ValidString(d.Option) {
+		t.Errorf("long data not bounded: %d, %d bytes", len(d.Question), len(d.Option))
+	}
+}
+
+// A click's input: the action and what it needs, the card's language as
+// the locale (a language chosen for ActLang), never text.
+func TestSubmitInput(t *testing.T) {
+	in := submitData{Action: "pick", Entry: "x", Lang: "de"}.input("en-US")
+	if in != (bot.Input{Action: bot.ActPick, Entry: "x", Locale: "de"}) {
+		t.Errorf("pick: %+v", in)
+	}
+	in = submitData{Action: "lang", Lang: "sv"}.input("en-US")
+	if in != (bot.Input{Action: bot.ActLang, Lang: kb.Swedish, Locale: "en-US"}) {
+		t.Errorf("lang: %+v", in)
+	}
+	in = submitData{Action: "choose", Question: "q", Option: "o"}.input("nl-BE")
+	if in != (bot.Input{Action: bot.ActChoose, Question: "q", Option: "o", Locale: "nl-BE"}) {
+		t.Errorf("choose: %+v", in)
 	}
 }

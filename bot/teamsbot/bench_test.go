@@ -9,7 +9,7 @@ import (
 // client included, with authentication on: the token verified (RS256,
 // cached keys), the activity parsed, claimed and acknowledged.
 //
-//	go test ./bot/teams/ -run '^$' -bench BenchmarkMessagesEndpoint -benchmem
+//	go test ./bot/teamsbot/ -run '^$' -bench BenchmarkMessagesEndpoint -benchmem
 func BenchmarkMessagesEndpoint(b *testing.B) {
 	b.Run("ignored", func(b *testing.B) {
 		// A typing activity: verify, parse, dispatch, acknowledge.

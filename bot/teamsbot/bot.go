@@ -7,10 +7,14 @@
 // an app id and password, each request's bearer token is verified (see
 // Validator) before the bot acts on it; without them (local testing only)
 // nothing is verified, and replies go to loopback service URLs only. Every
-// activity is acknowledged at once; the reply work (engine, connector
-// calls) runs afterwards in a goroutine bounded by a timeout, and Shutdown
-// waits for it. Activities the Bot Framework delivers again are answered
-// once (bot.Dedupe).
+// activity is acknowledged at once; the reply work (the turn through
+// bot.Sessions, connector calls) runs afterwards in a goroutine bounded by
+// a timeout, and Shutdown waits for it. Activities the Bot Framework
+// delivers again are answered once (bot.Dedupe).
+//
+// The adapter only translates: a message's text, or a card button's data,
+// becomes a bot.Input; bot.Sessions answers it (conversation state, rate
+// limit, language preference, verdicts, metrics); the reply becomes a card.
 //
 // The adapter wraps github.com/infracloudio/msbotbuilder-go: its schema
 // types, its activity dispatch, its token-validator and credential
@@ -31,10 +35,8 @@ import (
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/connector/auth"
-	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/enrollbot/enrollbot/bot"
-	"github.com/enrollbot/enrollbot/kb"
 )
 
 // Path is where the Bot Framework posts activities: the bot's messaging
@@ -53,21 +55,14 @@ const (
 
 // Config wires a Bot.
 type Config struct {
-	// Engine answers the turns; required.
-	Engine *bot.Engine
-	// Bundle holds the bot's wording (package locales); required.
-	Bundle *i18n.Bundle
-	// Store must be the conversation store Engine was built with: card
-	// buttons continue conversations through it. Required.
-	Store bot.Store
-	// Preferences keeps users' language choices; in memory when nil.
-	Preferences bot.Preferences
+	// Sessions answers the turns: it keeps the conversations, the users'
+	// language preferences and verdicts, counts the rate limit and observes
+	// the replies. Required.
+	Sessions *bot.Sessions
 	// Dedupe makes redelivered activities answered once; in memory when nil.
 	Dedupe bot.Dedupe
-	// Feedback records Solved / Not solved clicks; in memory when nil.
-	Feedback bot.FeedbackStore
-	// Observer counts connector retries and dedupe hits; nil observes
-	// nothing.
+	// Observer counts connector retries and dedupe hits (Sessions observes
+	// the replies); nil observes nothing.
 	Observer bot.Observer
 
 	// AppID and AppPassword are the bot's Microsoft app credentials
@@ -94,20 +89,15 @@ type Config struct {
 	// ConnectorTimeout bounds one request to the Bot Connector; 15 s when 0.
 	ConnectorTimeout time.Duration
 
-	// DefaultLang is the reply language when nothing else decides; English
-	// when empty.
-	DefaultLang kb.Lang
 	// Logger receives rejected requests, failed connector calls and dropped
 	// work; discarded when nil.
 	Logger *slog.Logger
 
 	// The fields below are optional: a zero value takes the Default*
-	// constant (or the one named).
+	// constant.
 
 	// ReplyTimeout bounds the work behind one activity, retries included.
 	ReplyTimeout time.Duration
-	// StateTTL is how long conversations are kept; bot.DefaultStateTTL when 0.
-	StateTTL time.Duration
 	// DedupeTTL is how long activity ids are remembered.
 	DedupeTTL time.Duration
 	// MaxBody caps the size of a request body.
@@ -126,13 +116,10 @@ type Config struct {
 // Bot serves Microsoft Teams. It is safe for concurrent use.
 type Bot struct {
 	cfg      Config
-	eng      *bot.Engine
-	store    bot.Store
-	prefs    bot.Preferences
+	sessions *bot.Sessions
 	dedupe   bot.Dedupe
-	feedback bot.FeedbackStore
 	log      *slog.Logger
-	words    *words
+	words    *bot.Wording
 	render   *renderer
 	sleep    func(ctx context.Context, d time.Duration) error
 	// validator is nil without credentials.
@@ -146,8 +133,8 @@ type Bot struct {
 
 // New checks cfg and returns a Bot.
 func New(cfg Config) (*Bot, error) {
-	if cfg.Engine == nil || cfg.Bundle == nil || cfg.Store == nil {
-		return nil, errors.New("teams: engine, message bundle and conversation store are required")
+	if cfg.Sessions == nil {
+		return nil, errors.New("teams: sessions are required")
 	}
 	switch {
 	case cfg.AppID != "" && cfg.InsecureNoAuth:
@@ -157,20 +144,8 @@ func New(cfg Config) (*Bot, error) {
 	case cfg.AppID != "" && cfg.AppPassword == "":
 		return nil, errors.New("teams: the Microsoft app password is required with the app id")
 	}
-	if cfg.DefaultLang == "" {
-		cfg.DefaultLang = kb.English
-	}
-	if !cfg.DefaultLang.Valid() {
-		return nil, fmt.Errorf("teams: default language %q is not one of en, nl, sv, de", cfg.DefaultLang)
-	}
-	if cfg.Preferences == nil {
-		cfg.Preferences = bot.NewMemoryPreferences()
-	}
 	if cfg.Dedupe == nil {
 		cfg.Dedupe = bot.NewMemoryDedupe()
-	}
-	if cfg.Feedback == nil {
-		cfg.Feedback = bot.NewMemoryFeedback()
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = bot.NopObserver{}
@@ -190,7 +165,6 @@ func New(cfg Config) (*Bot, error) {
 	}
 	setDefault(&cfg.ConnectorTimeout, 15*time.Second)
 	setDefault(&cfg.ReplyTimeout, DefaultReplyTimeout)
-	setDefault(&cfg.StateTTL, bot.DefaultStateTTL)
 	setDefault(&cfg.DedupeTTL, DefaultDedupeTTL)
 	setDefault(&cfg.MaxBody, DefaultMaxBody)
 	setDefault(&cfg.MaxRetries, DefaultMaxRetries)
@@ -210,14 +184,11 @@ func New(cfg Config) (*Bot, error) {
 	}
 	creds := auth.SimpleCredentialProvider{AppID: cfg.AppID, Password: cfg.AppPassword}
 	tokens := newTokenSource(cfg.TokenURL, cfg.AppID, cfg.AppPassword, cfg.HTTPClient)
-	w := newWords(cfg.Bundle, cfg.Logger)
+	w := cfg.Sessions.Engine().Wording()
 	return &Bot{
 		cfg:       cfg,
-		eng:       cfg.Engine,
-		store:     cfg.Store,
-		prefs:     cfg.Preferences,
+		sessions:  cfg.Sessions,
 		dedupe:    cfg.Dedupe,
-		feedback:  cfg.Feedback,
 		log:       cfg.Logger,
 		words:     w,
 		render:    &renderer{w: w},
@@ -255,34 +226,3 @@ func (b *Bot) Shutdown(ctx context.Context) error { return b.replies.Shutdown(ct
 
 // spawn runs work after the delivery was acknowledged.
 func (b *Bot) spawn(work func(ctx context.Context)) error { return b.replies.Go(work) }
-
-func prefKey(user string) string { return "teams:" + user }
-
-// savedLang returns the language user saved, if any.
-func (b *Bot) savedLang(ctx context.Context, user string) kb.Lang {
-	if user == "" {
-		return ""
-	}
-	l, ok, err := b.prefs.Lang(ctx, prefKey(user))
-	if err != nil {
-		b.log.Warn("teams language preference", "user", user, "err", err)
-		return ""
-	}
-	if !ok || !l.Valid() {
-		return ""
-	}
-	return l
-}
-
-// ownLang decides the language of the bot's own texts (welcome, help,
-// confirmations), which have no user words to go by: the saved
-// preference, then the client's locale, then the default.
-func (b *Bot) ownLang(ctx context.Context, user, locale string) kb.Lang {
-	if l := b.savedLang(ctx, user); l != "" {
-		return l
-	}
-	if l, ok := kb.LangFromLocale(locale); ok {
-		return l
-	}
-	return b.cfg.DefaultLang
-}

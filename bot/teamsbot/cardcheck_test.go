@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/enrollbot/enrollbot/bot"
 )
 
 // The Adaptive Card schema rules the bot's cards rely on, as Teams applies
@@ -22,13 +24,17 @@ type typeRule struct {
 }
 
 var elementRules = map[string]typeRule{
-	"TextBlock":     {0, []string{"type", "id", "text", "size", "weight", "color", "isSubtle", "wrap", "spacing", "separator", "maxLines", "horizontalAlignment"}, []string{"text"}},
-	"RichTextBlock": {2, []string{"type", "id", "inlines", "spacing", "separator", "horizontalAlignment"}, []string{"inlines"}},
-	"Container":     {0, []string{"type", "id", "items", "spacing", "separator", "style", "selectAction"}, []string{"items"}},
-	"ActionSet":     {2, []string{"type", "id", "actions", "spacing", "separator"}, []string{"actions"}},
+	"TextBlock":       {0, []string{"type", "id", "text", "size", "weight", "color", "isSubtle", "wrap", "spacing", "separator", "maxLines", "horizontalAlignment"}, []string{"text"}},
+	"RichTextBlock":   {2, []string{"type", "id", "inlines", "spacing", "separator", "horizontalAlignment"}, []string{"inlines"}},
+	"Container":       {0, []string{"type", "id", "items", "spacing", "separator", "style", "selectAction"}, []string{"items"}},
+	"ActionSet":       {2, []string{"type", "id", "actions", "spacing", "separator"}, []string{"actions"}},
+	"ColumnSet":       {0, []string{"type", "id", "columns", "spacing", "separator"}, []string{"columns"}},
+	"Input.ChoiceSet": {0, []string{"type", "id", "choices", "style", "isMultiSelect", "value", "placeholder", "wrap", "spacing", "separator"}, []string{"id", "choices"}},
 }
 
-var inlineRule = typeRule{2, []string{"type", "text", "size", "weight", "color", "isSubtle", "italic", "strikethrough", "highlight"}, []string{"text"}}
+var columnRule = typeRule{0, []string{"type", "id", "items", "width", "verticalContentAlignment", "spacing", "separator", "style"}, []string{"items"}}
+
+var inlineRule = typeRule{2, []string{"type", "text", "size", "weight", "color", "fontType", "isSubtle", "italic", "strikethrough", "highlight"}, []string{"text"}}
 
 var actionRules = map[string]typeRule{
 	"Action.Submit":   {0, []string{"type", "title", "style", "data", "id"}, []string{"title", "data"}},
@@ -37,10 +43,18 @@ var actionRules = map[string]typeRule{
 }
 
 var enums = map[string][]string{
-	"size":    {"Small", "Default", "Medium", "Large", "ExtraLarge"},
-	"weight":  {"Lighter", "Default", "Bolder"},
-	"color":   {"Default", "Dark", "Light", "Accent", "Good", "Warning", "Attention"},
-	"spacing": {"None", "Small", "Default", "Medium", "Large", "ExtraLarge", "Padding"},
+	"size":                     {"Small", "Default", "Medium", "Large", "ExtraLarge"},
+	"weight":                   {"Lighter", "Default", "Bolder"},
+	"color":                    {"Default", "Dark", "Light", "Accent", "Good", "Warning", "Attention"},
+	"spacing":                  {"None", "Small", "Default", "Medium", "Large", "ExtraLarge", "Padding"},
+	"fontType":                 {"Default", "Monospace"},
+	"verticalContentAlignment": {"Top", "Center", "Bottom"},
+}
+
+// Styles by element type: a Container's, a choice set's.
+var styles = map[string][]string{
+	"Container":       {"default", "emphasis"},
+	"Input.ChoiceSet": {"compact", "expanded"},
 }
 
 var actionStyles = []string{"default", "positive", "destructive"}
@@ -85,11 +99,54 @@ func cardProblems(raw []byte) []string {
 	if fb, _ := root["fallbackText"].(string); strings.TrimSpace(fb) == "" {
 		add("card", "no fallbackText")
 	}
-	checkCardObject(root, "card", minor, true, add)
+	ck := &checker{minor: minor, add: add, inputs: map[string]int{}}
+	ck.cardObject(root, "card", true)
+	for id, n := range ck.inputs {
+		if n > 1 {
+			add("card", "%d inputs with the id %q", n, id)
+		}
+	}
+	for _, q := range ck.chooses {
+		if ck.inputs[optionInput(q)] == 0 {
+			add("card", "the answer button of question %q has no choice set %q", q, optionInput(q))
+		}
+	}
 	return out
 }
 
-func checkCardObject(c map[string]any, path string, minor int, top bool, add func(path, format string, args ...any)) {
+// checker walks a card, noting its inputs and the answer buttons that
+// need them.
+type checker struct {
+	minor   int
+	add     func(path, format string, args ...any)
+	inputs  map[string]int
+	chooses []string
+}
+
+// Width estimate of a row of buttons in Teams: about 7 px a character of
+// the title, 28 px of padding a button, 8 px between buttons. A row is to
+// fit the 450 px a card gets in a narrow chat pane.
+const (
+	buttonCharPx    = 7
+	buttonPaddingPx = 28
+	buttonGapPx     = 8
+	narrowCardPx    = 450
+)
+
+// rowWidth estimates the width of a row of buttons, in pixels.
+func rowWidth(titles []string) int {
+	w := 0
+	for i, t := range titles {
+		if i > 0 {
+			w += buttonGapPx
+		}
+		w += utf8.RuneCountInString(t)*buttonCharPx + buttonPaddingPx
+	}
+	return w
+}
+
+func (ck *checker) cardObject(c map[string]any, path string, top bool) {
+	add := ck.add
 	allowed := []string{"type", "body", "actions"}
 	if top {
 		allowed = append(allowed, "$schema", "version", "fallbackText", "lang", "msteams")
@@ -103,10 +160,10 @@ func checkCardObject(c map[string]any, path string, minor int, top bool, add fun
 		add(path, "no body")
 	}
 	for i, el := range body {
-		checkElement(el, fmt.Sprintf("%s.body[%d]", path, i), minor, add)
+		ck.element(el, fmt.Sprintf("%s.body[%d]", path, i))
 	}
 	if acts, ok := c["actions"]; ok {
-		checkActions(acts, path+".actions", minor, add)
+		ck.actions(acts, path+".actions")
 	}
 	if ms, ok := c["msteams"].(map[string]any); ok && ms["width"] != "Full" {
 		add(path, "msteams width %v", ms["width"])
@@ -127,7 +184,8 @@ func checkKeys(m map[string]any, path string, allowed []string, add func(path, f
 	}
 }
 
-func checkElement(v any, path string, minor int, add func(path, format string, args ...any)) {
+func (ck *checker) element(v any, path string) {
+	minor, add := ck.minor, ck.add
 	el, ok := v.(map[string]any)
 	if !ok {
 		add(path, "not an object")
@@ -148,10 +206,20 @@ func checkElement(v any, path string, minor int, add func(path, format string, a
 			add(path, "%s without %s", typ, r)
 		}
 	}
+	if s, ok := el["style"]; ok && !slices.Contains(styles[typ], fmt.Sprint(s)) {
+		add(path, "%s style %v", typ, s)
+	}
 	switch typ {
 	case "TextBlock":
-		if s, _ := el["text"].(string); strings.TrimSpace(s) == "" {
+		s, _ := el["text"].(string)
+		if strings.TrimSpace(s) == "" {
 			add(path, "TextBlock without text")
+		}
+		if strings.Contains(s, "`") {
+			add(path, "TextBlock shows a literal backtick: %q", s)
+		}
+		if wrap, _ := el["wrap"].(bool); !wrap {
+			add(path, "TextBlock without wrap cuts its text to one line")
 		}
 	case "RichTextBlock":
 		inlines, _ := el["inlines"].([]any)
@@ -179,18 +247,63 @@ func checkElement(v any, path string, minor int, add func(path, format string, a
 			add(path, "Container without items")
 		}
 		for i, x := range items {
-			checkElement(x, fmt.Sprintf("%s.items[%d]", path, i), minor, add)
+			ck.element(x, fmt.Sprintf("%s.items[%d]", path, i))
+		}
+	case "ColumnSet":
+		cols, _ := el["columns"].([]any)
+		if len(cols) == 0 {
+			add(path, "ColumnSet without columns")
+		}
+		for i, x := range cols {
+			p := fmt.Sprintf("%s.columns[%d]", path, i)
+			col, ok := x.(map[string]any)
+			if !ok || col["type"] != "Column" {
+				add(p, "not a Column")
+				continue
+			}
+			checkKeys(col, p, columnRule.allowed, add)
+			switch w := fmt.Sprint(col["width"]); {
+			case w == "auto" || w == "stretch":
+			default:
+				add(p, "width %v", col["width"])
+			}
+			items, _ := col["items"].([]any)
+			if len(items) == 0 {
+				add(p, "Column without items")
+			}
+			for j, it := range items {
+				ck.element(it, fmt.Sprintf("%s.items[%d]", p, j))
+			}
 		}
 	case "ActionSet":
 		acts, _ := el["actions"].([]any)
 		if len(acts) == 0 {
 			add(path, "ActionSet without actions")
 		}
-		checkActions(el["actions"], path+".actions", minor, add)
+		ck.actions(el["actions"], path+".actions")
+	case "Input.ChoiceSet":
+		id, _ := el["id"].(string)
+		ck.inputs[id]++
+		choices, _ := el["choices"].([]any)
+		if len(choices) == 0 {
+			add(path, "choice set without choices")
+		}
+		for i, x := range choices {
+			c, _ := x.(map[string]any)
+			p := fmt.Sprintf("%s.choices[%d]", path, i)
+			checkKeys(c, p, []string{"title", "value"}, add)
+			if t, _ := c["title"].(string); strings.TrimSpace(t) == "" {
+				add(p, "choice without a title")
+			}
+			if v, _ := c["value"].(string); v == "" || len(v) > maxDataID {
+				add(p, "choice value %q", v)
+			}
+		}
 	}
 }
 
-func checkActions(v any, path string, minor int, add func(path, format string, args ...any)) {
+func (ck *checker) actions(v any, path string) {
+	minor, add := ck.minor, ck.add
 	acts, ok := v.([]any)
 	if !ok {
 		add(path, "not an array")
@@ -198,6 +311,15 @@ func checkActions(v any, path string, minor int, add func(path, format string, a
 	}
 	if len(acts) > MaxActions {
 		add(path, "%d actions, Teams shows at most %d", len(acts), MaxActions)
+	}
+	var titles []string
+	for _, x := range acts {
+		if a, ok := x.(map[string]any); ok {
+			titles = append(titles, fmt.Sprint(a["title"]))
+		}
+	}
+	if w := rowWidth(titles); w > narrowCardPx {
+		add(path, "buttons %q take about %d px, more than the %d px of a narrow card: titles would be cut", titles, w, narrowCardPx)
 	}
 	for i, x := range acts {
 		p := fmt.Sprintf("%s[%d]", path, i)
@@ -235,10 +357,12 @@ func checkActions(v any, path string, minor int, add func(path, format string, a
 				add(p, "data is not an object")
 				break
 			}
-			switch data["enrollbot"] {
-			case actPick, actAnswer, actSolved, actNotSolved:
-			default:
-				add(p, "data names no action of the bot's: %v", data)
+			action, _ := data["enrollbot"].(string)
+			if !slices.Contains(bot.Actions, bot.Action(action)) {
+				add(p, "data names no action of the engine's: %v", data)
+			}
+			if q, _ := data["q"].(string); action == string(bot.ActChoose) && data["o"] == nil {
+				ck.chooses = append(ck.chooses, q)
 			}
 			if raw, _ := json.Marshal(data); len(raw) > maxSubmitData {
 				add(p, "data of %d bytes", len(raw))
@@ -259,7 +383,7 @@ func checkActions(v any, path string, minor int, add func(path, format string, a
 				add(p, "card is not an object")
 				break
 			}
-			checkCardObject(c, p+".card", minor, false, add)
+			ck.cardObject(c, p+".card", false)
 		}
 	}
 }
@@ -284,6 +408,15 @@ func TestCardCheckerCatchesProblems(t *testing.T) {
 		"foreign submit": strings.Replace(good, `"fallbackText":"x",`,
 			`"fallbackText":"x","actions":[{"type":"Action.Submit","title":"x","data":{"a":1}}],`, 1),
 		"no body": strings.Replace(good, `"body":[{"type":"RichTextBlock","inlines":[{"type":"TextRun","text":"hi"}]}]`, `"body":[]`, 1),
+		"backtick": strings.Replace(good, `{"type":"RichTextBlock","inlines":[{"type":"TextRun","text":"hi"}]}`,
+			`{"type":"TextBlock","text":"run `+"`dsregcmd /status`"+`","wrap":true}`, 1),
+		"answer without its choice set": strings.Replace(good, `"fallbackText":"x",`,
+			`"fallbackText":"x","actions":[{"type":"Action.Submit","title":"OK","data":{"enrollbot":"choose","q":"platform"}}],`, 1),
+		"duplicate input ids": strings.Replace(good, `{"type":"RichTextBlock"`,
+			`{"type":"Input.ChoiceSet","id":"a","choices":[{"title":"x","value":"x"}]},{"type":"Input.ChoiceSet","id":"a","choices":[{"title":"y","value":"y"}]},{"type":"RichTextBlock"`, 1),
+		"long button row": strings.Replace(good, `"fallbackText":"x",`,
+			`"fallbackText":"x","actions":[{"type":"Action.OpenUrl","title":"`+strings.Repeat("x", 40)+`","url":"https://learn.microsoft.com/"},`+
+				`{"type":"Action.OpenUrl","title":"`+strings.Repeat("y", 40)+`","url":"https://learn.microsoft.com/"}],`, 1),
 	} {
 		if p := cardProblems([]byte(bad)); len(p) == 0 {
 			t.Errorf("%s: no problem found in %s", name, bad)

@@ -217,22 +217,6 @@ func (b *Bot) post(ctx context.Context, serviceURL, conv, replyTo string, act sc
 	})
 }
 
-// update replaces the bot's activity id in the conversation with act.
-func (b *Bot) update(ctx context.Context, serviceURL, conv, id string, act schema.Activity, attrs []any) error {
-	if id == "" {
-		return errors.New("teams: no activity to update")
-	}
-	target, err := b.conn.activitiesURL(serviceURL, conv, id)
-	if err != nil {
-		b.log.Warn("teams update not sent", append(attrs, "err", err)...)
-		return err
-	}
-	act.ID = id
-	return b.call(ctx, "update", target, attrs, func(ctx context.Context, cl client.Client) error {
-		return cl.Put(ctx, target, act)
-	})
-}
-
 // call runs one connector request, retrying what is worth retrying: a 429
 // or 5xx or network failure with a doubling backoff, at most MaxRetries
 // times and never past ctx's deadline; a 401 once, with a fresh token. A

@@ -22,7 +22,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/enrollbot/enrollbot/bot"
-	"github.com/enrollbot/enrollbot/locales"
 )
 
 const (
@@ -204,6 +203,9 @@ func (c call) texts(t testing.TB) string {
 		switch v := v.(type) {
 		case map[string]any:
 			if s, ok := v["text"].(string); ok {
+				if v["type"] == "TextBlock" {
+					s = readable(s)
+				}
 				b.WriteString(s)
 				if v["type"] != "TextRun" {
 					b.WriteString("\n")
@@ -212,7 +214,10 @@ func (c call) texts(t testing.TB) string {
 			if s, ok := v["title"].(string); ok && strings.HasPrefix(fmt.Sprint(v["type"]), "Action.") {
 				b.WriteString("[" + s + "]\n")
 			}
-			for _, k := range []string{"body", "items", "inlines", "actions", "card"} {
+			if _, ok := v["value"].(string); ok && v["type"] == nil {
+				b.WriteString("<" + fmt.Sprint(v["title"]) + ">\n")
+			}
+			for _, k := range []string{"body", "items", "inlines", "columns", "choices", "actions", "card"} {
 				if x, ok := v[k]; ok {
 					walk(x)
 				}
@@ -349,20 +354,18 @@ func (f *connectorFake) tokenCount() int {
 }
 
 // harness is a Bot behind an HTTP server, with its connector, signer and
-// stores.
+// the Sessions kit it answers through.
 type harness struct {
-	t        testing.TB
-	bot      *Bot
-	srv      *httptest.Server
-	conn     *connectorFake
-	sign     *signer
-	store    *bot.MemoryStore
-	prefs    *bot.MemoryPreferences
-	feedback *bot.MemoryFeedback
-	log      *lockedBuffer
-	clock    *fakeClock
-	slept    []time.Duration
-	mu       sync.Mutex
+	kit
+	t     testing.TB
+	bot   *Bot
+	srv   *httptest.Server
+	conn  *connectorFake
+	sign  *signer
+	log   *lockedBuffer
+	clock *fakeClock
+	slept []time.Duration
+	mu    sync.Mutex
 }
 
 // fakeClock is the validator's clock: it moves when told.
@@ -390,31 +393,110 @@ func (f *connectorFake) set(change func(f *connectorFake)) {
 	change(f)
 }
 
-func newEngine(t testing.TB, store bot.Store) *bot.Engine {
+// builtin is the engine over the embedded catalog, built once: it never
+// changes after New and is safe for concurrent use.
+var builtin = sync.OnceValues(func() (*bot.Engine, error) {
+	return bot.NewBuiltin(slog.New(slog.DiscardHandler))
+})
+
+func newEngine(t testing.TB) *bot.Engine {
 	t.Helper()
-	e, err := bot.NewBuiltin(store, slog.New(slog.DiscardHandler))
+	e, err := builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
+// counter counts what Sessions does around the engine: the turns the rate
+// limiter counted and the replies observed. With limit set, it refuses
+// turns past it.
+type counter struct {
+	mu      sync.Mutex
+	allows  int
+	replies []bot.Kind
+	limit   int
+}
+
+func (c *counter) Allow(context.Context, string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.allows++
+	return c.limit == 0 || c.allows <= c.limit, nil
+}
+
+func (c *counter) Replied(kind bot.Kind, _ time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.replies = append(c.replies, kind)
+}
+
+func (c *counter) APIRetry(string)  {}
+func (c *counter) DedupeHit(string) {}
+
+// lastKind returns the kind of the last reply observed.
+func (c *counter) lastKind() bot.Kind {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.replies) == 0 {
+		return ""
+	}
+	return c.replies[len(c.replies)-1]
+}
+
+// counts returns the limiter counts and the replies observed so far.
+func (c *counter) counts() (allows, replies int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.allows, len(c.replies)
+}
+
+// kit is Sessions over the built-in engine and memory stores, with what it
+// keeps at hand for the tests to look at.
+type kit struct {
+	sessions *bot.Sessions
+	store    *bot.MemoryStore
+	prefs    *bot.MemoryPreferences
+	feedback *bot.MemoryFeedback
+	count    *counter
+}
+
+func newKit(t testing.TB) kit {
+	t.Helper()
+	k := kit{store: bot.NewMemoryStore(), prefs: bot.NewMemoryPreferences(), feedback: bot.NewMemoryFeedback(),
+		count: &counter{}}
+	s, err := bot.NewSessions(bot.SessionsConfig{Engine: newEngine(t), Store: k.store, Preferences: k.prefs,
+		Feedback: k.feedback, Limiter: k.count, Observer: k.count})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.sessions = s
+	return k
+}
+
+// say runs inputs through the kit's Sessions in one conversation and
+// returns the last reply.
+func (k kit) say(t testing.TB, key string, inputs ...bot.Input) bot.Reply {
+	t.Helper()
+	var r bot.Reply
+	for _, in := range inputs {
+		out := k.sessions.Handle(context.Background(), bot.Turn{Key: key, User: "teams:test", Input: in})
+		if !out.Post {
+			t.Fatalf("%+v: not posted", in)
+		}
+		r = out.Reply
+	}
+	return r
+}
+
 // newHarness starts a bot with credentials (or without, when noAuth),
 // changed by edit before New.
 func newHarness(t testing.TB, noAuth bool, edit func(*Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, conn: newConnector(t), sign: newSigner(t), store: bot.NewMemoryStore(),
-		prefs: bot.NewMemoryPreferences(), feedback: bot.NewMemoryFeedback(), log: &lockedBuffer{}}
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := &harness{kit: newKit(t), t: t, conn: newConnector(t), sign: newSigner(t), log: &lockedBuffer{}}
 	cfg := Config{
-		Engine:            newEngine(t, h.store),
-		Bundle:            bundle,
-		Store:             h.store,
-		Preferences:       h.prefs,
-		Feedback:          h.feedback,
+		Sessions:          h.sessions,
+		Observer:          h.count,
 		OpenIDMetadataURL: h.sign.metadataURL(),
 		TokenURL:          h.conn.tokenURL(),
 		Logger:            slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug})),

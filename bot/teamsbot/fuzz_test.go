@@ -5,10 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/enrollbot/enrollbot/bot"
 )
 
 // FuzzParseActivity feeds arbitrary bytes to everything a request body
@@ -17,14 +20,15 @@ import (
 // service URL check and the token validator's header parsing. None may
 // panic, and what they pass on stays bounded by the input.
 //
-//	go test ./bot/teams/ -run '^$' -fuzz FuzzParseActivity -fuzztime 30s
+//	go test ./bot/teamsbot/ -run '^$' -fuzz FuzzParseActivity -fuzztime 30s
 func FuzzParseActivity(f *testing.F) {
 	const su = "https://smba.trafficmanager.net/emea/"
 	for _, a := range []map[string]any{
 		personal(su, "0x80180014"),
 		channel(su, germanPaste, true),
 		channel(su, "chatter", false),
-		submitOf(personal(su, "x"), "1", map[string]any{"enrollbot": "pick", "e": "device-cap-reached", "n": 2, "l": "de"}),
+		submitOf(personal(su, "x"), "1", map[string]any{"enrollbot": "pick", "e": "device-cap-reached", "l": "de"}),
+		submitOf(personal(su, "x"), "1", map[string]any{"enrollbot": "choose", "q": "users-affected", "o:users-affected": "one", "l": "nl"}),
 		submitOf(personal(su, "x"), "1", map[string]any{"enrollbot": "answer", "e": "x", "q": "users-affected", "o": "one", "t": "One user", "k": []string{"a", "b"}}),
 	} {
 		raw, _ := json.Marshal(a)
@@ -72,11 +76,17 @@ func FuzzParseActivity(f *testing.F) {
 				t.Fatal("the bot's own message would be answered")
 			}
 			if d := m.data; d != nil {
-				if len(d.Entry) > maxDataID || len(d.Label) > maxDataLabel || len(d.Causes) > maxDataCauses || len(d.Code) > 64 {
+				if len(d.Entry) > maxDataID || len(d.Question) > maxDataID || len(d.Option) > maxDataID {
 					t.Fatalf("unbounded button data %+v", d)
 				}
 				if d.Lang != "" && !d.Lang.Valid() {
 					t.Fatalf("invalid language %q", d.Lang)
+				}
+				if !slices.Contains(bot.Actions, bot.Action(d.Action)) {
+					t.Fatalf("an action the engine does not know: %q", d.Action)
+				}
+				if input := d.input(in.locale()); input.Text != "" {
+					t.Fatalf("a click made up text: %+v", input)
 				}
 			}
 			if utf8.ValidString(in.Text) && !utf8.ValidString(m.text) {

@@ -3,10 +3,7 @@ package teamsbot
 import (
 	"context"
 	"encoding/json"
-	"maps"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/infracloudio/msbotbuilder-go/core/activity"
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -15,16 +12,20 @@ import (
 	"github.com/enrollbot/enrollbot/kb"
 )
 
-// Bounds on what a button's data may carry into the conversation state.
-const (
-	maxDataID     = 200
-	maxDataLabel  = 200
-	maxDataCauses = 32
-)
+// maxDataID bounds what a button's data may carry into a turn: an entry,
+// question or option id.
+const maxDataID = 200
+
+// legacyActions maps the actions of cards sent before the buttons carried
+// the engine's inputs, so that a click on an old card still works.
+var legacyActions = map[string]bot.Action{"answer": bot.ActChoose, "not-solved": bot.ActNotSolved}
 
 // parseSubmit reads the bot's button data from a message's value; ok is
-// false for anything else (no value, another app's data). Strings are
-// bounded and the language checked.
+// false for anything else (no value, another app's data, an action the
+// engine does not know, an action without what it needs). Strings are
+// bounded and the language checked. A checklist answer's option is the
+// button's own, or the one picked in the question's choice set, which
+// Teams sends along in the same value.
 func parseSubmit(raw json.RawMessage) (submitData, bool) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return submitData{}, false
@@ -33,9 +34,10 @@ func parseSubmit(raw json.RawMessage) (submitData, bool) {
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return submitData{}, false
 	}
-	switch d.Action {
-	case actPick, actAnswer, actSolved, actNotSolved:
-	default:
+	if a, ok := legacyActions[d.Action]; ok {
+		d.Action = string(a)
+	}
+	if !slices.Contains(bot.Actions, bot.Action(d.Action)) {
 		return submitData{}, false
 	}
 	if !d.Lang.Valid() {
@@ -44,17 +46,46 @@ func parseSubmit(raw json.RawMessage) (submitData, bool) {
 	d.Entry = cutBytes(d.Entry, maxDataID)
 	d.Question = cutBytes(d.Question, maxDataID)
 	d.Option = cutBytes(d.Option, maxDataID)
-	d.Label = cutBytes(d.Label, maxDataLabel)
-	d.Code = cutBytes(d.Code, 64)
-	d.Causes = d.Causes[:min(len(d.Causes), maxDataCauses)]
-	for i, c := range d.Causes {
-		d.Causes[i] = cutBytes(c, maxDataID)
-	}
-	d.N = max(d.N, 0)
-	if d.Action != actAnswer && d.Entry == "" {
-		return submitData{}, false
+	switch bot.Action(d.Action) {
+	case bot.ActPick, bot.ActSolved, bot.ActNotSolved:
+		if d.Entry == "" {
+			return submitData{}, false
+		}
+	case bot.ActChoose:
+		if d.Question == "" {
+			return submitData{}, false
+		}
+		if d.Option == "" {
+			var inputs map[string]json.RawMessage
+			if json.Unmarshal(raw, &inputs) == nil {
+				var o string
+				if json.Unmarshal(inputs[optionInput(d.Question)], &o) == nil {
+					d.Option = cutBytes(o, maxDataID)
+				}
+			}
+		}
+	case bot.ActLang:
+		if d.Lang == "" {
+			return submitData{}, false
+		}
 	}
 	return d, true
+}
+
+// input is the engine input a button stands for. A click has no words to
+// tell its language by: the card's language stands in for the client's
+// locale, so that a click on a card whose conversation expired is
+// answered in the language the user was reading (the conversation's own
+// language, or a saved preference, still comes first).
+func (d submitData) input(locale string) bot.Input {
+	in := bot.Input{Action: bot.Action(d.Action), Entry: d.Entry, Question: d.Question, Option: d.Option, Locale: locale}
+	switch {
+	case in.Action == bot.ActLang:
+		in.Lang = d.Lang
+	case d.Lang != "":
+		in.Locale = string(d.Lang)
+	}
+	return in
 }
 
 // message is a message activity the bot acts on.
@@ -120,7 +151,7 @@ func (b *Bot) acceptConversationUpdate(ctx context.Context, in *inbound) {
 		return
 	}
 	err := b.spawn(func(ctx context.Context) {
-		lang := b.ownLang(ctx, in.user(), in.locale())
+		lang := b.sessions.Lang(ctx, in.sessionUser(), in.locale())
 		// A new message, not a reply: in a team it starts a thread of its
 		// own in the channel the bot was added through.
 		b.send(ctx, in, in.Conversation.ID, "", b.render.welcome(lang), b.words.Get(lang, "TeamsWelcomeTitle", nil))
@@ -155,215 +186,73 @@ func (b *Bot) outgoing(in *inbound, c card, summary string) schema.Activity {
 	return activity.ApplyConversationReference(act, activity.GetCoversationReference(in.schemaActivity()), false)
 }
 
-// answer replies to what a user wrote: a text command, or a turn for the
-// engine.
+// answer replies to what a user wrote: the language command, or a turn
+// for the engine (greetings and "help" included).
 func (b *Bot) answer(ctx context.Context, in *inbound, text string) {
-	user := in.user()
-	if fields := strings.Fields(strings.ToLower(text)); len(fields) > 0 {
-		switch {
-		case len(fields) == 1 && fields[0] == "help":
-			lang := b.ownLang(ctx, user, in.locale())
-			b.reply(ctx, in, b.render.welcome(lang), b.words.Get(lang, "TeamsWelcomeTitle", nil))
-			return
-		case len(fields) <= 2 && fields[0] == "lang":
-			b.setLang(ctx, in, fields[1:])
-			return
-		}
-	}
-	turn := bot.Turn{Text: text, Lang: b.savedLang(ctx, user), Locale: in.locale(), User: user,
-		Conversation: in.conversationKey()}
-	reply, err := b.eng.Handle(ctx, turn)
-	if err != nil {
-		b.log.Warn("teams conversation state", append(in.attrs(), "err", err)...)
-	}
-	b.reply(ctx, in, b.render.reply(reply, view{}), summary(reply))
-}
-
-// setLang saves or clears the user's reply language ("lang nl", "lang
-// auto") and confirms it.
-func (b *Bot) setLang(ctx context.Context, in *inbound, args []string) {
-	user := in.user()
-	say := func(lang kb.Lang, id string) {
-		text := b.words.Get(lang, id, nil)
-		b.reply(ctx, in, b.render.note(lang, text), text)
-	}
-	if len(args) == 0 {
-		say(b.ownLang(ctx, user, in.locale()), "TeamsLangUsage")
+	if lang, clear, ok := bot.ParseLangCommand(text); ok {
+		b.langCommand(ctx, in, lang, clear)
 		return
 	}
-	if args[0] == "auto" || args[0] == "reset" || args[0] == "off" {
-		if err := b.prefs.SetLang(ctx, prefKey(user), ""); err != nil {
+	b.turn(ctx, in, bot.Input{Text: text, Locale: in.locale()}, view{})
+}
+
+// langCommand acts on "lang nl" (through the engine, which shows the
+// current answer again in that language, and Sessions, which saves the
+// choice), "lang auto" (the choice cleared) and "lang" with anything else
+// (how to use it).
+func (b *Bot) langCommand(ctx context.Context, in *inbound, lang kb.Lang, clear bool) {
+	user := in.sessionUser()
+	switch {
+	case lang != "":
+		b.turn(ctx, in, bot.Input{Action: bot.ActLang, Lang: lang, Locale: in.locale()}, view{})
+	case clear:
+		if err := b.sessions.ClearLang(ctx, user); err != nil {
 			b.log.Warn("teams language preference", append(in.attrs(), "err", err)...)
 			return
 		}
-		say(b.ownLang(ctx, user, in.locale()), "TeamsLangCleared")
-		return
+		b.note(ctx, in, b.sessions.Lang(ctx, user, in.locale()), "LangCleared")
+	default:
+		b.note(ctx, in, b.sessions.Lang(ctx, user, in.locale()), "LangUsage")
 	}
-	lang, ok := kb.LangFromLocale(args[0])
-	if !ok {
-		say(b.ownLang(ctx, user, in.locale()), "TeamsLangUsage")
-		return
-	}
-	if err := b.prefs.SetLang(ctx, prefKey(user), lang); err != nil {
-		b.log.Warn("teams language preference", append(in.attrs(), "err", err)...)
-		return
-	}
-	say(lang, "TeamsLangSet")
 }
 
-// click acts on a press of one of the bot's buttons.
+// note replies with one of the bot's own sentences.
+func (b *Bot) note(ctx context.Context, in *inbound, lang kb.Lang, id string) {
+	text := b.words.Get(lang, id, nil)
+	b.reply(ctx, in, b.render.note(lang, text), cut(text, maxSummary))
+}
+
+// click acts on a press of one of the bot's buttons: the input it stands
+// for goes through Sessions like a typed turn, and the reply (an answer, a
+// short thanks for a verdict, the next cause) is posted in the thread.
 func (b *Bot) click(ctx context.Context, in *inbound, d submitData) {
-	switch d.Action {
-	case actPick:
-		b.pick(ctx, in, d)
-	case actAnswer:
-		b.answerQuestion(ctx, in, d)
-	case actSolved, actNotSolved:
-		b.judge(ctx, in, d, d.Action == actSolved)
-	}
-}
-
-// clickLang is the language a click is answered in: the user's saved one,
-// else the card's.
-func (b *Bot) clickLang(ctx context.Context, in *inbound, d submitData) kb.Lang {
-	if l := b.savedLang(ctx, in.user()); l != "" {
-		return l
-	}
-	return d.Lang
-}
-
-// pick answers with the candidate the user chose on a choices card.
-func (b *Bot) pick(ctx context.Context, in *inbound, d submitData) {
-	conv := in.conversationKey()
-	st, ok, err := b.store.Conversation(ctx, conv)
-	if err != nil {
-		b.log.Warn("teams conversation state", append(in.attrs(), "err", err)...)
-	}
-	n := 0
-	if ok {
-		n = slices.Index(st.Choices, d.Entry) + 1
-	}
-	lang := b.clickLang(ctx, in, d)
-	if n == 0 {
-		// The conversation expired or moved on: the button says enough to
-		// offer the one choice again.
-		st = bot.State{Lang: lang, Choices: []string{d.Entry}, Answers: st.Answers}
-		if err := b.store.SaveConversation(ctx, conv, st, b.cfg.StateTTL); err != nil {
-			b.log.Warn("teams conversation state", append(in.attrs(), "err", err)...)
-			return
-		}
-		n = 1
-	}
-	reply, err := b.eng.Handle(ctx, bot.Turn{Text: strconv.Itoa(n), Lang: lang, Locale: in.locale(),
-		User: in.user(), Conversation: conv})
-	if err != nil {
-		b.log.Warn("teams conversation state", append(in.attrs(), "err", err)...)
-	}
-	b.reply(ctx, in, b.render.reply(reply, view{}), summary(reply))
-}
-
-// answerQuestion records the answer to a follow-up question. Before there
-// is an answer (choices, clarify) the engine reads the option's label as
-// the user's words, to narrow the candidates down. After one, the answer
-// is recorded for that question alone (typing "one user" would answer
-// every question "one" fits) and the answer is shown again, its causes
-// weighed by what the answers say.
-func (b *Bot) answerQuestion(ctx context.Context, in *inbound, d submitData) {
-	conv := in.conversationKey()
-	lang := b.clickLang(ctx, in, d)
-	user := in.user()
-	if d.Entry == "" {
-		reply, err := b.eng.Handle(ctx, bot.Turn{Text: d.Label, Lang: lang, Locale: in.locale(), User: user, Conversation: conv})
-		if err != nil {
-			b.log.Warn("teams conversation state", append(in.attrs(), "err", err)...)
-		}
-		b.reply(ctx, in, b.render.reply(reply, view{}), summary(reply))
+	if bot.Action(d.Action) == bot.ActChoose && d.Option == "" {
+		// Submitted with nothing picked in the choice set.
+		b.log.Debug("teams answer button without an option", append(in.attrs(), "question", d.Question)...)
 		return
 	}
-	if d.Question == "" || d.Option == "" {
-		return
+	v := view{}
+	switch bot.Action(d.Action) {
+	case bot.ActAllCauses, bot.ActOtherCauses:
+		v.expand = true
 	}
-	st, ok, err := b.store.Conversation(ctx, conv)
-	if err != nil {
-		b.log.Warn("teams conversation state", append(in.attrs(), "err", err)...)
-		return
-	}
-	answers := map[string]string{}
-	var text string
-	if ok && st.Entry == d.Entry {
-		maps.Copy(answers, st.Answers)
-		text = st.Text
-	}
-	answers[d.Question] = d.Option
-	text = strings.TrimSpace(text + "\n" + d.Label)
-	seed := bot.State{Lang: lang, Choices: []string{d.Entry}, Answers: answers, Text: text}
-	if err := b.store.SaveConversation(ctx, conv, seed, b.cfg.StateTTL); err != nil {
-		b.log.Warn("teams conversation state", append(in.attrs(), "err", err)...)
-		return
-	}
-	reply, err := b.eng.Handle(ctx, bot.Turn{Text: "1", Lang: lang, Locale: in.locale(), User: user, Conversation: conv})
-	if err != nil {
-		b.log.Warn("teams conversation state", append(in.attrs(), "err", err)...)
-	}
-	if reply.Kind == bot.KindAnswer && reply.Entry != nil {
-		// The engine keeps the entry and the answers; the words they add up
-		// to are kept too, for the next answer's weighing.
-		if next, ok, err := b.store.Conversation(ctx, conv); err == nil && ok && next.Entry == d.Entry {
-			next.Text = text
-			if err := b.store.SaveConversation(ctx, conv, next, b.cfg.StateTTL); err != nil {
-				b.log.Warn("teams conversation state", append(in.attrs(), "err", err)...)
-			}
-		}
-		reply.Notices = append(reply.Notices, b.words.Get(reply.Lang, "AnswerNoted", nil))
-	}
-	b.reply(ctx, in, b.render.reply(reply, view{}), summary(reply))
+	b.turn(ctx, in, d.input(in.locale()), v)
 }
 
-// judge records a Solved / Not solved verdict and shows it on the card in
-// place of the buttons; when the card cannot be updated, a short reply
-// says it was recorded.
-func (b *Bot) judge(ctx context.Context, in *inbound, d submitData, solved bool) {
-	user := in.user()
-	cardID := in.ReplyToID
-	err := b.feedback.RecordFeedback(ctx, bot.Feedback{Entry: d.Entry, Solved: solved, User: user,
-		Message: in.Conversation.ID + ":" + cardID, Lang: d.Lang})
-	if err != nil {
-		b.log.Warn("teams feedback not recorded", append(in.attrs(), "entry", d.Entry, "err", err)...)
+// turn runs one input through Sessions and posts the reply it returns.
+// The card a button was on names the verdict given on it, so that a
+// user's later verdict on the same card replaces the earlier one.
+func (b *Bot) turn(ctx context.Context, in *inbound, input bot.Input, v view) {
+	t := bot.Turn{Key: in.conversationKey(), User: in.sessionUser(), Input: input}
+	if input.Action != bot.ActMessage && in.ReplyToID != "" {
+		t.Message = "teams:" + in.Conversation.ID + ":" + in.ReplyToID
+	}
+	out := b.sessions.Handle(ctx, t)
+	if r := out.Reply; r.Verdict != nil {
+		b.log.Info("teams feedback", append(in.attrs(), "entry", r.Verdict.Entry, "solved", r.Verdict.Solved)...)
+	}
+	if !out.Post {
 		return
 	}
-	b.log.Info("teams feedback", append(in.attrs(), "entry", d.Entry, "solved", solved)...)
-	name := strings.TrimSpace(in.From.Name)
-	if name == "" {
-		name = "?"
-	}
-	v := verdict{name: cutRunes(name, 64), solved: solved}
-	lang := d.Lang
-	if !lang.Valid() {
-		lang = b.cfg.DefaultLang
-	}
-
-	var answers map[string]string
-	if st, ok, err := b.store.Conversation(ctx, in.conversationKey()); err == nil && ok && st.Entry == d.Entry {
-		answers = st.Answers
-	}
-	reply, err := b.replay(ctx, d, lang, answers)
-	if err == nil && cardID != "" {
-		c := b.render.reply(reply, view{verdict: &v})
-		act := b.outgoing(in, c, summary(reply))
-		act.Conversation.ID = in.thread()
-		act.ReplyToID = ""
-		if b.update(ctx, in.ServiceURL, in.thread(), cardID, act, in.attrs()) == nil {
-			return
-		}
-	} else if err != nil {
-		b.log.Warn("teams feedback card not updated", append(in.attrs(), "err", err)...)
-	}
-	b.reply(ctx, in, b.render.verdictCard(lang, v), b.render.verdictText(lang, v))
-}
-
-// replay redoes the answer a card belongs to: the entry, the code it was
-// asked with, the causes in the order they were shown, without the
-// questions already answered.
-func (b *Bot) replay(_ context.Context, d submitData, lang kb.Lang, answers map[string]string) (bot.Reply, error) {
-	return b.eng.Answer(bot.Show{Entry: d.Entry, Lang: lang, Code: d.Code, Causes: d.Causes, Answers: answers})
+	b.reply(ctx, in, b.render.reply(out.Reply, v), summary(out.Reply))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/kb"
 )
 
@@ -138,38 +139,93 @@ func TestOwnMessagesIgnored(t *testing.T) {
 	}
 }
 
+// button returns the data of the card's first button for action (with
+// field = value when field is set), failing when there is none.
+func button(t testing.TB, c call, action bot.Action, field, value string) map[string]any {
+	t.Helper()
+	for _, d := range c.submits(t) {
+		if d["enrollbot"] == string(action) && (field == "" || d[field] == value) {
+			return d
+		}
+	}
+	t.Fatalf("no %s button (%s=%s) on the card:\n%s", action, field, value, c.texts(t))
+	return nil
+}
+
 func TestCardSubmitPicksCandidate(t *testing.T) {
 	h := newHarness(t, false, nil)
 	act := personal(h.conn.serviceURL(), "profile installation failed")
 	h.post(act)
 	choices := h.only()
 	picks := choices.submits(t)
-	if len(picks) < 2 || picks[1]["enrollbot"] != actPick {
+	if len(picks) < 2 || picks[1]["enrollbot"] != string(bot.ActPick) || picks[1]["_title"] != "2" {
 		t.Fatalf("choices card buttons: %v\n%s", picks, choices.texts(t))
 	}
 	want := picks[1]["e"].(string)
 	raw, _ := json.Marshal(choices.card(t))
 	checkCard(t, "choices", raw)
 
-	// The click arrives as a message whose value is the button's data.
+	// The click arrives as a message whose value is the button's data, and
+	// no text: it is the pick of that entry, not a number typed.
 	h.post(submitOf(act, cardID(1), picks[1]))
 	calls := h.calls()
 	if len(calls) != 2 {
 		t.Fatalf("%d calls after the click, want 2\n%s", len(calls), h.log.String())
 	}
 	answer := calls[1]
-	texts := answer.texts(t)
-	if !strings.Contains(texts, "[Solved]") {
-		t.Fatalf("the click got no answer:\n%s", texts)
+	if d := button(t, answer, bot.ActSolved, "", ""); d["e"] != want {
+		t.Errorf("answered entry %v, want the picked %s", d["e"], want)
 	}
-	solved := answer.submits(t)[len(answer.submits(t))-2]
-	if solved["e"] != want {
-		t.Errorf("answered entry %v, want the picked %s", solved["e"], want)
+	entry, _ := newEngine(t).Catalog().Entry(want)
+	if texts := answer.texts(t); !strings.Contains(texts, entry.Title.In(kb.English)) {
+		t.Errorf("answer card does not show %q:\n%s", entry.Title.In(kb.English), texts)
 	}
-	// The picked title is the card's title.
-	title := strings.TrimPrefix(picks[1]["_title"].(string), "2. ")
-	if !strings.HasPrefix(texts, strings.TrimSuffix(title, "…")) && !strings.Contains(texts, strings.TrimSuffix(title, "…")) {
-		t.Errorf("answer card does not show %q:\n%s", title, texts)
+	st, _, _ := h.store.Conversation(context.Background(), "teams:"+personalConv)
+	if st.Entry != want || st.Last != bot.KindAnswer {
+		t.Errorf("conversation state %+v, want the picked entry answered", st)
+	}
+}
+
+// Each button stands for one engine input, whatever the state of the
+// conversation it was clicked in.
+func TestButtonsMapToInputs(t *testing.T) {
+	cases := []struct {
+		name string
+		data map[string]any
+		kind bot.Kind
+		text string
+		// fresh clicks in a conversation that expired (or never was).
+		fresh bool
+	}{
+		{"pick", map[string]any{"enrollbot": "pick", "e": "device-cap-reached", "l": "en"}, bot.KindAnswer, "Device Cap Reached", false},
+		// The card's language stands in for the conversation's.
+		{"pick expired", map[string]any{"enrollbot": "pick", "e": "device-cap-reached", "l": "de"}, bot.KindAnswer, "Gerätekapazität erreicht", true},
+		{"solved expired", map[string]any{"enrollbot": "solved", "e": "device-cap-reached", "l": "nl"}, bot.KindSmalltalk, "Fijn", true},
+		{"person", map[string]any{"enrollbot": "person", "l": "en"}, bot.KindHandoff, "I can't reach a person from here", false},
+		{"summary", map[string]any{"enrollbot": "summary", "l": "en"}, bot.KindSummary, "Here is what we have so far", false},
+		{"all causes", map[string]any{"enrollbot": "all_causes", "l": "en"}, bot.KindAnswer, "Cause 3 of 3", false},
+		{"lang", map[string]any{"enrollbot": "lang", "l": "sv"}, bot.KindAnswer, "Jag svarar på svenska", false},
+		{"legacy answer", map[string]any{"enrollbot": "answer", "e": "auto-mdm-enroll-failed", "q": "users-affected", "o": "all", "l": "en"},
+			bot.KindAnswer, "Noted: All users.", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, false, nil)
+			act := personal(h.conn.serviceURL(), "auto mdm enroll failed")
+			if !c.fresh {
+				h.post(act)
+			}
+			h.post(submitOf(act, cardID(1), c.data))
+			last := h.last()
+			if kind := h.count.lastKind(); kind != c.kind {
+				t.Errorf("%v: a %s reply, want %s", c.data, kind, c.kind)
+			}
+			if texts := last.texts(t); !strings.Contains(texts, c.text) {
+				t.Errorf("%v: the reply lacks %q:\n%s", c.data, c.text, texts)
+			}
+			raw, _ := json.Marshal(last.card(t))
+			checkCard(t, c.name, raw)
+		})
 	}
 }
 
@@ -194,86 +250,142 @@ func TestChannelPickContinuesTheThread(t *testing.T) {
 	}
 }
 
-func TestQuestionButtonRecordsOneAnswer(t *testing.T) {
+func TestQuestionChoiceSetAnswersOneQuestion(t *testing.T) {
 	h := newHarness(t, false, nil)
 	act := personal(h.conn.serviceURL(), "0x80180014")
 	h.post(act)
-	var users, devicesBefore map[string]any
-	for _, d := range h.only().submits(t) {
-		if d["enrollbot"] == actAnswer && d["q"] == "users-affected" && d["o"] == "one" {
-			users = d
-		}
-		if d["q"] == "latest-updates" {
-			devicesBefore = d
-		}
+	first := h.only()
+	users := button(t, first, bot.ActChoose, "q", "users-affected")
+	if users["_title"] != answerButton {
+		t.Errorf("answer button %q", users["_title"])
 	}
-	if users == nil || devicesBefore == nil {
-		t.Fatalf("answer card lacks the question buttons: %v", h.only().submits(t))
+	if texts := first.texts(t); !strings.Contains(texts, "<One user>") {
+		t.Fatalf("no choice set with the options:\n%s", texts)
 	}
+	// Teams sends the option picked in the choice set beside the button's
+	// data.
+	users[optionInput("users-affected")] = "one"
 	h.post(submitOf(act, cardID(1), users))
 	again := h.last()
-	texts := again.texts(t)
-	if !strings.Contains(texts, "Noted.") {
-		t.Errorf("no notice that the answer was noted:\n%s", texts)
+	if texts := again.texts(t); !strings.Contains(texts, "Noted: One user.") {
+		t.Errorf("no word that the answer was noted:\n%s", texts)
 	}
 	st, ok, _ := h.store.Conversation(context.Background(), "teams:"+personalConv)
-	if !ok || st.Answers["users-affected"] != "one" || len(st.Answers) != 1 {
-		t.Errorf("state answers %v, want users-affected=one alone", st.Answers)
-	}
-	if !strings.Contains(st.Text, "One user") {
-		t.Errorf("state text %q, want the answer's words", st.Text)
+	if !ok || st.Facts["users-affected"] != "one" || len(st.Facts) != 1 {
+		t.Errorf("state facts %v, want users-affected=one alone", st.Facts)
 	}
 	for _, d := range again.submits(t) {
 		if d["q"] == "users-affected" {
 			t.Errorf("the answered question is asked again: %v", d)
 		}
 	}
+	// Sent with nothing picked: no turn, no reply.
+	calls, _ := h.count.counts()
+	h.post(submitOf(act, cardID(2), button(t, again, bot.ActChoose, "", "")))
+	if n, _ := h.count.counts(); n != calls || len(h.calls()) != 2 {
+		t.Errorf("an empty answer was taken: %d turns, %d calls", n-calls, len(h.calls()))
+	}
 }
 
-func TestFeedbackUpdatesCard(t *testing.T) {
+func TestSolvedButtonRecordsFeedback(t *testing.T) {
 	h := newHarness(t, false, nil)
 	act := personal(h.conn.serviceURL(), "0x80180014")
 	h.post(act)
-	var solved map[string]any
-	for _, d := range h.only().submits(t) {
-		if d["enrollbot"] == actSolved {
-			solved = d
-		}
-	}
-	h.post(submitOf(act, cardID(1), solved))
-	upd := h.last()
-	if upd.Method != "PUT" || upd.Path != activitiesPath(personalConv, cardID(1)) {
-		t.Fatalf("feedback: %s %s, want the card updated", upd.Method, upd.Path)
-	}
-	if upd.Body["id"] != cardID(1) {
-		t.Errorf("update names activity %v", upd.Body["id"])
-	}
-	texts := upd.texts(t)
-	if !strings.Contains(texts, "Megan Bowen marked this as solved") || strings.Contains(texts, "[Solved]") {
-		t.Errorf("updated card:\n%s", texts)
-	}
+	solved := button(t, h.only(), bot.ActSolved, "", "")
 	entry := solved["e"].(string)
+	h.post(submitOf(act, cardID(1), solved))
+	thanks := h.last()
+	if thanks.Method != "POST" || !strings.Contains(thanks.texts(t), "Glad that fixed it") {
+		t.Errorf("after Solved: %s %s\n%s", thanks.Method, thanks.Path, thanks.texts(t))
+	}
 	counts, _ := h.feedback.FeedbackCounts(context.Background(), entry)
 	if counts.Solved != 1 || counts.NotSolved != 0 {
 		t.Errorf("feedback counts %+v", counts)
 	}
-	// The same user changing their mind replaces the verdict.
-	var notSolved map[string]any
-	for _, d := range h.calls()[0].submits(t) {
-		if d["enrollbot"] == actNotSolved {
-			notSolved = d
-		}
-	}
-	h.conn.set(func(f *connectorFake) { f.fail = []int{404} }) // the card is gone: a reply says it instead
-	h.post(submitOf(act, cardID(1), notSolved))
+	// The same user changing their mind on the same card replaces the
+	// verdict.
+	h.post(submitOf(act, cardID(1), button(t, h.calls()[0], bot.ActNotSolved, "", "")))
 	counts, _ = h.feedback.FeedbackCounts(context.Background(), entry)
 	if counts.Solved != 0 || counts.NotSolved != 1 {
 		t.Errorf("feedback counts after the change %+v", counts)
 	}
-	last := h.last()
-	if last.Method != "POST" || !strings.Contains(last.texts(t), "marked this as not solved") {
-		t.Errorf("no reply when the card could not be updated: %s %s", last.Method, last.Path)
+}
+
+func TestNotSolvedOffersNextCause(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := personal(h.conn.serviceURL(), "auto mdm enroll failed")
+	h.post(act)
+	st, _, _ := h.store.Conversation(context.Background(), "teams:"+personalConv)
+	if len(st.Causes) < 2 {
+		t.Fatalf("state causes %v, want an entry with several", st.Causes)
 	}
+	h.post(submitOf(act, cardID(1), button(t, h.only(), bot.ActNotSolved, "", "")))
+	next := h.last()
+	after, _, _ := h.store.Conversation(context.Background(), "teams:"+personalConv)
+	if len(after.Causes) == 0 || after.Causes[0] == st.Causes[0] {
+		t.Fatalf("first cause %v before and after Not solved", st.Causes[0])
+	}
+	texts := next.texts(t)
+	for _, want := range []string{"Then the next most likely cause is", "[Talk to a person]", "[All causes (", "more cause(s)"} {
+		if !strings.Contains(texts, want) {
+			t.Errorf("the next cause's card lacks %q:\n%s", want, texts)
+		}
+	}
+	counts, _ := h.feedback.FeedbackCounts(context.Background(), "auto-mdm-enroll-failed")
+	if counts.NotSolved != 1 {
+		t.Errorf("feedback counts %+v, want one not solved", counts)
+	}
+	// All causes, one tap away.
+	h.post(submitOf(act, cardID(2), button(t, next, bot.ActAllCauses, "", "")))
+	if texts := h.last().texts(t); !strings.Contains(texts, "Cause 2 of") {
+		t.Errorf("all causes:\n%s", texts)
+	}
+}
+
+func TestThanksRecordsSolved(t *testing.T) {
+	h := newHarness(t, false, nil)
+	h.post(personal(h.conn.serviceURL(), "0x80180014"))
+	h.post(personal(h.conn.serviceURL(), "thanks, that worked"))
+	counts, _ := h.feedback.FeedbackCounts(context.Background(), "your-organization-does-not-support-this-version-of-windows")
+	if counts.Solved != 1 {
+		t.Errorf("feedback counts %+v, want one solved", counts)
+	}
+	if texts := h.last().texts(t); !strings.Contains(texts, "Glad that fixed it") {
+		t.Errorf("reply to thanks:\n%s", texts)
+	}
+}
+
+// Sessions counts the rate limit and observes the reply once a turn: the
+// adapter adds none of its own.
+func TestOneMessageOneReply(t *testing.T) {
+	h := newHarness(t, false, nil)
+	act := personal(h.conn.serviceURL(), "0x80180014")
+	h.post(act)
+	if allows, replies := h.count.counts(); allows != 1 || replies != 1 || len(h.calls()) != 1 {
+		t.Errorf("one message: %d limiter counts, %d replies observed, %d posted", allows, replies, len(h.calls()))
+	}
+	h.post(submitOf(act, cardID(1), button(t, h.only(), bot.ActNotSolved, "", "")))
+	if allows, replies := h.count.counts(); allows != 2 || replies != 2 || len(h.calls()) != 2 {
+		t.Errorf("and one click: %d limiter counts, %d replies observed, %d posted", allows, replies, len(h.calls()))
+	}
+	// A redelivery is no turn at all.
+	h.post(act)
+	if allows, replies := h.count.counts(); allows != 2 || replies != 2 {
+		t.Errorf("after a redelivery: %d limiter counts, %d replies observed", allows, replies)
+	}
+}
+
+func TestRateLimitedGetsACard(t *testing.T) {
+	h := newHarness(t, false, nil)
+	h.count.limit = 1
+	h.post(personal(h.conn.serviceURL(), "0x80180014"))
+	h.post(personal(h.conn.serviceURL(), "0x80180010"))
+	last := h.last()
+	if texts := last.texts(t); !strings.Contains(texts, "Wait a minute") {
+		t.Errorf("over the limit:\n%s", texts)
+	}
+	raw, _ := json.Marshal(last.card(t))
+	checkCard(t, "limited", raw)
 }
 
 func TestLangCommandAndPreference(t *testing.T) {
@@ -285,8 +397,9 @@ func TestLangCommandAndPreference(t *testing.T) {
 	if l, ok, _ := h.prefs.Lang(context.Background(), "teams:"+testUserAAD); !ok || l != kb.Dutch {
 		t.Errorf("saved %q %v", l, ok)
 	}
-	// The preference beats the words (English) and the locale (en-US).
-	h.post(personal(h.conn.serviceURL(), "Enrollment fails with 0x80180014"))
+	// The preference beats the words (English) and the locale (en-US), in
+	// a new conversation too.
+	h.post(channel(h.conn.serviceURL(), "Enrollment fails with 0x80180014", true))
 	if lang := h.last().card(t)["lang"]; lang != "nl" {
 		t.Errorf("reply in %v, want nl", lang)
 	}
@@ -295,9 +408,38 @@ func TestLangCommandAndPreference(t *testing.T) {
 	if _, ok, _ := h.prefs.Lang(context.Background(), "teams:"+testUserAAD); ok {
 		t.Error("lang auto kept the preference")
 	}
-	h.post(personal(h.conn.serviceURL(), "help"))
+	if texts := h.last().texts(t); !strings.Contains(texts, "Language preference cleared") {
+		t.Errorf("lang auto:\n%s", texts)
+	}
+	h.post(personal(h.conn.serviceURL(), "lang klingon"))
 	if texts := h.last().texts(t); !strings.Contains(texts, "lang auto") {
+		t.Errorf("usage:\n%s", texts)
+	}
+	// Help and greetings are the engine's. (The personal chat, where the
+	// user chose Dutch, stays Dutch: the choice is the conversation's too.)
+	h.post(channel(h.conn.serviceURL(), "help", true))
+	if texts := h.last().texts(t); !strings.Contains(texts, "I understand:") {
 		t.Errorf("help:\n%s", texts)
+	}
+}
+
+// "lang nl" in a conversation about an error shows the answer again, in
+// Dutch, and saves the choice.
+func TestLangResendsTheAnswer(t *testing.T) {
+	h := newHarness(t, false, nil)
+	h.post(personal(h.conn.serviceURL(), "0x80180014"))
+	h.post(personal(h.conn.serviceURL(), "lang nl"))
+	last := h.last()
+	if lang := last.card(t)["lang"]; lang != "nl" {
+		t.Errorf("reply in %v, want nl", lang)
+	}
+	entry, _ := newEngine(t).Catalog().Entry("your-organization-does-not-support-this-version-of-windows")
+	texts := last.texts(t)
+	if !strings.Contains(texts, entry.Title.In(kb.Dutch)) || !strings.Contains(texts, "[Opgelost]") {
+		t.Errorf("the answer is not shown again in Dutch:\n%s", texts)
+	}
+	if l, ok, _ := h.prefs.Lang(context.Background(), "teams:"+testUserAAD); !ok || l != kb.Dutch {
+		t.Errorf("saved %q %v", l, ok)
 	}
 }
 

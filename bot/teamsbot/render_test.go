@@ -2,46 +2,32 @@ package teamsbot
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
-	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/kb"
-	"github.com/enrollbot/enrollbot/locales"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func newRenderer(t testing.TB) *renderer {
 	t.Helper()
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &renderer{w: newWords(bundle, slog.New(slog.DiscardHandler))}
+	return &renderer{w: newEngine(t).Wording()}
 }
 
-// entryReply returns the engine's answer for one entry, as a click on a
-// choice gets it.
-func entryReply(t testing.TB, e *bot.Engine, store bot.Store, id string, lang kb.Lang) bot.Reply {
+// entryReply returns the answer for one entry, as a click on its pick
+// button gets it, in a conversation of its own.
+func entryReply(t testing.TB, k kit, id string, lang kb.Lang) bot.Reply {
 	t.Helper()
-	key := "test:" + id + ":" + string(lang)
-	ctx := context.Background()
-	if err := store.SaveConversation(ctx, key, bot.State{Lang: lang, Choices: []string{id}}, bot.DefaultStateTTL); err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Handle(ctx, bot.Turn{Text: "1", Lang: lang, Conversation: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Kind != bot.KindAnswer || r.Entry == nil {
+	r := k.say(t, "test:"+id+":"+string(lang), bot.Input{Action: bot.ActPick, Entry: id, Lang: lang})
+	if r.Kind != bot.KindAnswer || r.Entry == nil || r.Entry.ID != id {
 		t.Fatalf("entry %s in %s: got a %s reply", id, lang, r.Kind)
 	}
 	return r
@@ -60,23 +46,41 @@ func encodeJSON(t testing.TB, v any) []byte {
 }
 
 func TestGolden(t *testing.T) {
-	store := bot.NewMemoryStore()
-	e := newEngine(t, store)
 	rd := newRenderer(t)
+	text := func(s string) bot.Input { return bot.Input{Text: s} }
 	cases := []struct {
 		name string
-		turn bot.Turn
-		kind bot.Kind
-		view view
+		// inputs are the turns of one conversation; the last one's reply is
+		// rendered.
+		inputs []bot.Input
+		kind   bot.Kind
+		view   view
+		// limit refuses every turn past it.
+		limit int
 	}{
-		{"answer-en", bot.Turn{Text: "Enrollment fails with 0x80180014"}, bot.KindAnswer, view{}},
-		{"answer-de", bot.Turn{Text: germanPaste, Locale: "en-US"}, bot.KindAnswer, view{}},
-		{"answer-verdict-nl", bot.Turn{Text: "0x80180026", Lang: kb.Dutch}, bot.KindAnswer, view{verdict: &verdict{name: "Megan <b>Bowen</b> **x**", solved: true}}},
-		{"choices-en", bot.Turn{Text: "profile installation failed"}, bot.KindChoices, view{}},
-		{"choices-sv", bot.Turn{Text: "not authorized", Lang: kb.Swedish}, bot.KindChoices, view{}},
-		{"code-en", bot.Turn{Text: "0x80180010"}, bot.KindCode, view{}},
-		{"clarify-en", bot.Turn{Text: "enrollment is broken"}, bot.KindClarify, view{}},
-		{"clarify-de", bot.Turn{Text: "Registrierung geht nicht", Lang: kb.German}, bot.KindClarify, view{}},
+		{"answer-en", []bot.Input{text("Enrollment fails with 0x80180014")}, bot.KindAnswer, view{}, 0},
+		{"answer-de", []bot.Input{{Text: germanPaste, Locale: "en-US"}}, bot.KindAnswer, view{}, 0},
+		{"answer-nl", []bot.Input{{Text: "0x80180026", Lang: kb.Dutch}}, bot.KindAnswer, view{}, 0},
+		{"answer-causes-en", []bot.Input{text("auto mdm enroll failed")}, bot.KindAnswer, view{}, 0},
+		{"answer-all-causes-en", []bot.Input{text("auto mdm enroll failed"), {Action: bot.ActNotSolved, Entry: "auto-mdm-enroll-failed"},
+			{Action: bot.ActAllCauses}}, bot.KindAnswer, view{expand: true}, 0},
+		{"answer-next-cause-en", []bot.Input{text("auto mdm enroll failed"), {Action: bot.ActNotSolved, Entry: "auto-mdm-enroll-failed"}},
+			bot.KindAnswer, view{}, 0},
+		{"answer-picked-en", []bot.Input{text("profile installation failed"),
+			{Action: bot.ActPick, Entry: "profile-installation-failed-connection-to-the-server-could-not-be-established"}}, bot.KindAnswer, view{}, 0},
+		{"answer-lang-nl", []bot.Input{text("0x80180014"), {Action: bot.ActLang, Lang: kb.Dutch}}, bot.KindAnswer, view{}, 0},
+		{"choices-en", []bot.Input{text("profile installation failed")}, bot.KindChoices, view{}, 0},
+		{"choices-sv", []bot.Input{{Text: "not authorized", Lang: kb.Swedish}}, bot.KindChoices, view{}, 0},
+		{"code-en", []bot.Input{text("0x80180010")}, bot.KindCode, view{}, 0},
+		{"clarify-en", []bot.Input{text("enrollment is broken")}, bot.KindClarify, view{}, 0},
+		{"clarify-de", []bot.Input{{Text: "Registrierung geht nicht", Lang: kb.German}}, bot.KindClarify, view{}, 0},
+		{"out-of-scope-en", []bot.Input{text("android enrollment fails")}, bot.KindOutOfScope, view{}, 0},
+		{"smalltalk-help-en", []bot.Input{text("help")}, bot.KindSmalltalk, view{}, 0},
+		{"solved-en", []bot.Input{text("0x80180014"), {Action: bot.ActSolved, Entry: "your-organization-does-not-support-this-version-of-windows"}},
+			bot.KindSmalltalk, view{}, 0},
+		{"summary-en", []bot.Input{text("0x80180014"), text("all users"), {Action: bot.ActSummary}}, bot.KindSummary, view{}, 0},
+		{"handoff-de", []bot.Input{{Text: germanPaste}, {Action: bot.ActPerson}}, bot.KindHandoff, view{}, 0},
+		{"limited-en", []bot.Input{text("0x80180014"), text("0x80180014")}, bot.KindLimited, view{}, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -85,11 +89,9 @@ func TestGolden(t *testing.T) {
 			replyPath := filepath.Join("testdata", c.name+".reply.json")
 			var reply bot.Reply
 			if *update {
-				var err error
-				reply, err = e.Handle(context.Background(), c.turn)
-				if err != nil {
-					t.Fatal(err)
-				}
+				k := newKit(t)
+				k.count.limit = c.limit
+				reply = k.say(t, "golden:"+c.name, c.inputs...)
 				if reply.Kind != c.kind {
 					t.Fatalf("the engine answered %s, the case wants %s", reply.Kind, c.kind)
 				}
@@ -97,7 +99,7 @@ func TestGolden(t *testing.T) {
 			} else {
 				raw, err := os.ReadFile(replyPath)
 				if err != nil {
-					t.Fatalf("%v (run go test ./bot/teams/ -run TestGolden -update)", err)
+					t.Fatalf("%v (run go test ./bot/teamsbot/ -run TestGolden -update)", err)
 				}
 				if err := json.Unmarshal(raw, &reply); err != nil {
 					t.Fatal(err)
@@ -125,10 +127,10 @@ func golden(t *testing.T, name string, c card) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./bot/teams/ -run TestGolden -update)", err)
+		t.Fatalf("%v (run go test ./bot/teamsbot/ -run TestGolden -update)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the rendering; if the change is intended, run go test ./bot/teams/ -run TestGolden -update\n%s",
+		t.Errorf("%s differs from the rendering; if the change is intended, run go test ./bot/teamsbot/ -run TestGolden -update\n%s",
 			path, firstDiff(string(want), string(got)))
 	}
 }
@@ -160,20 +162,17 @@ func firstDiff(want, got string) string {
 	return ""
 }
 
-// TestCatalogCardsValid renders every catalog entry in every language, via
-// the engine, as an answer, with and without a verdict; and the choices,
-// code and clarify replies in every language; and checks each card against
-// the Adaptive Card rules and Teams' limits.
+// TestCatalogCardsValid renders every catalog entry in every language, as
+// the answer a pick gets, as all its causes, and as the brief answer "Not
+// solved" gets; and the replies of every other kind in every language; and
+// checks each card against the Adaptive Card rules and Teams' limits.
 func TestCatalogCardsValid(t *testing.T) {
-	store := bot.NewMemoryStore()
-	e := newEngine(t, store)
+	k := newKit(t)
 	rd := newRenderer(t)
-	cat, err := kb.LoadBuiltin()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := newEngine(t).Catalog()
 	largest, largestName, cards := 0, "", 0
 	check := func(name string, c card) {
+		t.Helper()
 		raw := cardJSON(c)
 		checkCard(t, name, raw)
 		cards++
@@ -183,41 +182,70 @@ func TestCatalogCardsValid(t *testing.T) {
 	}
 	for _, entry := range cat.Entries {
 		for _, lang := range kb.Langs {
-			r := entryReply(t, e, store, entry.ID, lang)
+			r := entryReply(t, k, entry.ID, lang)
 			name := entry.ID + "/" + string(lang)
 			c := rd.reply(r, view{})
 			check(name, c)
-			check(name+"/verdict", rd.reply(r, view{verdict: &verdict{name: "Megan Bowen", solved: false}}))
+			check(name+"/all", rd.reply(r, view{expand: true}))
 			// Every step of the likely cause is on the card, and every other
 			// cause behind its button or named as left out.
 			texts := cardTexts(c)
 			for _, s := range r.Entry.Causes[0].Steps {
-				if !strings.Contains(texts, strings.ReplaceAll(s, "**", "")) {
-					t.Errorf("%s: step missing: %s", name, s)
+				if !strings.Contains(texts, plainText(s)) {
+					t.Errorf("%s: step missing: %s\n%s", name, s, texts)
 				}
 			}
-			if len(r.Entry.Causes) > 1 && !strings.Contains(texts, strings.ReplaceAll(r.Entry.Causes[1].Summary, "**", "")) &&
+			if len(r.Entry.Causes) > 1 && !strings.Contains(texts, plainText(r.Entry.Causes[1].Summary)) &&
 				!strings.Contains(texts, rd.w.Get(lang, "TeamsMoreCauses", map[string]any{"N": len(r.Entry.Causes) - 1})) {
 				t.Errorf("%s: the second cause is neither shown nor named", name)
 			}
 			if c.Lang != string(lang) {
 				t.Errorf("%s: card language %s", name, c.Lang)
 			}
+			if len(r.Entry.Causes) > 1 {
+				brief := k.say(t, "test:"+entry.ID+":"+string(lang), bot.Input{Action: bot.ActNotSolved, Entry: entry.ID})
+				check(name+"/not-solved", rd.reply(brief, view{}))
+			}
 		}
 	}
+	text := func(s string) bot.Input { return bot.Input{Text: s} }
 	for _, lang := range kb.Langs {
-		for _, text := range []string{"profile installation failed", "not authorized", "0x80180010", "enrollment is broken", "", "0x8018ffff"} {
-			r, err := e.Handle(context.Background(), bot.Turn{Text: text, Lang: lang})
-			if err != nil {
-				t.Fatal(err)
+		for _, inputs := range [][]bot.Input{
+			{text("profile installation failed")}, {text("not authorized")}, {text("0x80180010")},
+			{text("enrollment is broken")}, {text("")}, {text("0x8018ffff")}, {text("android enrollment fails")},
+			{text("how do I set up autopilot?")}, {text("hi")}, {text("help")}, {text("thanks")},
+			{text("0x80180014"), {Action: bot.ActSummary}}, {text("0x80180014"), {Action: bot.ActPerson}},
+			{{Action: bot.ActSummary}}, {text("enrollment is broken"), text("it just fails"), text("no idea"), text("still broken")},
+		} {
+			for i := range inputs {
+				inputs[i].Lang = lang
 			}
-			check(string(lang)+"/"+string(r.Kind)+"/"+text, rd.reply(r, view{}))
+			k := newKit(t)
+			r := k.say(t, "c", inputs...)
+			check(string(lang)+"/"+string(r.Kind)+"/"+inputs[0].Text, rd.reply(r, view{}))
 		}
+		limited := newKit(t)
+		limited.count.limit = 1
+		r := limited.say(t, "c", text("hi"), bot.Input{Text: "0x80180014", Lang: lang})
+		check(string(lang)+"/limited", rd.reply(r, view{}))
 		check("welcome/"+string(lang), rd.welcome(lang))
-		check("note/"+string(lang), rd.note(lang, rd.w.Get(lang, "TeamsLangSet", nil)))
+		check("note/"+string(lang), rd.note(lang, rd.w.Get(lang, "LangUsage", nil)))
 	}
 	t.Logf("%d cards checked; the largest, %s, has %d bytes (limit %d)", cards, largestName, largest, MaxCardBytes)
 }
+
+// plainText is catalog text as a card shows it: without the **bold** and
+// `code` marks.
+func plainText(s string) string {
+	return strings.NewReplacer("**", "", "`", "").Replace(s)
+}
+
+// mdLink matches a Markdown link of a TextBlock.
+var mdLink = regexp.MustCompile(`\[([^\]]*)\]\(([^)]*)\)`)
+
+// readable is a TextBlock's Markdown as it reads: without the bold marks,
+// links as their URLs.
+func readable(md string) string { return plainText(mdLink.ReplaceAllString(md, "$2")) }
 
 // cardTexts returns every text a card shows, the hidden ShowCard included.
 func cardTexts(c card) string {
@@ -226,11 +254,17 @@ func cardTexts(c card) string {
 	var acts func([]action)
 	els = func(list []element) {
 		for _, el := range list {
+			// A TextBlock's Markdown as it reads: links as their URLs.
+			b.WriteString(readable(el.Text))
 			for _, in := range el.Inlines {
 				b.WriteString(in.Text)
 			}
+			for _, ch := range el.Choices {
+				b.WriteString("<" + ch.Title + ">")
+			}
 			b.WriteString("\n")
 			els(el.Items)
+			els(el.Columns)
 			acts(el.Actions)
 		}
 	}
@@ -258,15 +292,17 @@ func TestOversizedEntryStaysWithinLimit(t *testing.T) {
 	r := bot.Reply{Kind: bot.KindAnswer, Lang: kb.English, Entry: &bot.Entry{ID: "x", Title: "Long", Platform: kb.IOS,
 		SourceURL: "https://learn.microsoft.com/x", Causes: causes},
 		Words: bot.Words{Steps: "Steps", Note: "Note", Source: "Source", FollowUp: "Tell me", Platform: "Platform"}}
-	c := rd.reply(r, view{})
-	raw := cardJSON(c)
-	checkCard(t, "oversized", raw)
-	texts := cardTexts(c)
-	if !strings.Contains(texts, "are in the source article") {
-		t.Errorf("no note that causes were left out:\n%s", texts)
-	}
-	if !strings.Contains(texts, "Summary") || !strings.Contains(texts, "Cause 1 of 12") {
-		t.Errorf("the likely cause is missing")
+	for _, v := range []view{{}, {expand: true}} {
+		c := rd.reply(r, v)
+		raw := cardJSON(c)
+		checkCard(t, "oversized", raw)
+		texts := cardTexts(c)
+		if !strings.Contains(texts, "are in the source article") {
+			t.Errorf("no note that causes were left out:\n%s", texts)
+		}
+		if !strings.Contains(texts, "Summary") || !strings.Contains(texts, "Cause 1 of 12") {
+			t.Errorf("the likely cause is missing")
+		}
 	}
 }
 
@@ -278,11 +314,55 @@ func TestRunsKeepTextLiteral(t *testing.T) {
 	if got[2].Text != " > *Accounts* and [click](https://evil.example) <at>x</at>" {
 		t.Errorf("literal text changed: %q", got[2].Text)
 	}
+	// Code shows in a monospace font, without its backticks.
+	got = runs("Run `dsregcmd /status` now", plainStyle)
+	if len(got) != 3 || got[1].Text != "dsregcmd /status" || got[1].FontType != "Monospace" || got[0].FontType != "" {
+		t.Fatalf("runs: %+v", got)
+	}
+}
+
+func TestTextElementLinksURLs(t *testing.T) {
+	lead := []inline{label("1. ")}
+	cases := []struct {
+		text string
+		// want is the TextBlock's Markdown; empty when the text is to stay
+		// literal runs.
+		want string
+	}{
+		{"Sign in at the Intune web portal (https://portal.manage.microsoft.com).",
+			"**1.** Sign in at the Intune web portal ([portal.manage.microsoft.com](https://portal.manage.microsoft.com))."},
+		{"Open **Devices** > **All devices** in https://admin.microsoft.com/ and run `dsregcmd /status`.",
+			"**1.** Open **Devices** > **All devices** in [admin.microsoft.com](https://admin.microsoft.com/) and run dsregcmd /status."},
+		// Markdown could misread the rest: literal runs, the URL as text.
+		{"[MobileAssetError:29] Unable to copy asset information from https://mesu.apple.com/assets/", ""},
+		{"Check MENROLL_E_X at https://learn.microsoft.com/x", ""},
+		{"No address here, `code` only", ""},
+		{"See http://example.com", ""},
+	}
+	for _, c := range cases {
+		el := textElement(lead, c.text, plainStyle)
+		switch {
+		case c.want == "" && el.Type != "RichTextBlock":
+			t.Errorf("%q: %s %q, want literal runs", c.text, el.Type, el.Text)
+		case c.want != "" && (el.Type != "TextBlock" || el.Text != c.want || !el.Wrap):
+			t.Errorf("%q:\n got %s %q\nwant TextBlock %q", c.text, el.Type, el.Text, c.want)
+		}
+	}
+	link := linkElement(bot.Link{Title: "Microsoft Learn: [Android]", URL: "https://learn.microsoft.com/a_(b)"})
+	if link.Type != "TextBlock" || link.Text != "[Microsoft Learn: Android](https://learn.microsoft.com/a_%28b%29)" {
+		t.Errorf("link: %+v", link)
+	}
+	if link := linkElement(bot.Link{Title: "x", URL: "javascript:alert(1)"}); link.Type != "RichTextBlock" {
+		t.Errorf("a link that is not https: %+v", link)
+	}
 }
 
 func TestEmptyReplyStillValid(t *testing.T) {
 	rd := newRenderer(t)
-	for _, r := range []bot.Reply{{}, {Kind: bot.KindAnswer}, {Kind: bot.KindCode}, {Kind: bot.KindChoices, Lang: "xx"}, {Kind: bot.KindLimited, Intro: "Wait a minute."}} {
+	for _, r := range []bot.Reply{{}, {Kind: bot.KindAnswer}, {Kind: bot.KindCode}, {Kind: bot.KindChoices, Lang: "xx"},
+		{Kind: bot.KindLimited, Intro: "Wait a minute."}, {Kind: bot.KindSummary, Summary: "\n \n"},
+		{Kind: bot.KindHandoff, Intro: "\n", OfferPerson: true}, {Kind: bot.KindOutOfScope, Link: &bot.Link{URL: "https://learn.microsoft.com/x"}},
+		{Kind: bot.KindAnswer, Brief: true, Entry: &bot.Entry{ID: "x", Title: "t", Causes: []bot.Cause{{Heading: "h", Summary: "s"}, {Heading: "h2", Summary: "s2"}}}}} {
 		checkCard(t, string(r.Kind), cardJSON(rd.reply(r, view{})))
 	}
 }
