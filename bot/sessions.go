@@ -201,8 +201,22 @@ func (s *Sessions) Lang(ctx context.Context, user, locale string) kb.Lang {
 	return s.eng.DefaultLang()
 }
 
-// ClearLang forgets the user's saved language.
-func (s *Sessions) ClearLang(ctx context.Context, user string) error {
+// ClearLang forgets the user's saved language, and the language chosen in
+// the conversation under key (empty: none): replies follow the language
+// the user writes in again.
+func (s *Sessions) ClearLang(ctx context.Context, user, key string) error {
+	if s.store != nil && key != "" {
+		st, ok, err := s.store.Conversation(ctx, key)
+		if err != nil {
+			return fmt.Errorf("clear language of conversation %s: %w", key, err)
+		}
+		if ok && st.LangChosen {
+			st.LangChosen = false
+			if err := s.store.SaveConversation(ctx, key, st, s.ttl); err != nil {
+				return fmt.Errorf("clear language of conversation %s: %w", key, err)
+			}
+		}
+	}
 	if s.prefs == nil || user == "" {
 		return nil
 	}

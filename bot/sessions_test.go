@@ -136,3 +136,21 @@ func TestSessionsRateLimit(t *testing.T) {
 		t.Error("a channel message over the limit was posted")
 	}
 }
+
+// "lang auto" forgets the preference and the conversation's chosen
+// language: the next turn follows the language it is written in.
+func TestSessionsClearLang(t *testing.T) {
+	k := newKit(t)
+	k.say("c", "0x80180014", false)
+	k.say("c", "auf Deutsch bitte", false)
+	if err := k.s.ClearLang(context.Background(), "u1", "c"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := k.prefs.Lang(context.Background(), "u1"); ok {
+		t.Error("preference kept")
+	}
+	r := k.say("c", "Mijn iPad zegt 'Apparaatlimiet bereikt', wat nu?", false).Reply
+	if r.Lang != kb.Dutch {
+		t.Errorf("after lang auto, a Dutch paste got %s", r.Lang)
+	}
+}

@@ -158,10 +158,20 @@ func (m *Matcher) headlineOnly(q Query) []int {
 		}
 		rest := strings.Join(append(slices.Clone(toks[:at]), toks[at+len(h.tokens):]...), " ")
 		r := m.MatchQuery(Prepare(rest))
+		var best, second float64
 		for _, c := range r.Candidates {
-			if c.Score >= headlineEvidence && slices.Contains(h.entries, m.entryIndex[c.Entry.ID]) {
-				return nil
+			if !slices.Contains(h.entries, m.entryIndex[c.Entry.ID]) {
+				continue
 			}
+			switch {
+			case c.Score > best:
+				second, best = best, c.Score
+			case c.Score > second:
+				second = c.Score
+			}
+		}
+		if best >= headlineEvidence && best-second >= headlineLead {
+			return nil
 		}
 		return h.entries
 	}
@@ -814,7 +824,9 @@ const (
 	maxAmbiguousTerms = 4
 	// headlineEvidence is what the rest of a query must score for one of
 	// the entries sharing its headline to tell them apart.
-	headlineEvidence = 0.3
+	headlineEvidence = 0.25
+	// headlineLead is how far it must lead the others sharing the headline.
+	headlineLead = 0.1
 	// minTypoRunes is the shortest word corrected for typos: one edit away
 	// from a short word is another word.
 	minTypoRunes = 5

@@ -96,7 +96,7 @@ func (b *Bot) langCommand(ctx context.Context, c command, lang kb.Lang, clear bo
 	case lang != "":
 		b.ask(ctx, c, bot.Input{Action: bot.ActLang, Lang: lang, Locale: b.locale(ctx, c.User)}, "")
 	case clear:
-		if err := b.sessions.ClearLang(ctx, sessionUser(c.User)); err != nil {
+		if err := b.sessions.ClearLang(ctx, sessionUser(c.User), cmdConversation(c.Channel, c.User)); err != nil {
 			b.log.Warn("slack language preference", append(c.attrs(), "err", err)...)
 			return
 		}

@@ -206,7 +206,7 @@ func (b *Bot) langCommand(ctx context.Context, in *inbound, lang kb.Lang, clear 
 	case lang != "":
 		b.turn(ctx, in, bot.Input{Action: bot.ActLang, Lang: lang, Locale: in.locale()}, view{})
 	case clear:
-		if err := b.sessions.ClearLang(ctx, user); err != nil {
+		if err := b.sessions.ClearLang(ctx, user, in.conversationKey()); err != nil {
 			b.log.Warn("teams language preference", append(in.attrs(), "err", err)...)
 			return
 		}

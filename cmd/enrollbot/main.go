@@ -205,6 +205,9 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		if l, clear, ok := bot.ParseLangCommand(text); ok {
 			if clear {
 				lang = ""
+				if err := s.ClearLang(ctx, "cli:terminal", "cli:terminal"); err != nil {
+					logger.Warn("clear language", "err", err)
+				}
 				fmt.Fprintln(stdout, e.Wording().Get(s.Lang(ctx, "cli:terminal", ""), "LangCleared", nil))
 				fmt.Fprintln(stdout)
 				continue
