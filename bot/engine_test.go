@@ -8,17 +8,11 @@ import (
 	"time"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 	"github.com/enrollbot/enrollbot/kb"
 )
 
-func newEngine(t testing.TB) *bot.Engine {
-	t.Helper()
-	e, err := bot.NewBuiltin(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
+func newEngine(t testing.TB) *bot.Engine { return bottest.Engine(t) }
 
 // play runs inputs through Respond from an empty state and returns every
 // reply and the final state.

@@ -2,35 +2,16 @@ package bot_test
 
 import (
 	"context"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 	"github.com/enrollbot/enrollbot/kb"
 )
 
-// counting counts what Sessions does around the engine.
-type counting struct {
-	mu      sync.Mutex
-	allows  int
-	replies int
-	limit   int
-}
-
-func (c *counting) Allow(context.Context, string) (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.allows++
-	return c.limit == 0 || c.allows <= c.limit, nil
-}
-func (c *counting) Replied(bot.Kind, time.Duration) { c.mu.Lock(); c.replies++; c.mu.Unlock() }
-func (c *counting) APIRetry(string)                 {}
-func (c *counting) DedupeHit(string)                {}
-
 type kit struct {
 	s     *bot.Sessions
-	count *counting
+	count *bottest.Counter
 	store *bot.MemoryStore
 	prefs *bot.MemoryPreferences
 	fb    *bot.MemoryFeedback
@@ -39,7 +20,7 @@ type kit struct {
 
 func newKit(t *testing.T) kit {
 	t.Helper()
-	k := kit{count: &counting{}, store: bot.NewMemoryStore(), prefs: bot.NewMemoryPreferences(),
+	k := kit{count: &bottest.Counter{}, store: bot.NewMemoryStore(), prefs: bot.NewMemoryPreferences(),
 		fb: bot.NewMemoryFeedback(), unans: bot.NewMemoryUnanswered()}
 	s, err := bot.NewSessions(bot.SessionsConfig{Engine: newEngine(t), Store: k.store, Preferences: k.prefs,
 		Limiter: k.count, Unanswered: k.unans, Feedback: k.fb, Observer: k.count})
@@ -54,16 +35,22 @@ func (k kit) say(key, textIn string, quiet bool) bot.Outcome {
 	return k.s.Handle(context.Background(), bot.Turn{Key: key, User: "u1", Input: bot.Input{Text: textIn}, Quiet: quiet})
 }
 
+// countOf is what the counter counted: limiter calls and replies.
+func countOf(c *bottest.Counter) [2]int {
+	a, r := c.Counts()
+	return [2]int{a, len(r)}
+}
+
 func TestSessionsCountOncePerTurn(t *testing.T) {
 	k := newKit(t)
 	k.say("c", "0x80180014", false)
 	k.say("c", "all users", false)
-	if k.count.allows != 2 || k.count.replies != 2 {
-		t.Errorf("2 turns: %d limiter counts, %d replies observed", k.count.allows, k.count.replies)
+	if countOf(k.count) != [2]int{2, 2} {
+		t.Errorf("2 turns: limiter counts and replies observed %v", countOf(k.count))
 	}
 	k.say("chan", "0x80180014", true)
-	if k.count.allows != 3 || k.count.replies != 3 {
-		t.Errorf("quiet answered turn: %d limiter counts, %d replies observed", k.count.allows, k.count.replies)
+	if countOf(k.count) != [2]int{3, 3} {
+		t.Errorf("quiet answered turn: limiter counts and replies observed %v", countOf(k.count))
 	}
 }
 
@@ -73,7 +60,7 @@ func TestSessionsQuietChatterLeavesNoTrace(t *testing.T) {
 	k := newKit(t)
 	k.say("thread", "Profile installation failed. Connection to the server could not be established.", true)
 	before, _, _ := k.store.Conversation(context.Background(), "thread")
-	allows, replies := k.count.allows, k.count.replies
+	counted := countOf(k.count)
 	for _, s := range []string{"lunch anyone?", "I'll look tomorrow", "hi all"} {
 		if out := k.say("thread", s, true); out.Post || out.React {
 			t.Errorf("%q: posted %v reacted %v", s, out.Post, out.React)
@@ -83,7 +70,7 @@ func TestSessionsQuietChatterLeavesNoTrace(t *testing.T) {
 	if after.Entry != before.Entry || len(after.Causes) != len(before.Causes) {
 		t.Errorf("chatter changed the thread: %+v → %+v", before, after)
 	}
-	if k.count.allows != allows || k.count.replies != replies {
+	if countOf(k.count) != counted {
 		t.Error("chatter counted against the limit or was observed")
 	}
 	if top, _ := k.unans.TopUnanswered(context.Background(), 10); len(top) != 0 {
@@ -127,7 +114,7 @@ func TestSessionsSaveLanguage(t *testing.T) {
 
 func TestSessionsRateLimit(t *testing.T) {
 	k := newKit(t)
-	k.count.limit = 1
+	k.count.Limit = 1
 	k.say("c", "0x80180014", false)
 	if r := k.say("c", "0x80180014", false).Reply; r.Kind != bot.KindLimited {
 		t.Errorf("over the limit: %s", r.Kind)

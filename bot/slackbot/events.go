@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/bot/delivery"
 )
 
 // envelope is the part of an Events API delivery the bot reads. Parsing
@@ -174,14 +174,9 @@ func (b *Bot) acceptEvent(ctx context.Context, env envelope, retry int) {
 	if env.EventID == "" {
 		key = "slack:message:" + j.channel + ":" + j.ts
 	}
-	// The claim runs before the acknowledgement: it gets a second at most.
-	dctx, cancel := context.WithTimeout(ctx, time.Second)
-	first, err := b.dedupe.SetIfAbsent(dctx, key, b.cfg.DedupeTTL)
-	cancel()
+	first, err := delivery.Claim(ctx, b.dedupe, key, b.cfg.DedupeTTL)
 	if err != nil {
-		// Better a rare double answer than none.
 		b.log.Warn("slack dedupe failed", append(j.attrs(), "err", err)...)
-		first = true
 	}
 	if !first {
 		b.cfg.Observer.DedupeHit("slack")

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -279,24 +280,6 @@ type env struct {
 	sleeps *sleepRecorder
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use, for log output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // sleepRecorder stands in for the clock between retries: it records the
 // waits asked for and returns at once.
 type sleepRecorder struct {
@@ -315,53 +298,6 @@ func (s *sleepRecorder) get() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]time.Duration(nil), s.waits...)
-}
-
-// testEngine is the engine over the built-in catalog, indexed once for
-// all tests (an engine is immutable and safe for concurrent use).
-var testEngine = sync.OnceValues(func() (*bot.Engine, error) { return bot.NewBuiltin(nil) })
-
-func newEngine(t testing.TB) *bot.Engine {
-	t.Helper()
-	e, err := testEngine()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-// counter counts what Sessions does around the engine: it is the
-// sessions' rate limiter (counting every turn it is asked about) and
-// observer (counting every reply given). A limit above zero makes it
-// refuse the turns beyond it.
-type counter struct {
-	mu      sync.Mutex
-	allows  int
-	replies []bot.Kind
-	limit   int
-}
-
-func (c *counter) Allow(context.Context, string) (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.allows++
-	return c.limit == 0 || c.allows <= c.limit, nil
-}
-
-func (c *counter) Replied(k bot.Kind, _ time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.replies = append(c.replies, k)
-}
-
-func (c *counter) APIRetry(string)  {}
-func (c *counter) DedupeHit(string) {}
-
-// counts returns the limiter counts and the replies observed so far.
-func (c *counter) counts() (int, []bot.Kind) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.allows, append([]bot.Kind(nil), c.replies...)
 }
 
 // stores are what a bot keeps between turns: in memory (memStores) or in
@@ -660,3 +596,13 @@ func headerText(blocks []map[string]any) string {
 	}
 	return ""
 }
+
+// newEngine is the built-in engine, built once (internal/bottest).
+func newEngine(t testing.TB) *bot.Engine { return bottest.Engine(t) }
+
+// counter counts the turns the limiter was asked about and the replies
+// observed (internal/bottest).
+type counter = bottest.Counter
+
+// syncBuffer is a log safe for concurrent use (internal/bottest).
+type syncBuffer = bottest.LogBuffer

@@ -114,7 +114,7 @@ func TestChannelChatterIgnored(t *testing.T) {
 	if n := len(e.slack.byMethod("users.info")); n > 1 {
 		t.Errorf("%d locale lookups for one user", n)
 	}
-	if allows, replies := e.count.counts(); allows != 0 || len(replies) != 0 {
+	if allows, replies := e.count.Counts(); allows != 0 || len(replies) != 0 {
 		t.Errorf("chatter counted %d times against the limit, %d replies observed", allows, len(replies))
 	}
 	if top, _ := e.stores.unans.TopUnanswered(context.Background(), 10); len(top) != 0 {
@@ -397,8 +397,10 @@ func TestServerErrorsRetriedWithBackoff(t *testing.T) {
 	e.sendEvent("Ev5xx", messageEvent("D0014", "im", "U0014", "0x80180014", "1700000000.001400"), nil)
 	e.slack.waitFor(t, "chat.postMessage", 3)
 	e.idle()
-	if waits := e.sleeps.get(); len(waits) != 2 || waits[0] != DefaultBackoff || waits[1] != 2*DefaultBackoff {
-		t.Errorf("waited %v, want [%v %v]", waits, DefaultBackoff, 2*DefaultBackoff)
+	// A doubling backoff, each wait jittered between half and all of it.
+	if waits := e.sleeps.get(); len(waits) != 2 || waits[0] < DefaultBackoff/2 || waits[0] > DefaultBackoff ||
+		waits[1] < DefaultBackoff || waits[1] > 2*DefaultBackoff {
+		t.Errorf("waited %v, want ~[%v %v] jittered", waits, DefaultBackoff, 2*DefaultBackoff)
 	}
 
 	// Failing for good: bounded, then logged with channel and event id.
@@ -739,7 +741,7 @@ func TestOneMessageOneTurn(t *testing.T) {
 	e.sendEvent("EvOnce1", messageEvent("C0001", "channel", "U0027", "0x80180014", "1700000000.002700"), nil)
 	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
 	e.idle()
-	if allows, replies := e.count.counts(); allows != 1 || len(replies) != 1 || replies[0] != bot.KindAnswer {
+	if allows, replies := e.count.Counts(); allows != 1 || len(replies) != 1 || replies[0] != bot.KindAnswer {
 		t.Errorf("a channel message: %d limiter counts, replies observed %v", allows, replies)
 	}
 	if !strings.Contains(post.all(), "Ursache") {
@@ -753,7 +755,7 @@ func TestOneMessageOneTurn(t *testing.T) {
 	e.sendEvent("EvOnce2", messageEvent("D0028", "im", "U0028", "0x80180014", "1700000000.002800"), nil)
 	post = e.slack.waitFor(t, "chat.postMessage", 2)[1]
 	e.idle()
-	if allows, replies := e.count.counts(); allows != 2 || len(replies) != 2 {
+	if allows, replies := e.count.Counts(); allows != 2 || len(replies) != 2 {
 		t.Errorf("and a direct message: %d limiter counts, %d replies observed", allows, len(replies))
 	}
 	if !strings.Contains(post.all(), "Orsak") {
@@ -765,7 +767,7 @@ func TestOneMessageOneTurn(t *testing.T) {
 // bot stays silent.
 func TestRateLimitedUser(t *testing.T) {
 	e := newEnv(t)
-	e.count.limit = 1
+	e.count.Limit = 1
 	e.sendEvent("EvLimit1", messageEvent("D0029", "im", "U0029", "0x80180014", "1700000000.002900"), nil)
 	e.slack.waitFor(t, "chat.postMessage", 1)
 	e.sendEvent("EvLimit2", messageEvent("D0029", "im", "U0029", "0x80180014", "1700000000.002901"), nil)
@@ -846,7 +848,7 @@ func TestClickValidated(t *testing.T) {
 	if calls := e.slack.snapshot(); len(calls) != 0 {
 		t.Errorf("forged clicks made API calls: %v", methods(calls))
 	}
-	if allows, _ := e.count.counts(); allows != 0 {
+	if allows, _ := e.count.Counts(); allows != 0 {
 		t.Errorf("forged clicks made %d turns", allows)
 	}
 }

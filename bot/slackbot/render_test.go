@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,7 +119,7 @@ func TestGolden(t *testing.T) {
 			got := encodeJSON(t, map[string]any{"text": msg.Text, "blocks": msg.Blocks})
 			path := filepath.Join("testdata", c.name+".golden.json")
 			if *update {
-				writeFile(t, path, got)
+				bottest.WriteFile(t, path, got)
 				return
 			}
 			want, err := os.ReadFile(path)
@@ -127,7 +128,7 @@ func TestGolden(t *testing.T) {
 			}
 			if !bytes.Equal(got, want) {
 				t.Errorf("%s differs from the rendering; if the change is intended, run go test ./bot/slackbot/ -run TestGolden -update\n%s",
-					path, firstDiff(string(want), string(got)))
+					path, bottest.FirstDiff(string(want), string(got)))
 			}
 		})
 	}
@@ -150,35 +151,7 @@ func encodeJSON(t *testing.T, v any) []byte {
 
 func writeJSON(t *testing.T, path string, v any) {
 	t.Helper()
-	writeFile(t, path, encodeJSON(t, v))
-}
-
-func writeFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// firstDiff shows the first line where want and got part.
-func firstDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := range max(len(wl), len(gl)) {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return fmt.Sprintf("line %d:\n want %s\n  got %s", i+1, w, g)
-		}
-	}
-	return ""
+	bottest.WriteFile(t, path, encodeJSON(t, v))
 }
 
 // TestCatalogWithinSlackLimits renders every entry of the built-in catalog

@@ -10,76 +10,67 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
-)
 
-// maxBackoff caps the wait between retries after transient failures.
-const maxBackoff = 8 * time.Second
+	"github.com/enrollbot/enrollbot/bot/delivery"
+)
 
 // call runs one Web API call, retrying what is worth retrying: a 429 after
 // the Retry-After it names, a transient 5xx or network failure with a
-// doubling backoff, at most MaxRetries times and never past ctx's deadline.
-// slack-go leaves retries off unless asked (OptionRetry), so these are the
-// only ones; it reports a 429 with Retry-After as *slack.RateLimitedError
-// and other HTTP failures as slack.StatusCodeError. A final failure is
-// logged with attrs (channel, event id) and returned.
+// doubling, jittered backoff (package delivery), at most MaxRetries times
+// and never past ctx's deadline. slack-go leaves retries off unless asked
+// (OptionRetry), so these are the only ones; it reports a 429 with
+// Retry-After as *slack.RateLimitedError and other HTTP failures as
+// slack.StatusCodeError. A final failure is logged with attrs (channel,
+// event id) and returned.
 func (b *Bot) call(ctx context.Context, method string, attrs []any, f func(ctx context.Context) error) error {
-	for attempt := 0; ; attempt++ {
-		err := f(ctx)
-		if err == nil {
-			return nil
-		}
-		wait, retry := b.retryAfter(ctx, err, attempt)
-		if retry && attempt < b.cfg.MaxRetries {
-			if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > wait {
-				b.log.Debug("slack call retried", append([]any{"method", method, "attempt", attempt + 1, "wait", wait, "err", err}, attrs...)...)
-				if serr := b.sleep(ctx, wait); serr == nil {
-					b.cfg.Observer.APIRetry("slack")
-					continue
-				}
-			}
-		}
+	r := delivery.Retry{Max: b.cfg.MaxRetries, Backoff: b.cfg.Backoff, Sleep: b.sleep,
+		OnRetry: func(attempt int, wait time.Duration, err error) {
+			b.log.Debug("slack call retried", append([]any{"method", method, "attempt", attempt, "wait", wait, "err", err}, attrs...)...)
+			b.cfg.Observer.APIRetry("slack")
+		}}
+	attempts, err := r.Do(ctx, retryable, f)
+	if err != nil {
 		err = fmt.Errorf("slack %s: %w", method, err)
-		b.log.Warn("slack call failed", append([]any{"method", method, "attempts", attempt + 1, "err", err}, attrs...)...)
-		return err
+		b.log.Warn("slack call failed", append([]any{"method", method, "attempts", attempts, "err", err}, attrs...)...)
 	}
+	return err
 }
 
-// retryAfter tells whether err is worth another try and after how long.
-func (b *Bot) retryAfter(ctx context.Context, err error, attempt int) (time.Duration, bool) {
-	if ctx.Err() != nil {
-		return 0, false
-	}
-	backoff := min(b.cfg.Backoff<<attempt, maxBackoff)
+// retryable tells whether a Web API failure is worth another try, and
+// after how long when Slack says.
+func retryable(err error) delivery.Decision {
+	backoff := delivery.Decision{Retry: true}
+	later := func(d time.Duration) delivery.Decision { return delivery.Decision{Retry: true, After: d} }
 	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
-		return max(rl.RetryAfter, time.Second), true
+		return later(max(rl.RetryAfter, time.Second))
 	}
 	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
 		switch {
 		case sc.Code == http.StatusTooManyRequests:
-			return time.Second, true
+			return later(time.Second)
 		case sc.Code >= 500:
-			return backoff, true
+			return backoff
 		}
-		return 0, false
+		return delivery.Decision{}
 	}
 	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
 		switch se.Err {
 		case "ratelimited":
-			return time.Second, true
+			return later(time.Second)
 		case "internal_error", "fatal_error", "service_unavailable", "request_timeout":
-			return backoff, true
+			return backoff
 		}
-		return 0, false
+		return delivery.Decision{}
 	}
 	if _, ok := errors.AsType[*url.Error](err); ok {
 		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-			return backoff, true
+			return backoff
 		}
 		if _, ok := errors.AsType[*net.OpError](err); ok {
-			return backoff, true
+			return backoff
 		}
 	}
-	return 0, false
+	return delivery.Decision{}
 }
 
 // post sends msg to channel, in thread when threadTS is set, and returns

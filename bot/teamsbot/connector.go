@@ -18,10 +18,9 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/connector/client"
 	"github.com/infracloudio/msbotbuilder-go/schema"
 	"github.com/infracloudio/msbotbuilder-go/schema/customerror"
-)
 
-// maxBackoff caps the wait between retries after transient failures.
-const maxBackoff = 8 * time.Second
+	"github.com/enrollbot/enrollbot/bot/delivery"
+)
 
 // connector sends the bot's activities to the Bot Connector service at an
 // activity's serviceUrl, through msbotbuilder-go's connector client, which
@@ -224,11 +223,7 @@ func (b *Bot) post(ctx context.Context, serviceURL, conv, replyTo string, act sc
 func (b *Bot) call(ctx context.Context, op string, target url.URL, attrs []any, f func(ctx context.Context, cl client.Client) error) error {
 	attrs = append([]any{"op", op, "host", target.Host}, attrs...)
 	refreshed := false
-	for attempt := 0; ; attempt++ {
-		err := b.try(ctx, f)
-		if err == nil {
-			return nil
-		}
+	classify := func(err error) delivery.Decision {
 		status := 0
 		if he, ok := errors.AsType[customerror.HTTPError](err); ok {
 			status = he.StatusCode
@@ -238,23 +233,21 @@ func (b *Bot) call(ctx context.Context, op string, target url.URL, attrs []any, 
 			if t, ok := b.conn.tokens.cached(); ok {
 				b.conn.tokens.invalidate(t)
 			}
-			continue
+			return delivery.Decision{Retry: true, Now: true}
 		}
-		retry := ctx.Err() == nil && !errors.Is(err, errNoToken) && (status == 0 || status == http.StatusTooManyRequests || status >= 500)
-		wait := min(b.cfg.Backoff<<attempt, maxBackoff)
-		if retry && attempt < b.cfg.MaxRetries {
-			if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > wait {
-				b.log.Debug("teams connector call retried", append(attrs, "attempt", attempt+1, "wait", wait, "err", err)...)
-				if serr := b.sleep(ctx, wait); serr == nil {
-					b.cfg.Observer.APIRetry("teams")
-					continue
-				}
-			}
-		}
-		err = fmt.Errorf("teams connector %s %s: %w", op, target.Redacted(), err)
-		b.log.Warn("teams connector call failed", append(attrs, "attempts", attempt+1, "err", err)...)
-		return err
+		return delivery.Decision{Retry: !errors.Is(err, errNoToken) && (status == 0 || status == http.StatusTooManyRequests || status >= 500)}
 	}
+	r := delivery.Retry{Max: b.cfg.MaxRetries, Backoff: b.cfg.Backoff, Sleep: b.sleep,
+		OnRetry: func(attempt int, wait time.Duration, err error) {
+			b.log.Debug("teams connector call retried", append(attrs, "attempt", attempt, "wait", wait, "err", err)...)
+			b.cfg.Observer.APIRetry("teams")
+		}}
+	attempts, err := r.Do(ctx, classify, func(ctx context.Context) error { return b.try(ctx, f) })
+	if err != nil {
+		err = fmt.Errorf("teams connector %s %s: %w", op, target.Redacted(), err)
+		b.log.Warn("teams connector call failed", append(attrs, "attempts", attempts, "err", err)...)
+	}
+	return err
 }
 
 // try gets a token (so that its failure is reported as itself, not as the

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 	"io"
 	"log/slog"
 	"math/big"
@@ -32,24 +33,6 @@ const (
 	testBotName  = "enrollbot"
 	testIssuer   = "https://api.botframework.com"
 )
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use: the log.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // signer is a locally generated RSA key, published by a local OpenID
 // endpoint (metadata and JWKS) as the Bot Framework publishes its own.
@@ -395,62 +378,6 @@ func (f *connectorFake) set(change func(f *connectorFake)) {
 
 // builtin is the engine over the embedded catalog, built once: it never
 // changes after New and is safe for concurrent use.
-var builtin = sync.OnceValues(func() (*bot.Engine, error) {
-	return bot.NewBuiltin(slog.New(slog.DiscardHandler))
-})
-
-func newEngine(t testing.TB) *bot.Engine {
-	t.Helper()
-	e, err := builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-// counter counts what Sessions does around the engine: the turns the rate
-// limiter counted and the replies observed. With limit set, it refuses
-// turns past it.
-type counter struct {
-	mu      sync.Mutex
-	allows  int
-	replies []bot.Kind
-	limit   int
-}
-
-func (c *counter) Allow(context.Context, string) (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.allows++
-	return c.limit == 0 || c.allows <= c.limit, nil
-}
-
-func (c *counter) Replied(kind bot.Kind, _ time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.replies = append(c.replies, kind)
-}
-
-func (c *counter) APIRetry(string)  {}
-func (c *counter) DedupeHit(string) {}
-
-// lastKind returns the kind of the last reply observed.
-func (c *counter) lastKind() bot.Kind {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.replies) == 0 {
-		return ""
-	}
-	return c.replies[len(c.replies)-1]
-}
-
-// counts returns the limiter counts and the replies observed so far.
-func (c *counter) counts() (allows, replies int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.allows, len(c.replies)
-}
-
 // kit is Sessions over the built-in engine and memory stores, with what it
 // keeps at hand for the tests to look at.
 type kit struct {
@@ -707,3 +634,19 @@ func submitOf(like map[string]any, cardID string, data map[string]any) map[strin
 
 // cardID returns the id the fake connector gave the n-th activity (from 1).
 func cardID(n int) string { return fmt.Sprintf("1700000000%03d", n) }
+
+// newEngine is the built-in engine, built once (internal/bottest).
+func newEngine(t testing.TB) *bot.Engine { return bottest.Engine(t) }
+
+// counter counts the turns the limiter was asked about and the replies
+// observed (internal/bottest).
+type counter = bottest.Counter
+
+// countsOf returns the limiter counts and the number of replies observed.
+func countsOf(c *counter) (allows, replies int) {
+	a, r := c.Counts()
+	return a, len(r)
+}
+
+// lockedBuffer is a log safe for concurrent use (internal/bottest).
+type lockedBuffer = bottest.LogBuffer

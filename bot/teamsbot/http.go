@@ -5,10 +5,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/core/activity"
 	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/enrollbot/enrollbot/bot/delivery"
 )
 
 // Handler returns the HTTP handler of the messaging endpoint, POST
@@ -99,11 +100,8 @@ func (b *Bot) claim(ctx context.Context, in *inbound) bool {
 		return true
 	}
 	key := "teams:activity:" + in.Conversation.ID + ":" + in.ID
-	dctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	first, err := b.dedupe.SetIfAbsent(dctx, key, b.cfg.DedupeTTL)
+	first, err := delivery.Claim(ctx, b.dedupe, key, b.cfg.DedupeTTL)
 	if err != nil {
-		// Better a rare double answer than none.
 		b.log.Warn("teams dedupe failed", append(in.attrs(), "err", err)...)
 		return true
 	}

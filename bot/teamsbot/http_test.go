@@ -217,7 +217,7 @@ func TestButtonsMapToInputs(t *testing.T) {
 			}
 			h.post(submitOf(act, cardID(1), c.data))
 			last := h.last()
-			if kind := h.count.lastKind(); kind != c.kind {
+			if kind := h.count.LastKind(); kind != c.kind {
 				t.Errorf("%v: a %s reply, want %s", c.data, kind, c.kind)
 			}
 			if texts := last.texts(t); !strings.Contains(texts, c.text) {
@@ -280,9 +280,9 @@ func TestQuestionChoiceSetAnswersOneQuestion(t *testing.T) {
 		}
 	}
 	// Sent with nothing picked: no turn, no reply.
-	calls, _ := h.count.counts()
+	calls, _ := countsOf(h.count)
 	h.post(submitOf(act, cardID(2), button(t, again, bot.ActChoose, "", "")))
-	if n, _ := h.count.counts(); n != calls || len(h.calls()) != 2 {
+	if n, _ := countsOf(h.count); n != calls || len(h.calls()) != 2 {
 		t.Errorf("an empty answer was taken: %d turns, %d calls", n-calls, len(h.calls()))
 	}
 }
@@ -361,23 +361,23 @@ func TestOneMessageOneReply(t *testing.T) {
 	h := newHarness(t, false, nil)
 	act := personal(h.conn.serviceURL(), "0x80180014")
 	h.post(act)
-	if allows, replies := h.count.counts(); allows != 1 || replies != 1 || len(h.calls()) != 1 {
+	if allows, replies := countsOf(h.count); allows != 1 || replies != 1 || len(h.calls()) != 1 {
 		t.Errorf("one message: %d limiter counts, %d replies observed, %d posted", allows, replies, len(h.calls()))
 	}
 	h.post(submitOf(act, cardID(1), button(t, h.only(), bot.ActNotSolved, "", "")))
-	if allows, replies := h.count.counts(); allows != 2 || replies != 2 || len(h.calls()) != 2 {
+	if allows, replies := countsOf(h.count); allows != 2 || replies != 2 || len(h.calls()) != 2 {
 		t.Errorf("and one click: %d limiter counts, %d replies observed, %d posted", allows, replies, len(h.calls()))
 	}
 	// A redelivery is no turn at all.
 	h.post(act)
-	if allows, replies := h.count.counts(); allows != 2 || replies != 2 {
+	if allows, replies := countsOf(h.count); allows != 2 || replies != 2 {
 		t.Errorf("after a redelivery: %d limiter counts, %d replies observed", allows, replies)
 	}
 }
 
 func TestRateLimitedGetsACard(t *testing.T) {
 	h := newHarness(t, false, nil)
-	h.count.limit = 1
+	h.count.Limit = 1
 	h.post(personal(h.conn.serviceURL(), "0x80180014"))
 	h.post(personal(h.conn.serviceURL(), "0x80180010"))
 	last := h.last()
@@ -729,7 +729,9 @@ func TestConnectorRetriesAndTokenRefresh(t *testing.T) {
 	if len(calls) != 3 {
 		t.Fatalf("%d attempts, want 3", len(calls))
 	}
-	if len(h.slept) != 2 || h.slept[0] != DefaultBackoff || h.slept[1] != 2*DefaultBackoff {
+	// A doubling backoff, each wait jittered between half and all of it.
+	if len(h.slept) != 2 || h.slept[0] < DefaultBackoff/2 || h.slept[0] > DefaultBackoff ||
+		h.slept[1] < DefaultBackoff || h.slept[1] > 2*DefaultBackoff {
 		t.Errorf("backoff %v", h.slept)
 	}
 	// A 401 from the connector: the token is fetched again, once.

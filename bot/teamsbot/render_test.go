@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -90,12 +91,12 @@ func TestGolden(t *testing.T) {
 			var reply bot.Reply
 			if *update {
 				k := newKit(t)
-				k.count.limit = c.limit
+				k.count.Limit = c.limit
 				reply = k.say(t, "golden:"+c.name, c.inputs...)
 				if reply.Kind != c.kind {
 					t.Fatalf("the engine answered %s, the case wants %s", reply.Kind, c.kind)
 				}
-				writeFile(t, replyPath, encodeJSON(t, reply))
+				bottest.WriteFile(t, replyPath, encodeJSON(t, reply))
 			} else {
 				raw, err := os.ReadFile(replyPath)
 				if err != nil {
@@ -122,7 +123,7 @@ func golden(t *testing.T, name string, c card) {
 	got := encodeJSON(t, c)
 	path := filepath.Join("testdata", name+".card.json")
 	if *update {
-		writeFile(t, path, got)
+		bottest.WriteFile(t, path, got)
 		return
 	}
 	want, err := os.ReadFile(path)
@@ -131,35 +132,8 @@ func golden(t *testing.T, name string, c card) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the rendering; if the change is intended, run go test ./bot/teamsbot/ -run TestGolden -update\n%s",
-			path, firstDiff(string(want), string(got)))
+			path, bottest.FirstDiff(string(want), string(got)))
 	}
-}
-
-func writeFile(t testing.TB, path string, data []byte) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func firstDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := range max(len(wl), len(gl)) {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return "line " + strconv.Itoa(i+1) + ":\n  want: " + w + "\n  got:  " + g
-		}
-	}
-	return ""
 }
 
 // TestCatalogCardsValid renders every catalog entry in every language, as
@@ -225,7 +199,7 @@ func TestCatalogCardsValid(t *testing.T) {
 			check(string(lang)+"/"+string(r.Kind)+"/"+inputs[0].Text, rd.reply(r, view{}))
 		}
 		limited := newKit(t)
-		limited.count.limit = 1
+		limited.count.Limit = 1
 		r := limited.say(t, "c", text("hi"), bot.Input{Text: "0x80180014", Lang: lang})
 		check(string(lang)+"/limited", rd.reply(r, view{}))
 		check("welcome/"+string(lang), rd.welcome(lang))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -11,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 	"io"
 	"log/slog"
 	"math/big"
@@ -25,24 +25,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 )
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // fakeSlackAPI answers the Web API methods serve uses and counts them.
 func fakeSlackAPI(t *testing.T, socketErr string) (*httptest.Server, func(string) int) {
@@ -434,3 +416,6 @@ func TestServeSlackAndTeamsWithoutAuth(t *testing.T) {
 		t.Errorf("auth.test %d", count("auth.test"))
 	}
 }
+
+// lockedBuffer is a log safe for concurrent use (internal/bottest).
+type lockedBuffer = bottest.LogBuffer

@@ -1,0 +1,134 @@
+// Package bottest is the test kit the engine's, the adapters' and the
+// command's tests share: the built-in engine built once, and a counter of
+// what Sessions does around it.
+package bottest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/enrollbot/enrollbot/bot"
+)
+
+var builtin = sync.OnceValues(func() (*bot.Engine, error) {
+	return bot.NewBuiltin(slog.New(slog.DiscardHandler))
+})
+
+// Engine returns the engine over the built-in catalog, indexed once for
+// all tests of a binary: an engine is immutable and safe for concurrent use.
+func Engine(t testing.TB) *bot.Engine {
+	t.Helper()
+	e, err := builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// Counter is a rate limiter and an observer that count: the turns the
+// limiter was asked about and the replies observed. With Limit set, it
+// refuses the turns past it. It is safe for concurrent use.
+type Counter struct {
+	// Limit refuses turns after the first Limit; zero allows all.
+	Limit int
+
+	mu      sync.Mutex
+	allows  int
+	replies []bot.Kind
+}
+
+// Allow implements bot.RateLimiter.
+func (c *Counter) Allow(context.Context, string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.allows++
+	return c.Limit == 0 || c.allows <= c.Limit, nil
+}
+
+// Replied implements bot.Observer.
+func (c *Counter) Replied(k bot.Kind, _ time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.replies = append(c.replies, k)
+}
+
+// APIRetry implements bot.Observer.
+func (c *Counter) APIRetry(string) {}
+
+// DedupeHit implements bot.Observer.
+func (c *Counter) DedupeHit(string) {}
+
+// Counts returns the limiter counts and the kinds of the replies observed
+// so far.
+func (c *Counter) Counts() (allows int, replies []bot.Kind) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.allows, append([]bot.Kind(nil), c.replies...)
+}
+
+// LastKind returns the kind of the last reply observed; empty when none.
+func (c *Counter) LastKind() bot.Kind {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.replies) == 0 {
+		return ""
+	}
+	return c.replies[len(c.replies)-1]
+}
+
+// LogBuffer is a bytes.Buffer safe for concurrent use: a test's log.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns what was written.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// WriteFile writes a golden file, creating its folder.
+func WriteFile(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// FirstDiff shows the first line where want and got part.
+func FirstDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := range max(len(wl), len(gl)) {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return fmt.Sprintf("line %d:\n  want: %s\n  got:  %s", i+1, w, g)
+		}
+	}
+	return "no difference"
+}
