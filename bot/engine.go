@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 
@@ -205,9 +206,13 @@ func (e *Engine) message(st State, in Input) (Reply, State) {
 	return e.fresh(st, in, q, res)
 }
 
-// learn adds the turn's checklist facts to st and returns the question ids
-// it learned or changed, in checklist order.
-func (e *Engine) learn(st *State, text string) []string {
+// factChange is a fact a turn taught: the question, and the option it had
+// before (empty when it was unknown).
+type factChange struct{ q, was string }
+
+// learn adds the turn's checklist facts to st and returns what it learned
+// or changed, in checklist order: a later answer wins over an earlier one.
+func (e *Engine) learn(st *State, text string) []factChange {
 	found := e.cat.Facts(text)
 	for q, o := range e.cat.AnswerTo(text, st.Asked, nil) {
 		if found == nil {
@@ -215,7 +220,7 @@ func (e *Engine) learn(st *State, text string) []string {
 		}
 		found[q] = o
 	}
-	var changed []string
+	var changed []factChange
 	for _, q := range e.cat.Questions {
 		o, ok := found[q.ID]
 		if !ok || st.Facts[q.ID] == o {
@@ -224,8 +229,8 @@ func (e *Engine) learn(st *State, text string) []string {
 		if st.Facts == nil {
 			st.Facts = map[string]string{}
 		}
+		changed = append(changed, factChange{q: q.ID, was: st.Facts[q.ID]})
 		st.Facts[q.ID] = o
-		changed = append(changed, q.ID)
 	}
 	return changed
 }
@@ -363,7 +368,7 @@ func codeKey(c kb.CodeMention) string {
 }
 
 // followUp refines the current answer or choices with what the turn adds.
-func (e *Engine) followUp(st State, in Input, q kb.Query, res *kb.Result, learned []string) (Reply, State) {
+func (e *Engine) followUp(st State, in Input, q kb.Query, res *kb.Result, learned []factChange) (Reply, State) {
 	lang := e.replyLang(in, res.Lang, st)
 	in.Lang = lang
 	st.Text = strings.TrimSpace(st.Text + "\n" + q.Text)
@@ -399,24 +404,62 @@ func (e *Engine) followUp(st State, in Input, q kb.Query, res *kb.Result, learne
 	}
 
 	before := st.Causes
+	prev := st
+	prev.Facts = maps.Clone(st.Facts)
+	for _, c := range learned {
+		if c.was == "" {
+			delete(prev.Facts, c.q)
+		} else {
+			prev.Facts[c.q] = c.was
+		}
+	}
+	beforeOut := e.ruledOut(prev)
 	r, next := e.answerEntry(st, in, st.Entry, nil)
 	changed := len(before) > 0 && len(next.Causes) > 0 && before[0] != next.Causes[0]
 	r.Brief = true
+	var say []string
+	if len(learned) > 0 {
+		say = append(say, e.noted(lang, next, learned))
+	}
+	var newlyOut []string
+	for _, ro := range r.RuledOut {
+		if !slices.Contains(beforeOut, ro.ID) {
+			newlyOut = append(newlyOut, strings.TrimRight(ro.Text, ". "))
+		}
+	}
+	if len(newlyOut) > 0 {
+		say = append(say, e.word(lang, "RuledOutNow", map[string]any{"Causes": strings.Join(newlyOut, " / ")}))
+	}
 	switch {
-	case len(learned) > 0 && changed:
-		r.Intro = e.noted(lang, next, learned) + " " + e.word(lang, "NowMostLikely", map[string]any{"Cause": r.Entry.Causes[0].Summary})
-	case len(learned) > 0:
-		r.Intro = e.noted(lang, next, learned) + " " + e.word(lang, "StillMostLikely", nil)
 	case changed:
-		r.Intro = e.word(lang, "NotedDetail", nil) + " " + e.word(lang, "NowMostLikely", map[string]any{"Cause": r.Entry.Causes[0].Summary})
+		say = append(say, e.word(lang, "NowMostLikely", map[string]any{"Cause": r.Entry.Causes[0].Summary}))
+	case len(learned) > 0 || len(newlyOut) > 0:
+		say = append(say, e.word(lang, "StillMostLikely", nil))
 	default:
 		// Nothing the bot could use: a remark in the thread, or details it
 		// does not know how to weigh. Said in a direct chat, silent in a
 		// channel.
-		r.Intro = e.word(lang, "NotedDetail", nil)
+		say = append(say, e.word(lang, "NotedDetail", nil))
 		r.Chatter = true
 	}
+	if len(next.Causes) == 1 {
+		say = append(say, e.word(lang, "DidItFix", nil))
+	}
+	r.Intro = strings.Join(say, " ")
 	return r, next
+}
+
+// ruledOut lists the ids of the causes st's facts rule out for its entry.
+func (e *Engine) ruledOut(st State) []string {
+	entry, ok := e.cat.Entry(st.Entry)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, ro := range e.cat.Narrow(entry, st.Facts, nil).RuledOut {
+		out = append(out, entry.Causes[ro.Cause].ID)
+	}
+	return out
 }
 
 // pickByWords picks the choice the turn's words name ("the not allowed to
@@ -468,13 +511,19 @@ func (e *Engine) pickByWords(st State, res *kb.Result, lang kb.Lang) (string, bo
 	return id, id != "" && best >= 0.35 && best-second >= 0.1
 }
 
-// noted says what the conversation learned ("Noted: all users, ADE.").
-func (e *Engine) noted(lang kb.Lang, st State, learned []string) string {
+// noted says what the conversation learned ("Noted: all users (was: one
+// user), ADE.").
+func (e *Engine) noted(lang kb.Lang, st State, learned []factChange) string {
 	var labels []string
-	for _, qid := range learned {
-		if l := e.factLabel(lang, qid, st.Facts[qid]); l != "" {
-			labels = append(labels, l)
+	for _, c := range learned {
+		l := e.factLabel(lang, c.q, st.Facts[c.q])
+		if l == "" {
+			continue
 		}
+		if c.was != "" {
+			l += " " + e.word(lang, "NotedWas", map[string]any{"Was": e.factLabel(lang, c.q, c.was)})
+		}
+		labels = append(labels, l)
 	}
 	if len(labels) == 0 {
 		return e.word(lang, "NotedDetail", nil)
@@ -489,6 +538,9 @@ func (e *Engine) factLabel(lang kb.Lang, qid, oid string) string {
 	}
 	for _, o := range q.Options {
 		if o.ID == oid {
+			if len(q.Short) > 0 {
+				return q.Short.In(lang) + ": " + o.Label.In(lang)
+			}
 			return o.Label.In(lang)
 		}
 	}
@@ -632,13 +684,13 @@ func (e *Engine) choose(st State, in Input) (Reply, State) {
 		r, next := e.show(st, in)
 		return r, next
 	}
-	var learned []string
+	var learned []factChange
 	if st.Facts[in.Question] != in.Option {
 		if st.Facts == nil {
 			st.Facts = map[string]string{}
 		}
+		learned = []factChange{{q: in.Question, was: st.Facts[in.Question]}}
 		st.Facts[in.Question] = in.Option
-		learned = []string{in.Question}
 	}
 	lang := e.replyLang(in, kb.LangGuess{}, st)
 	in.Lang = lang
@@ -678,13 +730,25 @@ func (e *Engine) answerEntry(st State, in Input, id string, res *kb.Result) (Rep
 	st.Entry = entry.ID
 	st.Choices = nil
 	st.Shown = addUnique(st.Shown, entry.ID)
-	order := e.rankCauses(entry, st)
+	order, out := e.rankCauses(entry, st)
 	st.Causes = causeIDs(entry, order)
 
 	r := Reply{Kind: KindAnswer, Lang: lang, OfferPerson: len(st.Tried) > 0}
 	r.Entry = e.entryView(lang, entry, order)
 	r.Causes = causeRefs(r.Entry)
-	r.Questions = e.questions(lang, entry.Questions, st.Facts, entry.Platform)
+	for _, ro := range out {
+		var because []string
+		for _, q := range ro.Because {
+			because = append(because, e.factLabel(lang, q, st.Facts[q]))
+		}
+		c := entry.Causes[ro.Cause]
+		r.RuledOut = append(r.RuledOut, RuledOutCause{ID: c.ID, Text: c.Summary.In(lang), Because: strings.Join(because, ", ")})
+	}
+	asked := e.cat.Separating(entry, order, st.Facts)
+	if len(entry.Causes) > 1 && len(asked) > maxQuestions {
+		asked = asked[:maxQuestions]
+	}
+	r.Questions = e.questions(lang, asked, st.Facts, entry.Platform)
 	if res != nil {
 		r.Code = e.codeOf(lang, res)
 	} else {
@@ -704,23 +768,23 @@ func (e *Engine) answerEntry(st State, in Input, id string, res *kb.Result) (Rep
 	return r, st
 }
 
-// rankCauses orders the entry's causes for what the conversation knows,
-// leaving out the ones the user tried.
-func (e *Engine) rankCauses(entry *kb.Entry, st State) []int {
-	var b strings.Builder
-	b.WriteString(st.Text)
-	for _, q := range e.cat.Questions {
-		if o, ok := st.Facts[q.ID]; ok {
-			b.WriteString("\n" + e.factLabel(kb.English, q.ID, o))
-		}
-	}
-	order := e.m.RankCauses(entry, b.String())
-	left := slices.DeleteFunc(slices.Clone(order), func(i int) bool { return slices.Contains(st.Tried, entry.Causes[i].ID) })
+// maxQuestions bounds the follow-up questions of an answer: the ones that
+// best separate the causes in play, not the whole checklist.
+const maxQuestions = 2
+
+// rankCauses orders the entry's causes for what the conversation knows:
+// the causes' rules applied to the facts (kb.Narrow), then the user's
+// words, then the catalog's order. Causes the facts rule out, and those the
+// user tried, leave the list; when nothing would be left, the answer keeps
+// them all.
+func (e *Engine) rankCauses(entry *kb.Entry, st State) ([]int, []kb.RuledOut) {
+	byWords := e.m.RankCauses(entry, st.Text)
+	n := e.cat.Narrow(entry, st.Facts, byWords)
+	left := slices.DeleteFunc(slices.Clone(n.Order), func(i int) bool { return slices.Contains(st.Tried, entry.Causes[i].ID) })
 	if len(left) == 0 {
-		// Everything was tried: shown again, the answer keeps its causes.
-		return order
+		return byWords, nil
 	}
-	return left
+	return left, n.RuledOut
 }
 
 func causeIDs(entry *kb.Entry, order []int) []string {
@@ -964,6 +1028,17 @@ func (e *Engine) summaryText(lang kb.Lang, st State) string {
 		}
 		line("SummaryTried", strings.Join(tried, " | "))
 	}
+	if entry, ok := e.cat.Entry(st.Entry); ok {
+		var out []string
+		for _, ro := range e.cat.Narrow(entry, st.Facts, nil).RuledOut {
+			var because []string
+			for _, q := range ro.Because {
+				because = append(because, e.factLabel(lang, q, st.Facts[q]))
+			}
+			out = append(out, entry.Causes[ro.Cause].Summary.In(lang)+" ("+strings.Join(because, ", ")+")")
+		}
+		line("SummaryRuledOut", strings.Join(out, " | "))
+	}
 	switch st.Verdict {
 	case "solved":
 		line("SummaryVerdict", e.word(lang, "VerdictSolved", nil))
@@ -1176,6 +1251,8 @@ func (e *Engine) words(lang kb.Lang) Words {
 		AllCauses:   e.word(lang, "ActionAllCauses", nil),
 		OtherCauses: e.word(lang, "ActionOtherCauses", nil),
 		Related:     e.word(lang, "RelatedEntries", nil),
+		RuledOut:    e.word(lang, "SummaryRuledOut", nil),
+		Because:     e.word(lang, "RuledOutBecause", nil),
 		Person:      e.word(lang, "ActionPerson", nil),
 		Solved:      e.word(lang, "ActionSolved", nil),
 		NotSolved:   e.word(lang, "ActionNotSolved", nil),

@@ -119,6 +119,8 @@ type Reply struct {
 	Facts map[string]string
 	// Causes are the causes still in play, most likely first.
 	Causes []CauseRef
+	// RuledOut are the causes the facts rule out, with why.
+	RuledOut []RuledOutCause
 	// Verdict is what the user said of the answer in this turn (solved or
 	// not solved), for Sessions to record; empty when nothing.
 	Verdict *Verdict
@@ -154,6 +156,14 @@ type Link struct {
 type CauseRef struct {
 	ID   string
 	Text string
+}
+
+// RuledOutCause is a cause the conversation's facts exclude.
+type RuledOutCause struct {
+	ID   string
+	Text string
+	// Because names the facts that rule it out, localized.
+	Because string
 }
 
 // Entry is a catalog entry in the reply language.
@@ -233,10 +243,12 @@ type Words struct {
 	AllCauses   string
 	OtherCauses string
 	// Related heads other entries offered next to an answer.
-	Related   string
-	Person    string
-	Solved    string
-	NotSolved string
+	Related string
+	// RuledOut heads the causes ruled out; Because introduces why.
+	RuledOut, Because string
+	Person            string
+	Solved            string
+	NotSolved         string
 	// MoreCauses says how many more causes a brief answer holds back, and
 	// how to see them; empty when it holds back none.
 	MoreCauses string

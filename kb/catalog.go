@@ -112,7 +112,20 @@ type Cause struct {
 	Summary Text   `toml:"summary"`
 	Steps   List   `toml:"steps"`
 	Notes   List   `toml:"notes"`
+	// RuledOutBy names facts that exclude this cause: question id → the
+	// option ids that do ("license" = ["yes"] for a missing licence).
+	RuledOutBy Condition `toml:"ruled_out_by"`
+	// LikelyWhen names facts that make this cause more likely, one step per
+	// question that matches (a tenant-wide cause when all users fail).
+	LikelyWhen Condition `toml:"likely_when"`
+	// UnlikelyWhen names facts that make it less likely (a per-device
+	// cause when every device fails).
+	UnlikelyWhen Condition `toml:"unlikely_when"`
 }
+
+// Condition maps a checklist question (or a fact the checklist only
+// listens for) to the option ids that meet it.
+type Condition map[string][]string
 
 // Question is one prerequisites-checklist question.
 type Question struct {
@@ -127,6 +140,13 @@ type Question struct {
 	// Anywhere marks questions whose option words are specific enough to
 	// count in any turn ("iPad", "Windows 11"), not only as a direct answer.
 	Anywhere bool `toml:"anywhere"`
+	// Short names the question in a fact ("Intune licence: No"), for
+	// questions whose option labels say little alone (Yes, No, Intune).
+	Short Text `toml:"short"`
+	// Listen marks a fact the checklist never asks about but recognises
+	// when a user says it (a Windows edition, a virtual machine): causes'
+	// rules may name it.
+	Listen bool `toml:"listen"`
 }
 
 // Option is a predefined answer to a checklist question.
@@ -201,6 +221,9 @@ func (c *Catalog) Question(id string) (*Question, bool) {
 func (c *Catalog) Checklist(p Platform) []*Question {
 	var out []*Question
 	for _, q := range c.Questions {
+		if q.Listen {
+			continue
+		}
 		if len(q.Platforms) == 0 || (p != "" && slices.Contains(q.Platforms, p)) {
 			out = append(out, q)
 		}

@@ -180,6 +180,9 @@ func (c *Catalog) index() Problems {
 		}
 		c.questionBy[q.ID] = q
 		checkText(q.Text, "checklist.toml", field+".text", add)
+		if len(q.Short) > 0 {
+			checkText(q.Short, "checklist.toml", field+".short", add)
+		}
 		for j := range q.Options {
 			o := &q.Options[j]
 			checkText(o.Label, "checklist.toml", fmt.Sprintf("%s.options[%d].label", field, j), add)
@@ -275,6 +278,23 @@ func (c *Catalog) index() Problems {
 			checkText(cause.Summary, f, field+".summary", add)
 			checkSteps(cause.Steps, f, field+".steps", true, add)
 			checkSteps(cause.Notes, f, field+".notes", false, add)
+			for name, cond := range map[string]Condition{"ruled_out_by": cause.RuledOutBy,
+				"likely_when": cause.LikelyWhen, "unlikely_when": cause.UnlikelyWhen} {
+				c.checkCondition(cond, f, field+"."+name, add)
+			}
+		}
+	}
+
+	for _, q := range c.Questions {
+		if q.Listen && q.Key {
+			add("checklist.toml", "questions."+q.ID, "a fact only listened for cannot be a key question")
+		}
+	}
+	for _, e := range c.Entries {
+		for _, qid := range e.Questions {
+			if q, ok := c.questionBy[qid]; ok && q.Listen {
+				add(e.file, "questions", "%q is only listened for, never asked", qid)
+			}
 		}
 	}
 
@@ -355,6 +375,25 @@ func checkSteps(l List, file, field string, required bool, add func(file, field,
 	for lang := range l {
 		if !lang.Valid() {
 			add(file, field, "unknown language %q", lang)
+		}
+	}
+}
+
+// checkCondition reports a rule that names an unknown question or option.
+func (c *Catalog) checkCondition(cond Condition, file, field string, add func(file, field, format string, args ...any)) {
+	for qid, opts := range cond {
+		q, ok := c.questionBy[qid]
+		if !ok {
+			add(file, field, "unknown question or fact %q", qid)
+			continue
+		}
+		if len(opts) == 0 {
+			add(file, field+"."+qid, "no options")
+		}
+		for _, o := range opts {
+			if !slices.ContainsFunc(q.Options, func(opt Option) bool { return opt.ID == o }) {
+				add(file, field+"."+qid, "unknown option %q of %q", o, qid)
+			}
 		}
 	}
 }

@@ -28,6 +28,8 @@ type JSONReply struct {
 	// Facts are what the conversation knows: checklist question id →
 	// option id.
 	Facts map[string]string `json:"facts"`
+	// RuledOut are the causes the facts exclude, with why.
+	RuledOut []JSONRuledOut `json:"ruled_out,omitempty"`
 	// Summary is the conversation summed up (summary and handoff).
 	Summary string `json:"summary,omitempty"`
 	// Link is the page an out-of-scope reply points to.
@@ -38,6 +40,13 @@ type JSONReply struct {
 type JSONCause struct {
 	ID   string `json:"id"`
 	Text string `json:"text"`
+}
+
+// JSONRuledOut is a cause the facts exclude.
+type JSONRuledOut struct {
+	ID      string `json:"id"`
+	Text    string `json:"text"`
+	Because string `json:"because"`
 }
 
 // JSONLink is a page to read.
@@ -71,6 +80,9 @@ func ToJSON(r bot.Reply) JSONReply {
 		Facts: map[string]string{}, Summary: r.Summary}
 	for _, c := range r.Causes {
 		out.Causes = append(out.Causes, JSONCause{ID: c.ID, Text: c.Text})
+	}
+	for _, c := range r.RuledOut {
+		out.RuledOut = append(out.RuledOut, JSONRuledOut{ID: c.ID, Text: c.Text, Because: c.Because})
 	}
 	for q, o := range r.Facts {
 		out.Facts[q] = o

@@ -58,6 +58,13 @@ func Render(r bot.Reply) string {
 		if len(causes) < len(e.Causes) {
 			section(r.Words.MoreCauses)
 		}
+		if len(r.RuledOut) > 0 && !r.Brief {
+			lines := []string{r.Words.RuledOut + ":"}
+			for _, c := range r.RuledOut {
+				lines = append(lines, fmt.Sprintf("  - %s (%s %s)", c.Text, r.Words.Because, c.Because))
+			}
+			section(lines...)
+		}
 		section(r.Words.Source + ": " + e.SourceURL)
 		if len(r.Choices) > 0 {
 			lines := []string{r.Words.Related}
