@@ -264,3 +264,40 @@ func FuzzRespond(f *testing.F) {
 		}
 	})
 }
+
+// A fact that rules a cause out says so; a later fact wins over an earlier
+// one and the reply names both; one cause left asks nothing but whether it
+// helped.
+func TestNarrowingReplies(t *testing.T) {
+	e := newEngine(t)
+	const paste = "Profile installation failed. Connection to the server could not be established."
+	rs, st := play(e, text(paste), text("these are ADE iPads"))
+	r := rs[1]
+	if firstCause(r) == "corporate-only" || !strings.Contains(r.Intro, "rules out") || len(r.RuledOut) != 1 {
+		t.Errorf("ADE: first %s, intro %q, ruled out %+v", firstCause(r), r.Intro, r.RuledOut)
+	}
+	r, st = e.Respond(st, text("only one device, a colleague used it before"))
+	if firstCause(r) != "previous-user-not-removed" {
+		t.Errorf("one used device: first %s", firstCause(r))
+	}
+	r, st = e.Respond(st, text("sorry, it's all devices"))
+	if firstCause(r) != "missing-cname" || !strings.Contains(r.Intro, "was: One device") || st.Facts["devices-affected"] != "all" {
+		t.Errorf("contradiction: first %s, intro %q, facts %v", firstCause(r), r.Intro, st.Facts)
+	}
+	for _, q := range r.Questions {
+		if _, known := st.Facts[q.ID]; known {
+			t.Errorf("asked %s again", q.ID)
+		}
+	}
+	r, _ = e.Respond(st, bot.Input{Action: bot.ActSummary})
+	if !strings.Contains(r.Summary, "personally owned") {
+		t.Errorf("summary lacks the cause ruled out:\n%s", r.Summary)
+	}
+
+	// Two causes, one ruled out: nothing more to ask.
+	rs, _ = play(e, text("Looks like the MDM Terms of Use endpoint is not correctly configured"), text("yes, she has a licence"))
+	r = rs[1]
+	if firstCause(r) != "wrong-terms-of-use-url" || len(r.Questions) != 0 || !strings.Contains(r.Intro, "Did this fix it?") {
+		t.Errorf("licence confirmed: first %s, questions %v, intro %q", firstCause(r), r.Questions, r.Intro)
+	}
+}
