@@ -414,6 +414,14 @@ func (rd *renderer) answer(l *blockList, reply bot.Reply, budget int) {
 	if brief && reply.Words.MoreCauses != "" {
 		l.add(contextBlock("", mrkdwn(reply.Words.MoreCauses)))
 	}
+	if !brief && len(reply.RuledOut) > 0 {
+		// What the facts ruled out, and why: one context line each.
+		var lines []string
+		for _, c := range reply.RuledOut {
+			lines = append(lines, "~"+escape(c.Text)+"~ ("+escape(reply.Words.Because)+" "+escape(c.Because)+")")
+		}
+		l.add(contextBlock("", cut("*"+escape(reply.Words.RuledOut)+"*: "+strings.Join(lines, " • "), maxContextText)))
+	}
 }
 
 // tail lays out what follows a reply's content: an answer's platform and

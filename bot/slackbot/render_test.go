@@ -447,3 +447,27 @@ func TestValidConversation(t *testing.T) {
 		}
 	}
 }
+
+// A full answer lists the causes the facts ruled out, and why.
+func TestRenderRuledOut(t *testing.T) {
+	e := newEngine(t)
+	var st bot.State
+	for _, in := range []bot.Input{{Text: "Profile installation failed. Connection to the server could not be established."},
+		{Text: "these are ADE iPads"}, {Action: bot.ActAllCauses}} {
+		var r bot.Reply
+		r, st = e.Respond(st, in)
+		if in.Action != bot.ActAllCauses {
+			continue
+		}
+		if len(r.RuledOut) == 0 {
+			t.Fatal("no cause ruled out")
+		}
+		data, err := json.Marshal(newRenderer(t).render(r, view{}).Blocks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), "~"+escape(r.RuledOut[0].Text)+"~") || !strings.Contains(string(data), r.RuledOut[0].Because) {
+			t.Errorf("ruled-out cause not shown:\n%s", data)
+		}
+	}
+}

@@ -526,6 +526,14 @@ func (rd *renderer) answer(base card, r bot.Reply, lang kb.Lang, v view) card {
 		case inShowCard < len(rest):
 			c.Body = append(c.Body, para(rd.w.Get(lang, "TeamsMoreCauses", map[string]any{"N": len(rest) - inShowCard}), subtleStyle))
 		}
+		if !r.Brief && len(r.RuledOut) > 0 {
+			// What the facts ruled out, and why.
+			lines := []string{rd.or(r.Words.RuledOut, lang, "SummaryRuledOut") + ":"}
+			for _, ro := range r.RuledOut {
+				lines = append(lines, "- "+ro.Text+" ("+rd.or(r.Words.Because, lang, "RuledOutBecause")+" "+ro.Because+")")
+			}
+			c.Body = append(c.Body, para(strings.Join(lines, "\n"), subtleStyle))
+		}
 		verdict := element{Type: "ActionSet", Spacing: "Medium", Actions: []action{
 			submit(rd.or(r.Words.Solved, lang, "ActionSolved"), submitData{Action: string(bot.ActSolved), Entry: e.ID, Lang: lang}),
 			submit(rd.or(r.Words.NotSolved, lang, "ActionNotSolved"), submitData{Action: string(bot.ActNotSolved), Entry: e.ID, Lang: lang}),

@@ -340,3 +340,24 @@ func TestEmptyReplyStillValid(t *testing.T) {
 		checkCard(t, string(r.Kind), cardJSON(rd.reply(r, view{})))
 	}
 }
+
+// A full answer lists the causes the facts ruled out, and why.
+func TestCardRuledOut(t *testing.T) {
+	e := newEngine(t)
+	var st bot.State
+	var r bot.Reply
+	for _, in := range []bot.Input{{Text: "Profile installation failed. Connection to the server could not be established."},
+		{Text: "these are ADE iPads"}, {Action: bot.ActAllCauses}} {
+		r, st = e.Respond(st, in)
+	}
+	if len(r.RuledOut) == 0 {
+		t.Fatal("no cause ruled out")
+	}
+	data, err := json.Marshal(newRenderer(t).reply(r, view{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), r.RuledOut[0].Because) {
+		t.Errorf("ruled-out cause not shown:\n%s", data)
+	}
+}
