@@ -105,6 +105,33 @@ func TestFacts(t *testing.T) {
 		{"it never worked before", map[string]string{"when-started": "never-worked"}},
 		{"de hele afdeling", map[string]string{"users-affected": "all"}},
 		{"några användare", map[string]string{"users-affected": "some"}},
+		// The subject decides users or devices: "alle Benutzer" is users.
+		{"alle Benutzer", map[string]string{"users-affected": "all"}},
+		{"alle Geräte", map[string]string{"devices-affected": "all"}},
+		{"everyone", map[string]string{"users-affected": "all"}},
+		{"alleen zij, de rest werkt", map[string]string{"users-affected": "one"}},
+		{"bara hon, ingen annan", map[string]string{"users-affected": "one"}},
+		{"nur bei ihr", map[string]string{"users-affected": "one"}},
+		{"sinds de update", map[string]string{"when-started": "worked-before"}},
+		{"har aldrig fungerat", map[string]string{"when-started": "never-worked"}},
+		{"hat nie funktioniert", map[string]string{"when-started": "never-worked"}},
+		{"some users, not all users", map[string]string{"users-affected": "some"}},
+		// Negation and subject matter: licences.
+		{"yes, she has a licence", map[string]string{"license": "yes"}},
+		{"doesn't have a license", map[string]string{"license": "no"}},
+		{"hon har ingen licens", map[string]string{"license": "no"}},
+		{"er hat eine Lizenz", map[string]string{"license": "yes"}},
+		{"keine Lizenz zugewiesen", map[string]string{"license": "no"}},
+		// Enrollment methods in admin words.
+		{"Hybrid-Join per GPO", map[string]string{"enrollment-method": "auto-enrollment"}},
+		{"via Apple Business Manager", map[string]string{"enrollment-method": "ade"}},
+		{"white glove", map[string]string{"enrollment-method": "autopilot"}},
+		{"eigen apparaat van de medewerker", map[string]string{"enrollment-method": "byod"}},
+		// Facts the checklist only listens for.
+		{"it's a Hyper-V VM", map[string]string{"virtual-machine": "yes"}},
+		{"Windows 10 Home laptop", map[string]string{"windows-edition": "home"}},
+		{"TPM 2.0 is enabled", map[string]string{"tpm": "v2"}},
+		{"came from a school that used Jamf", map[string]string{"other-mdm": "yes"}},
 	}
 	for _, tt := range tests {
 		got := c.Facts(tt.text)
@@ -113,6 +140,10 @@ func TestFacts(t *testing.T) {
 				t.Errorf("%q: %s = %q, want %q (all: %v)", tt.text, q, got[q], o, got)
 			}
 		}
+	}
+	// A fact two options claim is not guessed.
+	if got := c.Facts("one user, or maybe all users"); got["users-affected"] != "" {
+		t.Errorf("two options claimed users-affected, got %q", got["users-affected"])
 	}
 	if got := c.AnswerTo("the second one", []string{"users-affected", "devices-affected"}, nil); len(got) != 0 {
 		t.Errorf("an ordinal answered questions: %v", got)
