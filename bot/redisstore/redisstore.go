@@ -7,6 +7,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -172,18 +174,33 @@ func (s *Store) SetLang(ctx context.Context, user string, lang kb.Lang) error {
 }
 
 // SetIfAbsent implements bot.Dedupe with SET NX: atomic across replicas.
+//
+// The claim carries a token of this call: when the client retries a SET
+// whose reply was lost after it ran, the key holds our own token, and the
+// claim is still ours rather than "taken".
 func (s *Store) SetIfAbsent(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	err := s.rdb.SetArgs(ctx, s.key("seen", key), "1", redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	token := hex.EncodeToString(b[:])
+	k := s.key("seen", key)
+	err := s.rdb.SetArgs(ctx, k, token, redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
 	if errors.Is(err, redis.Nil) {
-		return false, nil
+		held, gerr := s.rdb.Get(ctx, k).Result()
+		if gerr != nil && !errors.Is(gerr, redis.Nil) {
+			return false, fmt.Errorf("redis dedupe: read claim: %w", gerr)
+		}
+		return held == token, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("redis dedupe: %w", err)
 	}
 	return true, nil
 }
+
+// feedbackTTL is how long an entry's verdicts live after the last one.
+const feedbackTTL = 365 * 24 * time.Hour
 
 // RecordFeedback implements bot.FeedbackStore: one verdict per message and
 // user, the latest winning.
@@ -194,7 +211,13 @@ func (s *Store) RecordFeedback(ctx context.Context, f bot.Feedback) error {
 	if f.Solved {
 		v = "1"
 	}
-	if err := s.rdb.HSet(ctx, s.key("feedback", f.Entry), f.Message+"\x00"+f.User, v).Err(); err != nil {
+	// Verdicts are kept for a year: the report reads recent feedback, and
+	// no key lives forever.
+	k := s.key("feedback", f.Entry)
+	pipe := s.rdb.TxPipeline()
+	pipe.HSet(ctx, k, f.Message+"\x00"+f.User, v)
+	pipe.Expire(ctx, k, feedbackTTL)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("redis record feedback: %w", err)
 	}
 	return nil

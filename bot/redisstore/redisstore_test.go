@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/internal/tcpproxy"
 	"github.com/enrollbot/enrollbot/kb"
@@ -204,4 +206,38 @@ func TestRedisGoesAwayAndComesBack(t *testing.T) {
 	if err := s.SaveConversation(ctx, "c", bot.State{Entry: "x"}, time.Minute); err != nil {
 		t.Errorf("after recovery: %v", err)
 	}
+}
+
+// A SET NX whose reply was lost is retried by the client: the retry finds
+// the key holding this call's own claim, which must still count as first.
+// Simulated by a hook that runs every SET twice, answering the second.
+func TestClaimSurvivesRetriedSet(t *testing.T) {
+	s := open(t, redisURL(t), Options{})
+	s.rdb.AddHook(doubleSet{})
+	first, err := s.SetIfAbsent(context.Background(), "lost-reply", time.Minute)
+	if err != nil || !first {
+		t.Fatalf("own claim read as taken: first=%v err=%v", first, err)
+	}
+	first, err = s.SetIfAbsent(context.Background(), "lost-reply", time.Minute)
+	if err != nil || first {
+		t.Errorf("a second claim of the same key: first=%v err=%v", first, err)
+	}
+}
+
+// doubleSet runs SET commands twice, as a client retry after a lost reply
+// does: the first run takes the key, the caller sees the second's reply.
+type doubleSet struct{}
+
+func (doubleSet) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (doubleSet) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "set" {
+			clone := redis.NewStatusCmd(ctx, cmd.Args()...)
+			_ = next(ctx, clone)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (doubleSet) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }
