@@ -177,10 +177,18 @@ func (e *Engine) message(st State, in Input) (Reply, State) {
 	}
 	res := e.m.MatchQuery(q)
 
+	// What the turn says about the checklist, in free text or as a direct
+	// answer to what the bot just asked: whatever else it says, "we renewed
+	// the token, still the same" also tells the token was renewed.
+	learned := e.learn(&st, q.Text)
+
 	// A short turn that is not a paste: an intent ("thanks", "that didn't
 	// help", "can I talk to a person?").
 	if im, ok := e.talk.ReadIntent(q.Text); ok && len(res.Codes) == 0 {
 		if r, next, done := e.intent(st, in, im); done {
+			if len(learned) > 0 && r.Kind == KindAnswer {
+				r.Intro = strings.TrimSpace(e.noted(r.Lang, next, learned) + " " + r.Intro)
+			}
 			return r, next
 		}
 	}
@@ -192,15 +200,14 @@ func (e *Engine) message(st State, in Input) (Reply, State) {
 		}
 	}
 
-	// What the turn says about the checklist, in free text or as a direct
-	// answer to what the bot just asked.
-	learned := e.learn(&st, q.Text)
-
 	if r, next, ok := e.outOfScope(st, in, q, res); ok {
 		return r, next
 	}
 
-	if st.active() && !e.newProblem(st, res) {
+	// Details about the problem at hand continue it: only a new code, or a
+	// confident match to another entry in a turn that is not about the
+	// checklist, starts a new one.
+	if st.active() && (!e.newProblem(st, res) || (len(learned) > 0 && !e.newCode(st, res))) {
 		return e.followUp(st, in, q, res, learned)
 	}
 	return e.fresh(st, in, q, res)
@@ -333,13 +340,21 @@ func (e *Engine) outOfScope(st State, in Input, q kb.Query, res *kb.Result) (Rep
 	return r, next, true
 }
 
-// newProblem reports whether a turn in an active conversation brings a new
-// error: a code not seen before, or a confident match to another entry.
-func (e *Engine) newProblem(st State, res *kb.Result) bool {
+// newCode reports a code in the turn that the conversation has not seen.
+func (e *Engine) newCode(st State, res *kb.Result) bool {
 	for _, c := range res.Codes {
 		if key := codeKey(c); key != "" && !slices.Contains(st.Codes, key) {
 			return true
 		}
+	}
+	return false
+}
+
+// newProblem reports whether a turn in an active conversation brings a new
+// error: a code not seen before, or a confident match to another entry.
+func (e *Engine) newProblem(st State, res *kb.Result) bool {
+	if e.newCode(st, res) {
+		return true
 	}
 	if res.Outcome == kb.Answer {
 		top, _ := res.Top()

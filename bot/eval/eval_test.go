@@ -68,9 +68,19 @@ func TestFloors(t *testing.T) {
 	}
 }
 
-// TestConversationFloors is the CI gate for the conversation set.
+// TestConversationFloors is the CI gate for the conversation sets: the
+// general one and the narrowing one.
 func TestConversationFloors(t *testing.T) {
-	f, err := os.Open("../../testdata/eval/conversations.jsonl")
+	for _, set := range []struct {
+		file string
+		min  int
+	}{{"conversations.jsonl", 60}, {"narrowing.jsonl", 40}} {
+		t.Run(set.file, func(t *testing.T) { checkConversationSet(t, "../../testdata/eval/"+set.file, set.min) })
+	}
+}
+
+func checkConversationSet(t *testing.T, path string, minConvs int) {
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +89,8 @@ func TestConversationFloors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(convs) < 60 {
-		t.Fatalf("conversation set has %d conversations, want at least 60", len(convs))
+	if len(convs) < minConvs {
+		t.Fatalf("%s has %d conversations, want at least %d", path, len(convs), minConvs)
 	}
 	rep, err := RunConversations(context.Background(), engine(t), convs)
 	if err != nil {
