@@ -17,6 +17,7 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+	"golang.org/x/net/netutil"
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/metrics"
@@ -41,6 +42,8 @@ type serveConfig struct {
 	// handoffText says how to reach IT when no person is reachable through
 	// the bot.
 	handoffText string
+	// metricsAddr is where /metrics listens; empty serves it on addr.
+	metricsAddr string
 	slack       slackConfig
 	teams       teamsConfig
 }
@@ -70,7 +73,7 @@ type teamsConfig struct {
 // deployment files to agree with (a test checks docker-compose.yml and
 // .env.example against it).
 var configVars = []string{
-	"ENROLLBOT_ADDR", "ENROLLBOT_DEFAULT_LANG", "ENROLLBOT_RATE_LIMIT", "ENROLLBOT_HANDOFF_TEXT", "REDIS_URL",
+	"ENROLLBOT_ADDR", "ENROLLBOT_METRICS_ADDR", "ENROLLBOT_DEFAULT_LANG", "ENROLLBOT_RATE_LIMIT", "ENROLLBOT_HANDOFF_TEXT", "REDIS_URL",
 	"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
 	"MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID", "ENROLLBOT_TEAMS_INSECURE_NO_AUTH",
 	"BOTFRAMEWORK_OPENID_METADATA_URL", "BOTFRAMEWORK_TOKEN_URL",
@@ -112,6 +115,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer, logger *slog
 	grace := fs.Duration("shutdown-timeout", 20*time.Second, "how long shutdown waits for replies in flight")
 	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "shared state for several replicas, redis://host:port/db; in memory when empty (REDIS_URL)")
 	defaultLang := fs.String("default-lang", envOr("ENROLLBOT_DEFAULT_LANG", "en"), "reply language when nothing else decides (ENROLLBOT_DEFAULT_LANG)")
+	metricsAddr := fs.String("metrics-addr", envOr("ENROLLBOT_METRICS_ADDR", ":9091"), "listen address of /metrics, apart from the public one; empty serves it on --addr (ENROLLBOT_METRICS_ADDR)")
 	handoff := fs.String("handoff-text", os.Getenv("ENROLLBOT_HANDOFF_TEXT"), "what the bot says about reaching IT when it cannot hand over itself (ENROLLBOT_HANDOFF_TEXT)")
 	rateLimit := fs.Int("rate-limit", envInt("ENROLLBOT_RATE_LIMIT", 20), "messages per user per minute (ENROLLBOT_RATE_LIMIT)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
@@ -131,6 +135,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer, logger *slog
 		defaultLang:     lang,
 		rateLimit:       *rateLimit,
 		handoffText:     *handoff,
+		metricsAddr:     *metricsAddr,
 		slack: slackConfig{
 			apiURL:        *apiURL,
 			botToken:      os.Getenv("SLACK_BOT_TOKEN"),
@@ -230,8 +235,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})))
-	mux.Handle("GET /readyz", obs.Instrument("ops", readiness(st.ping)))
-	mux.Handle("GET /metrics", obs.Handler())
+	mux.Handle("GET /readyz", obs.Instrument("ops", readiness(st.ping, logger)))
+	if cfg.metricsAddr == "" {
+		mux.Handle("GET /metrics", obs.Handler())
+	}
 	var served []string
 	var shutdowns []func(context.Context) error
 
@@ -311,17 +318,26 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		shutdowns = append(shutdowns, tb.Shutdown)
 	}
 
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(mux, logger)
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	// Idle keep-alive connections must not use up the file descriptors:
+	// past the cap, new connections wait for one to close.
+	ln = netutil.LimitListener(ln, maxConns)
+	metricsAt := "/metrics"
+	if cfg.metricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (metrics): %w", cfg.metricsAddr, err)
+		}
+		metricsAt = "/metrics on " + mln.Addr().String()
+		mmux := http.NewServeMux()
+		mmux.Handle("GET /metrics", obs.Handler())
+		metricsSrv := newServer(mmux, logger)
+		go func() { _ = metricsSrv.Serve(netutil.LimitListener(mln, 64)) }()
+		defer metricsSrv.Close()
 	}
 
 	runCtx, stop := context.WithCancel(ctx)
@@ -344,8 +360,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	} else {
 		close(socketDone)
 	}
-	fmt.Fprintf(stdout, "enrollbot: serving %s on %s; state %s; /healthz, /readyz, /metrics\n",
-		strings.Join(served, " and "), ln.Addr(), st.where)
+	fmt.Fprintf(stdout, "enrollbot: serving %s on %s; state %s; /healthz, /readyz; %s\n",
+		strings.Join(served, " and "), ln.Addr(), st.where, metricsAt)
 
 	var runErr error
 	select {
@@ -406,15 +422,40 @@ func openState(ctx context.Context, cfg serveConfig) (*state, error) {
 
 // readiness answers 200 when the bot can answer: the catalog is loaded
 // (serve does not start otherwise) and the shared store, if any, answers.
-func readiness(ping func(context.Context) error) http.Handler {
+// Bounds of the HTTP server.
+const (
+	// maxConns caps open connections, idle keep-alives included.
+	maxConns = 4096
+	// maxHeaderBytes caps request headers: Slack's and the Bot Framework's
+	// are a few kilobytes.
+	maxHeaderBytes = 64 << 10
+)
+
+// newServer returns an HTTP server with enrollbot's timeouts and bounds.
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       30 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+func readiness(ping func(context.Context) error, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if ping != nil {
 			ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 			defer cancel()
 			if err := ping(ctx); err != nil {
+				// The reason goes to the log, not to whoever asks: it names
+				// the Redis address.
+				logger.Warn("not ready", "err", err)
 				w.WriteHeader(http.StatusServiceUnavailable)
-				_, _ = fmt.Fprintf(w, "not ready: %v\n", err)
+				_, _ = io.WriteString(w, "not ready: shared state unreachable\n")
 				return
 			}
 		}

@@ -114,7 +114,7 @@ func TestServeHTTPAndGracefulShutdown(t *testing.T) {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "5s"}, nil, &out, slog.New(slog.DiscardHandler))
 	}()
 
-	addrRe := regexp.MustCompile(`on (127\.0\.0\.1:\d+)`)
+	addrRe := regexp.MustCompile(`serving .*? on (127\.0\.0\.1:\d+)`)
 	var base string
 	for deadline := time.Now().Add(10 * time.Second); base == ""; {
 		if m := addrRe.FindStringSubmatch(out.String()); m != nil {
@@ -202,6 +202,16 @@ func TestServeSocketModeBadToken(t *testing.T) {
 	}
 }
 
+// metricsURL is where the serve that wrote out serves /metrics.
+func metricsURL(t *testing.T, out *lockedBuffer) string {
+	t.Helper()
+	m := regexp.MustCompile(`/metrics on (127\.0\.0\.1:\d+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("serve did not say where /metrics listens:\n%s", out.String())
+	}
+	return "http://" + m[1] + "/metrics"
+}
+
 // startServe runs `enrollbot serve` with args until the returned cancel,
 // and returns its base URL, its output and its result.
 func startServe(t *testing.T, args ...string) (base string, out *lockedBuffer, cancel func(), done <-chan error) {
@@ -211,10 +221,10 @@ func startServe(t *testing.T, args ...string) (base string, out *lockedBuffer, c
 	t.Cleanup(stop)
 	result := make(chan error, 1)
 	go func() {
-		result <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "5s"}, args...),
+		result <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--shutdown-timeout", "5s"}, args...),
 			nil, out, slog.New(slog.DiscardHandler))
 	}()
-	addrRe := regexp.MustCompile(`on (127\.0\.0\.1:\d+)`)
+	addrRe := regexp.MustCompile(`serving .*? on (127\.0\.0\.1:\d+)`)
 	for deadline := time.Now().Add(10 * time.Second); base == ""; {
 		if m := addrRe.FindStringSubmatch(out.String()); m != nil {
 			base = "http://" + m[1]
