@@ -21,6 +21,9 @@ type command struct {
 	Command     string
 	Text        string
 	ResponseURL string
+	// TriggerID is unique per invocation: a replayed request carries the
+	// same one.
+	TriggerID string
 }
 
 func (c command) attrs() []any {
@@ -42,13 +45,14 @@ func parseCommandForm(body []byte) (command, error) {
 		Command:     form.Get("command"),
 		Text:        form.Get("text"),
 		ResponseURL: form.Get("response_url"),
+		TriggerID:   form.Get("trigger_id"),
 	})
 }
 
 // commandOf checks a slash command as slack-go parses it (Socket Mode).
 func commandOf(s slack.SlashCommand) (command, error) {
 	c := command{Team: s.TeamID, Channel: s.ChannelID, User: s.UserID, Command: s.Command,
-		Text: s.Text, ResponseURL: s.ResponseURL}
+		Text: s.Text, ResponseURL: s.ResponseURL, TriggerID: s.TriggerID}
 	if c.User == "" || c.Channel == "" {
 		return command{}, errors.New("parse slash command: no user or channel")
 	}
@@ -57,7 +61,11 @@ func commandOf(s slack.SlashCommand) (command, error) {
 
 // acceptCommand starts the work of a slash command; the reply follows
 // through its response_url.
-func (b *Bot) acceptCommand(c command) {
+// A replayed invocation (the same trigger id) is answered once.
+func (b *Bot) acceptCommand(ctx context.Context, c command) {
+	if c.TriggerID != "" && !b.claim(ctx, "slack:command:"+c.Team+":"+c.TriggerID, b.cfg.DedupeTTL, c.attrs()) {
+		return
+	}
 	if err := b.spawn(func(ctx context.Context) { b.runCommand(ctx, c) }); err != nil {
 		b.log.Warn("slack command dropped", append(c.attrs(), "err", err)...)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/delivery"
@@ -174,13 +175,7 @@ func (b *Bot) acceptEvent(ctx context.Context, env envelope, retry int) {
 	if env.EventID == "" {
 		key = "slack:message:" + j.channel + ":" + j.ts
 	}
-	first, err := delivery.Claim(ctx, b.dedupe, key, b.cfg.DedupeTTL)
-	if err != nil {
-		b.log.Warn("slack dedupe failed", append(j.attrs(), "err", err)...)
-	}
-	if !first {
-		b.cfg.Observer.DedupeHit("slack")
-		b.log.Info("slack event already taken", append(j.attrs(), "retry", retry)...)
+	if !b.claim(ctx, key, b.cfg.DedupeTTL, append(j.attrs(), "retry", retry)) {
 		return
 	}
 	if err := b.spawn(func(ctx context.Context) { b.answer(ctx, j) }); err != nil {
@@ -224,4 +219,18 @@ func (b *Bot) deliver(ctx context.Context, j job, conv string, reply bot.Reply) 
 // choices or a recognized code.
 func diagnosis(k bot.Kind) bool {
 	return k == bot.KindAnswer || k == bot.KindChoices || k == bot.KindCode
+}
+
+// claim records key for ttl and reports whether this delivery is the first
+// with it; a repeat is counted and logged with attrs.
+func (b *Bot) claim(ctx context.Context, key string, ttl time.Duration, attrs []any) bool {
+	first, err := delivery.Claim(ctx, b.dedupe, key, ttl)
+	if err != nil {
+		b.log.Warn("slack dedupe failed", append(attrs, "err", err)...)
+	}
+	if !first {
+		b.cfg.Observer.DedupeHit("slack")
+		b.log.Info("slack delivery already taken", append(attrs, "key", key)...)
+	}
+	return first
 }

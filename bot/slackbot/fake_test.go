@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -476,9 +477,15 @@ func commandBody(channel, user, text, responseURL string) []byte {
 	v.Set("text", text)
 	v.Set("api_app_id", "A0001")
 	v.Set("response_url", responseURL)
-	v.Set("trigger_id", "13345224609.738474920.8088930838d88f008e0")
+	v.Set("trigger_id", triggerID())
 	return []byte(v.Encode())
 }
+
+// triggers numbers the trigger ids of the requests the tests send: Slack
+// gives every invocation its own.
+var triggers atomic.Int64
+
+func triggerID() string { return fmt.Sprintf("13345224609.738474920.%d", triggers.Add(1)) }
 
 func (e *env) sendCommand(channel, user, text, responseURL string) {
 	e.t.Helper()
@@ -500,7 +507,7 @@ func clickBody(user, channel, messageTS, threadTS string, ephemeral bool, respon
 		"api_app_id":   "A0001",
 		"token":        "legacy-verification-token",
 		"container":    container,
-		"trigger_id":   "12466734323.1395872398",
+		"trigger_id":   triggerID(),
 		"team":         map[string]any{"id": testTeam, "domain": "contoso"},
 		"channel":      map[string]any{"id": channel, "name": "it-help"},
 		"response_url": responseURL,

@@ -93,24 +93,24 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (b *Bot) serveCommand(w http.ResponseWriter, _ *http.Request, body []byte) {
+func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) {
 	c, err := parseCommandForm(body)
 	if err != nil {
 		b.log.Warn("slack command request", "err", err)
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	b.acceptCommand(c)
+	b.acceptCommand(r.Context(), c)
 	w.WriteHeader(http.StatusOK)
 }
 
-func (b *Bot) serveInteraction(w http.ResponseWriter, _ *http.Request, body []byte) {
+func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
 	ic, err := parseInteractionForm(body)
 	if err != nil {
 		b.log.Warn("slack interaction request", "err", err)
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	b.acceptInteraction(ic)
+	b.acceptInteraction(r.Context(), ic)
 	w.WriteHeader(http.StatusOK)
 }

@@ -852,3 +852,30 @@ func TestClickValidated(t *testing.T) {
 		t.Errorf("forged clicks made %d turns", allows)
 	}
 }
+
+// A replayed signed /enroll is answered once, and a double-clicked "Post
+// to channel" posts once (security review F4).
+func TestReplayAndDoubleClickAnsweredOnce(t *testing.T) {
+	e := newEnv(t)
+	body := commandBody("C0001", "U0031", "0x80180014", e.slack.responseURL("replay"))
+	for range 2 {
+		if status, resp := e.post(PathCommands, "application/x-www-form-urlencoded", body, nil); status != http.StatusOK {
+			t.Fatalf("command: %d %q", status, resp)
+		}
+	}
+	resp := e.slack.waitResponse(t, "replay", 1)
+	e.idle()
+	if n := len(e.slack.byMethod("response_url")); n != 1 {
+		t.Errorf("a replayed command was answered %d times", n)
+	}
+
+	share := findButton(t, resp.blocks(t), actionShare)
+	for range 2 {
+		e.click("U0031", "C0001", "1700000300.000001", "", true, e.slack.responseURL("replay-share"), share)
+	}
+	e.slack.waitFor(t, "chat.postMessage", 1)
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 1 {
+		t.Errorf("a double-clicked Post to channel posted %d times", n)
+	}
+}

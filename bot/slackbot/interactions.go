@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -98,7 +99,11 @@ func validConversation(key, channel, user string) bool {
 
 // acceptInteraction starts the work of the bot's button presses; anything
 // else (other apps' actions, modals) is ignored.
-func (b *Bot) acceptInteraction(ic *slack.InteractionCallback) {
+//
+// A replayed request (the same trigger id) is acted on once, and so is a
+// double click: the same button of the same message by the same user within
+// doubleClick.
+func (b *Bot) acceptInteraction(ctx context.Context, ic *slack.InteractionCallback) {
 	if ic.Type != slack.InteractionTypeBlockActions {
 		return
 	}
@@ -125,11 +130,21 @@ func (b *Bot) acceptInteraction(ic *slack.InteractionCallback) {
 			b.log.Warn("slack interaction without user or channel", k.attrs()...)
 			continue
 		}
+		if ic.TriggerID != "" && !b.claim(ctx, "slack:click:"+ic.TriggerID+":"+a.ActionID, b.cfg.DedupeTTL, k.attrs()) {
+			continue
+		}
+		if k.messageTS != "" && !b.claim(ctx, "slack:press:"+k.channel+":"+k.messageTS+":"+a.ActionID+":"+k.user, doubleClick, k.attrs()) {
+			continue
+		}
 		if err := b.spawn(func(ctx context.Context) { b.click(ctx, k) }); err != nil {
 			b.log.Warn("slack interaction dropped", append(k.attrs(), "err", err)...)
 		}
 	}
 }
+
+// doubleClick is how long a second press of the same button counts as
+// the same press.
+const doubleClick = 3 * time.Second
 
 // click maps a button to the engine input it stands for and answers it
 // through Sessions, in the conversation the button belongs to.

@@ -66,14 +66,14 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 			b.log.Warn("slack socket mode command", "envelope_id", evt.Request.EnvelopeID, "err", err)
 			return nil
 		}
-		b.acceptCommand(c)
+		b.acceptCommand(ctx, c)
 	case socketmode.EventTypeInteractive:
 		if evt.Request == nil {
 			return nil
 		}
 		b.ack(ctx, client, evt.Request.EnvelopeID)
 		if ic, ok := evt.Data.(slack.InteractionCallback); ok {
-			b.acceptInteraction(&ic)
+			b.acceptInteraction(ctx, &ic)
 		}
 	case socketmode.EventTypeErrorBadMessage:
 		// An envelope slack-go could not parse (an event type it does not
