@@ -25,6 +25,7 @@ type inbound struct {
 	Recipient    schema.ChannelAccount      `json:"recipient"`
 	Conversation schema.ConversationAccount `json:"conversation"`
 	Text         string                     `json:"text"`
+	Timestamp    string                     `json:"timestamp"`
 	Locale       string                     `json:"locale"`
 	ReplyToID    string                     `json:"replyToId"`
 	Name         string                     `json:"name"`

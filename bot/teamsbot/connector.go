@@ -64,6 +64,11 @@ func (c *connector) activitiesURL(serviceURL, conv, activityID string) (url.URL,
 	if conv == "" {
 		return url.URL{}, errors.New("teams: the activity names no conversation")
 	}
+	// PathEscape leaves dots alone: "." and ".." would walk the service
+	// URL's path.
+	if conv == "." || conv == ".." || activityID == "." || activityID == ".." {
+		return url.URL{}, errors.New("teams: a dot-segment conversation or activity id")
+	}
 	p := strings.TrimSuffix(u.EscapedPath(), "/") + "/v3/conversations/" + url.PathEscape(conv) + "/activities"
 	if activityID != "" {
 		p += "/" + url.PathEscape(activityID)

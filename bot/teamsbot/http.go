@@ -2,6 +2,8 @@ package teamsbot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -66,6 +68,15 @@ func (b *Bot) serveActivity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// Teams only: a Bot Framework token may be endorsed for other channels
+	// (webchat, directline) that this bot does not serve. The Emulator
+	// speaks as "emulator" in local testing without credentials.
+	if in.ChannelID != "msteams" && !(b.cfg.InsecureNoAuth && in.ChannelID == "emulator") {
+		b.log.Info("teams activity from another channel ignored", append(attrs, "channel", in.ChannelID)...)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+
 	// msbotbuilder-go dispatches message, invoke and conversationUpdate
 	// activities, and fails on every other type.
 	_, err = activity.PrepareActivityContext(activity.HandlerFuncs{
@@ -96,10 +107,13 @@ func (in *inbound) attrs() []any {
 // again; it reports whether this delivery is the first. It runs before the
 // acknowledgement and gets a second at most.
 func (b *Bot) claim(ctx context.Context, in *inbound) bool {
-	if in.ID == "" {
-		return true
-	}
 	key := "teams:activity:" + in.Conversation.ID + ":" + in.ID
+	if in.ID == "" {
+		// No id to go by: what the activity says, where and when, is
+		// the same in a redelivery.
+		sum := sha256.Sum256([]byte(in.Conversation.ID + "\x00" + in.From.ID + "\x00" + in.Timestamp + "\x00" + in.Text + "\x00" + string(in.Value)))
+		key = "teams:activity-sum:" + hex.EncodeToString(sum[:16])
+	}
 	first, err := delivery.Claim(ctx, b.dedupe, key, b.cfg.DedupeTTL)
 	if err != nil {
 		b.log.Warn("teams dedupe failed", append(in.attrs(), "err", err)...)

@@ -876,3 +876,37 @@ func (h *harness) postRawNoWait(raw []byte, tok string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// Hardened edges (security review F12, F15, F16): activities of other Bot
+// Framework channels are not answered, a dot-segment conversation id never
+// reaches the connector's path, and an activity without an id is answered
+// once however often it is delivered.
+func TestHardenedEdges(t *testing.T) {
+	h := newHarness(t, false, nil)
+	web := personal(h.conn.serviceURL(), "0x80180014")
+	web["channelId"] = "webchat"
+	if code := h.post(web); code != 200 {
+		t.Fatalf("webchat activity: %d", code)
+	}
+	if n := len(h.calls()); n != 0 {
+		t.Errorf("a webchat activity got %d connector calls", n)
+	}
+
+	dots := personal(h.conn.serviceURL(), "0x80180014")
+	dots["conversation"] = map[string]any{"id": "..", "conversationType": "personal", "tenantId": testTenant}
+	h.post(dots)
+	for _, c := range h.calls() {
+		if strings.Contains(c.Path, "/..") || !strings.Contains(c.Path, "/v3/conversations/") {
+			t.Errorf("a dot-segment id reached the connector: %s", c.Path)
+		}
+	}
+
+	before := len(h.calls())
+	noID := personal(h.conn.serviceURL(), "0x80180014")
+	delete(noID, "id")
+	h.post(noID)
+	h.post(noID)
+	if n := len(h.calls()) - before; n != 1 {
+		t.Errorf("an activity without an id delivered twice got %d replies, want 1", n)
+	}
+}
