@@ -40,9 +40,11 @@ func NewReplies(name string, maxConcurrent int, timeout time.Duration, log *slog
 		sem: make(chan struct{}, maxConcurrent)}
 }
 
-// Go runs work in a goroutine whose context ends after the timeout or when
-// Shutdown gives up waiting. Work that finds no free slot before its
-// timeout is dropped and logged.
+// Go runs work in a goroutine once one of the slots is free. Its context
+// ends after the timeout, counted from when it got its slot (a slow
+// platform API that keeps the slots busy delays replies; it must not use
+// up their time), or when Shutdown gives up waiting. Work that finds no
+// free slot within the timeout is dropped and logged.
 func (r *Replies) Go(work func(ctx context.Context)) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -50,15 +52,18 @@ func (r *Replies) Go(work func(ctx context.Context)) error {
 		return ErrShuttingDown
 	}
 	r.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(r.root, r.timeout)
-		defer cancel()
+		wait, cancelWait := context.WithTimeout(r.root, r.timeout)
 		select {
 		case r.sem <- struct{}{}:
+			cancelWait()
 			defer func() { <-r.sem }()
-		case <-ctx.Done():
-			r.log.Warn(r.name+" reply dropped: too many in flight", "err", ctx.Err())
+		case <-wait.Done():
+			cancelWait()
+			r.log.Warn(r.name+" reply dropped: too many in flight", "err", wait.Err())
 			return
 		}
+		ctx, cancel := context.WithTimeout(r.root, r.timeout)
+		defer cancel()
 		work(ctx)
 	})
 	return nil
