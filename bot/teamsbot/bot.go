@@ -200,7 +200,7 @@ func New(cfg Config) (*Bot, error) {
 			tokenURL:     *tokenURL,
 			tokens:       tokens,
 			authClient:   &http.Client{Transport: authTransport{src: tokens}},
-			replyClient:  newReplyClient(cfg.ConnectorTimeout, cfg.InsecureNoAuth),
+			replyClient:  newReplyClient(cfg.ConnectorTimeout, cfg.InsecureNoAuth, cfg.MaxConcurrent),
 			loopbackOnly: cfg.InsecureNoAuth,
 		},
 		replies: bot.NewReplies("teams", cfg.MaxConcurrent, cfg.ReplyTimeout, cfg.Logger),

@@ -112,8 +112,14 @@ func isLoopbackHost(host string) bool {
 // newReplyClient returns the HTTP client replies are sent with. It follows
 // no redirects; with loopbackOnly it dials loopback addresses only, whatever
 // a host name resolves to.
-func newReplyClient(timeout time.Duration, loopbackOnly bool) *http.Client {
+//
+// Its pool keeps as many idle connections per host as replies can be in
+// flight: Go's default of two would open a new connection (a TLS handshake
+// each) for most replies under load.
+func newReplyClient(timeout time.Duration, loopbackOnly bool, conns int) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = conns
+	tr.MaxIdleConns = max(tr.MaxIdleConns, conns)
 	if loopbackOnly {
 		d := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
 			host, _, err := net.SplitHostPort(address)

@@ -3,6 +3,7 @@ package teamsbot
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -712,7 +713,7 @@ func TestNoAuthRepliesToLoopbackOnly(t *testing.T) {
 }
 
 func TestLoopbackGuardAtDial(t *testing.T) {
-	cl := newReplyClient(time.Second, true)
+	cl := newReplyClient(time.Second, true, 4)
 	// A name that is not loopback is refused when dialled, whatever the
 	// URL check said.
 	_, err := cl.Get("http://192.0.2.1:9/")
@@ -885,7 +886,7 @@ func TestHardenedEdges(t *testing.T) {
 	h := newHarness(t, false, nil)
 	web := personal(h.conn.serviceURL(), "0x80180014")
 	web["channelId"] = "webchat"
-	if code := h.post(web); code != 200 {
+	if code := h.post(web); code != http.StatusOK {
 		t.Fatalf("webchat activity: %d", code)
 	}
 	if n := len(h.calls()); n != 0 {
@@ -908,5 +909,17 @@ func TestHardenedEdges(t *testing.T) {
 	h.post(noID)
 	if n := len(h.calls()) - before; n != 1 {
 		t.Errorf("an activity without an id delivered twice got %d replies, want 1", n)
+	}
+}
+
+// The connector client keeps a connection per reply that can be in flight.
+func TestReplyClientPool(t *testing.T) {
+	cl := newReplyClient(time.Second, false, 48)
+	tr, ok := cl.Transport.(replyTransport)
+	if !ok {
+		t.Fatalf("transport %T", cl.Transport)
+	}
+	if got := tr.base.(*http.Transport).MaxIdleConnsPerHost; got != 48 {
+		t.Errorf("MaxIdleConnsPerHost %d, want 48", got)
 	}
 }
