@@ -85,13 +85,28 @@ func NewMemoryUnanswered() *MemoryUnanswered {
 	return &MemoryUnanswered{counts: map[string]int{}}
 }
 
-// RecordUnanswered implements UnansweredLog.
+// MaxUnansweredTexts bounds the distinct texts the in-memory log keeps.
+const MaxUnansweredTexts = 10000
+
+// RecordUnanswered implements UnansweredLog. At MaxUnansweredTexts distinct
+// texts, the ones seen once make room: what recurs is what the report is
+// for.
 func (m *MemoryUnanswered) RecordUnanswered(_ context.Context, text string) error {
 	if text = NormalizeUnanswered(text); text == "" {
 		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.counts[text]; !ok && len(m.counts) >= MaxUnansweredTexts {
+		for t, c := range m.counts {
+			if c <= 1 {
+				delete(m.counts, t)
+			}
+		}
+		if len(m.counts) >= MaxUnansweredTexts {
+			return nil
+		}
+	}
 	m.counts[text]++
 	return nil
 }

@@ -18,10 +18,31 @@ type Store interface {
 	SaveConversation(ctx context.Context, key string, s State, ttl time.Duration) error
 }
 
+// sweeper decides when an in-memory map is swept of expired keys: when it
+// has doubled since the last sweep (at least minSweep keys), so that a
+// sweep's cost is spread over the writes that grew the map: amortized
+// constant time per write, where sweeping every write past a size cost
+// milliseconds at 100k keys under the lock.
+type sweeper struct{ next int }
+
+const minSweep = 1024
+
+// due reports whether a map of n keys should be swept now.
+func (w *sweeper) due(n int) bool {
+	if w.next == 0 {
+		w.next = minSweep
+	}
+	return n >= w.next
+}
+
+// swept records the size left after a sweep.
+func (w *sweeper) swept(n int) { w.next = max(minSweep, 2*n) }
+
 // MemoryStore is a Store in process memory, for a single replica.
 type MemoryStore struct {
 	mu    sync.Mutex
 	convs map[string]memoryItem
+	sweep sweeper
 	now   func() time.Time
 }
 
@@ -47,18 +68,19 @@ func (s *MemoryStore) Conversation(_ context.Context, key string) (State, bool, 
 	return it.state, true, nil
 }
 
-// SaveConversation implements Store. Expired conversations are swept on
-// write so that memory stays bounded by the live ones.
+// SaveConversation implements Store. Expired conversations are swept now
+// and then (see sweeper), so that memory stays bounded by the live ones.
 func (s *MemoryStore) SaveConversation(_ context.Context, key string, st State, ttl time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if len(s.convs) > 1024 {
+	if s.sweep.due(len(s.convs)) {
 		for k, it := range s.convs {
 			if !now.Before(it.expires) {
 				delete(s.convs, k)
 			}
 		}
+		s.sweep.swept(len(s.convs))
 	}
 	s.convs[key] = memoryItem{state: st, expires: now.Add(ttl)}
 	return nil
@@ -144,9 +166,10 @@ func (p *MemoryPreferences) SetLang(_ context.Context, user string, lang kb.Lang
 
 // MemoryDedupe is Dedupe in process memory, for a single replica.
 type MemoryDedupe struct {
-	mu   sync.Mutex
-	keys map[string]time.Time
-	now  func() time.Time
+	mu    sync.Mutex
+	keys  map[string]time.Time
+	sweep sweeper
+	now   func() time.Time
 }
 
 // NewMemoryDedupe returns an empty in-memory dedupe store.
@@ -154,8 +177,8 @@ func NewMemoryDedupe() *MemoryDedupe {
 	return &MemoryDedupe{keys: map[string]time.Time{}, now: time.Now}
 }
 
-// SetIfAbsent implements Dedupe. Expired keys are swept on write so that
-// memory stays bounded by the live ones.
+// SetIfAbsent implements Dedupe. Expired keys are swept now and then (see
+// sweeper), so that memory stays bounded by the live ones.
 func (d *MemoryDedupe) SetIfAbsent(_ context.Context, key string, ttl time.Duration) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -163,12 +186,13 @@ func (d *MemoryDedupe) SetIfAbsent(_ context.Context, key string, ttl time.Durat
 	if exp, ok := d.keys[key]; ok && now.Before(exp) {
 		return false, nil
 	}
-	if len(d.keys) > 1024 {
+	if d.sweep.due(len(d.keys)) {
 		for k, exp := range d.keys {
 			if !now.Before(exp) {
 				delete(d.keys, k)
 			}
 		}
+		d.sweep.swept(len(d.keys))
 	}
 	d.keys[key] = now.Add(ttl)
 	return true, nil

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -71,8 +72,10 @@ func TestMemoryDedupe(t *testing.T) {
 		_, _ = d.SetIfAbsent(ctx, string(rune(i)), time.Second)
 	}
 	now = now.Add(time.Hour)
-	_, _ = d.SetIfAbsent(ctx, "after", time.Second)
-	if len(d.keys) > 2 {
+	for i := range 100 {
+		_, _ = d.SetIfAbsent(ctx, "after"+strconv.Itoa(i), time.Second)
+	}
+	if len(d.keys) > 200 {
 		t.Fatalf("%d keys kept after they expired", len(d.keys))
 	}
 }
@@ -111,3 +114,45 @@ var (
 	_ Dedupe        = (*MemoryDedupe)(nil)
 	_ FeedbackStore = (*MemoryFeedback)(nil)
 )
+
+// The in-memory stores stay bounded by the live keys without sweeping the
+// whole map on every write.
+func TestMemoryStoresSweepAmortized(t *testing.T) {
+	now := time.Unix(0, 0)
+	d := NewMemoryDedupe()
+	d.now = func() time.Time { return now }
+	ctx := context.Background()
+	for i := range 5000 {
+		if _, err := d.SetIfAbsent(ctx, strconv.Itoa(i), time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(time.Minute)
+	for i := range 5000 {
+		_, _ = d.SetIfAbsent(ctx, "live"+strconv.Itoa(i), time.Hour)
+	}
+	if n := len(d.keys); n > 2*5000+minSweep {
+		t.Errorf("%d keys kept for 5000 live ones", n)
+	}
+
+	u := NewMemoryUnanswered()
+	for i := range MaxUnansweredTexts + 500 {
+		_ = u.RecordUnanswered(ctx, "text "+strconv.Itoa(i))
+	}
+	if n := len(u.counts); n > MaxUnansweredTexts {
+		t.Errorf("unanswered log holds %d texts", n)
+	}
+}
+
+func BenchmarkMemoryDedupe100k(b *testing.B) {
+	d := NewMemoryDedupe()
+	ctx := context.Background()
+	for i := range 100000 {
+		_, _ = d.SetIfAbsent(ctx, "k"+strconv.Itoa(i), time.Hour)
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		_, _ = d.SetIfAbsent(ctx, "n"+strconv.Itoa(i), time.Hour)
+	}
+}
