@@ -162,25 +162,38 @@ func (b *Bot) classify(env envelope) (job, bool) {
 // acceptEvent takes an Events API delivery: it decides whether to answer,
 // claims the event id so that a redelivery is not answered again, and
 // starts the reply. It returns before any Web API call.
-func (b *Bot) acceptEvent(ctx context.Context, env envelope, retry int) {
+//
+// It returns an error when the claim cannot be recorded (the shared store
+// is down): the delivery is then not acknowledged, and Slack delivers it
+// again, when the store may be back, instead of it being answered now and
+// again at the retry.
+func (b *Bot) acceptEvent(ctx context.Context, env envelope, retry int) error {
 	if env.Type != typeEventCallback {
 		b.log.Info("slack events payload ignored", "type", env.Type)
-		return
+		return nil
 	}
 	j, ok := b.classify(env)
 	if !ok {
-		return
+		return nil
 	}
 	key := "slack:event:" + env.TeamID + ":" + env.EventID
 	if env.EventID == "" {
 		key = "slack:message:" + j.channel + ":" + j.ts
 	}
-	if !b.claim(ctx, key, b.cfg.DedupeTTL, append(j.attrs(), "retry", retry)) {
-		return
+	first, err := delivery.Claim(ctx, b.dedupe, key, b.cfg.DedupeTTL)
+	if err != nil {
+		b.log.Warn("slack event not acknowledged: dedupe store unavailable", append(j.attrs(), "retry", retry, "err", err)...)
+		return err
+	}
+	if !first {
+		b.cfg.Observer.DedupeHit("slack")
+		b.log.Info("slack delivery already taken", append(j.attrs(), "retry", retry, "key", key)...)
+		return nil
 	}
 	if err := b.spawn(func(ctx context.Context) { b.answer(ctx, j) }); err != nil {
 		b.log.Warn("slack event dropped", append(j.attrs(), "err", err)...)
 	}
+	return nil
 }
 
 // answer replies to a message: one turn through Sessions, with the user's

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -665,19 +666,48 @@ func TestShutdownBoundCancelsSlowReplies(t *testing.T) {
 	}
 }
 
-// brokenDedupe fails every claim, as a shared store that is down would.
-type brokenDedupe struct{}
-
-func (brokenDedupe) SetIfAbsent(context.Context, string, time.Duration) (bool, error) {
-	return false, errors.New("dedupe store down")
+// flakyDedupe is a shared store that can be down: then every claim fails.
+type flakyDedupe struct {
+	down  atomic.Bool
+	inner *bot.MemoryDedupe
 }
 
-func TestDedupeStoreDownStillAnswers(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Dedupe = brokenDedupe{} })
-	e.sendEvent("EvNoDedupe", messageEvent("D0024", "im", "U0024", "0x80180014", "1700000000.002400"), nil)
-	e.slack.waitFor(t, "chat.postMessage", 1)
+func (f *flakyDedupe) SetIfAbsent(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if f.down.Load() {
+		return false, errors.New("dedupe store down")
+	}
+	return f.inner.SetIfAbsent(ctx, key, ttl)
+}
+
+// With the shared store down at the first delivery, the event is not
+// acknowledged (503), so Slack's retry, once the store is back, is
+// answered: once, not at both deliveries (security review F10).
+func TestDedupeStoreDownDefersToRetry(t *testing.T) {
+	d := &flakyDedupe{inner: bot.NewMemoryDedupe()}
+	d.down.Store(true)
+	e := newEnv(t, func(c *Config) { c.Dedupe = d })
+	body := eventBody("EvNoDedupe", messageEvent("D0024", "im", "U0024", "0x80180014", "1700000000.002400"))
+	if status, _ := e.post(PathEvents, "application/json", body, nil); status != http.StatusServiceUnavailable {
+		t.Fatalf("with the store down: status %d, want 503", status)
+	}
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 0 {
+		t.Fatalf("answered %d times while unacknowledged", n)
+	}
 	if !strings.Contains(e.logs.String(), "dedupe store down") {
 		t.Errorf("the dedupe failure was not logged")
+	}
+	d.down.Store(false)
+	retry := http.Header{"X-Slack-Retry-Num": {"1"}, "X-Slack-Retry-Reason": {"http_error"}}
+	for range 2 {
+		if status, _ := e.post(PathEvents, "application/json", body, retry); status != http.StatusOK {
+			t.Fatalf("retry: status %d", status)
+		}
+	}
+	e.slack.waitFor(t, "chat.postMessage", 1)
+	e.idle()
+	if n := len(e.slack.byMethod("chat.postMessage")); n != 1 {
+		t.Errorf("answered %d times, want once", n)
 	}
 }
 

@@ -48,13 +48,17 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 		if evt.Request == nil {
 			return nil
 		}
-		b.ack(ctx, client, evt.Request.EnvelopeID)
 		env, err := parseEnvelope(evt.Request.Payload)
 		if err != nil {
+			b.ack(ctx, client, evt.Request.EnvelopeID)
 			b.log.Warn("slack socket mode event", "envelope_id", evt.Request.EnvelopeID, "err", err)
 			return nil
 		}
-		b.acceptEvent(ctx, env, evt.Request.RetryAttempt)
+		// Acknowledged only once claimed: unacknowledged, Slack delivers
+		// the envelope again.
+		if err := b.acceptEvent(ctx, env, evt.Request.RetryAttempt); err == nil {
+			b.ack(ctx, client, evt.Request.EnvelopeID)
+		}
 	case socketmode.EventTypeSlashCommand:
 		if evt.Request == nil {
 			return nil
