@@ -587,6 +587,9 @@ func (e *Engine) fresh(st State, in Input, q kb.Query, res *kb.Result) (Reply, S
 		next.Text = ""
 	}
 	for _, c := range res.Codes {
+		if len(next.Codes) >= maxStateList {
+			break
+		}
 		next.Codes = addUnique(next.Codes, codeKey(c))
 	}
 

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -299,5 +300,34 @@ func TestNarrowingReplies(t *testing.T) {
 	r = rs[1]
 	if firstCause(r) != "wrong-terms-of-use-url" || len(r.Questions) != 0 || !strings.Contains(r.Intro, "Did this fix it?") {
 		t.Errorf("licence confirmed: first %s, questions %v, intro %q", firstCause(r), r.Questions, r.Intro)
+	}
+}
+
+// BenchmarkWorstInputs reports the CPU one message costs for the worst
+// inputs we can build (issue: bounded work per message; target ≤ 20 ms
+// each). Run: go test ./bot -run '^$' -bench WorstInputs -benchtime 20x
+func BenchmarkWorstInputs(b *testing.B) {
+	e := newEngine(b)
+	var codes strings.Builder
+	for i := range 10000 {
+		fmt.Fprintf(&codes, "0x8018%04x ", i)
+	}
+	var log strings.Builder
+	for log.Len() < 64*1024 {
+		log.WriteString("Error DeviceManagement-Enterprise-Diagnostics-Provider 0x80180014 MDM session failed\n")
+	}
+	invalid := strings.Repeat("\xff\xfe Profil\xc3 installation \x00failed ", 2000)
+	for _, in := range []struct{ name, text string }{
+		{"paste-64KB", log.String()},
+		{"word-64KB", strings.Repeat("a", 64*1024)},
+		{"word-4000", strings.Repeat("x", 4000)},
+		{"codes-10000", codes.String()},
+		{"invalid-utf8", invalid},
+	} {
+		b.Run(in.name, func(b *testing.B) {
+			for b.Loop() {
+				e.Respond(bot.State{}, text(in.text))
+			}
+		})
 	}
 }

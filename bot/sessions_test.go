@@ -141,3 +141,16 @@ func TestSessionsClearLang(t *testing.T) {
 		t.Errorf("after lang auto, a Dutch paste got %s", r.Lang)
 	}
 }
+
+// BenchmarkQuietChatter reports what a channel message the bot stays
+// silent on costs (target ≤ 1 ms): go test ./bot -run '^$' -bench QuietChatter
+func BenchmarkQuietChatter(b *testing.B) {
+	s, err := bot.NewSessions(bot.SessionsConfig{Engine: bottest.Engine(b), Store: bot.NewMemoryStore()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		s.Handle(ctx, bot.Turn{Key: "chan", User: "u", Input: bot.Input{Text: "anyone up for lunch at noon? the build is green again"}, Quiet: true})
+	}
+}

@@ -71,8 +71,14 @@ func enrollmentFacility(v uint32) bool {
 	return false
 }
 
+// MaxCodes bounds the codes FindCodes returns.
+const MaxCodes = 64
+
 // FindCodes returns the error codes and symbols in text, in order of
 // appearance and without duplicates.
+//
+// It stops at MaxCodes distinct codes: no error needs more, and a paste of
+// thousands must cost no more than one of a hundred.
 func (c *Catalog) FindCodes(text string) []CodeMention {
 	var out []CodeMention
 	seen := map[string]bool{}
@@ -88,13 +94,19 @@ func (c *Catalog) FindCodes(text string) []CodeMention {
 		out = append(out, m)
 	}
 
-	for _, loc := range codeToken.FindAllStringIndex(text, -1) {
+	for _, loc := range codeToken.FindAllStringIndex(text, 4*MaxCodes) {
+		if len(out) >= MaxCodes {
+			break
+		}
 		raw := text[loc[0]:loc[1]]
 		if m, ok := c.parseCode(raw); ok {
 			addMention(m)
 		}
 	}
 	for _, word := range symbolWords(text) {
+		if len(out) >= MaxCodes {
+			break
+		}
 		if code, ok := c.codeBySym[symbolKey(word)]; ok {
 			addMention(CodeMention{Value: code.value(), Raw: word, Code: code})
 		}

@@ -141,27 +141,57 @@ func focus(s string, n int) string {
 // mentions, channel and link syntax, emphasis, code fences and quotes, Teams
 // <at> mentions, HTML tags and entities.
 func StripMarkup(s string) string {
-	s = teamsMention.ReplaceAllString(s, " ")
-	s = slackMention.ReplaceAllString(s, " ")
-	s = slackChannel.ReplaceAllString(s, " #$1 ")
-	s = slackLink.ReplaceAllStringFunc(s, func(m string) string {
-		sub := slackLink.FindStringSubmatch(m)
-		if sub[2] != "" {
-			return sub[2]
+	// Each pattern runs only where its markup can be: on a long log with
+	// none, the regular expressions cost more than everything else.
+	has := func(subs ...string) bool {
+		for _, sub := range subs {
+			if strings.Contains(s, sub) {
+				return true
+			}
 		}
-		return sub[1]
-	})
-	s = strings.NewReplacer("<br>", "\n", "<br/>", "\n", "<br />", "\n", "</p>", "\n", "</div>", "\n").Replace(s)
-	s = htmlTag.ReplaceAllString(s, " ")
-	s = quotePrefix.ReplaceAllString(s, "")
-	s = html.UnescapeString(s)
-	s = codeFence.ReplaceAllString(s, " ")
+		return false
+	}
+	if has("<at", "<AT", "<At") {
+		s = teamsMention.ReplaceAllString(s, " ")
+	}
+	if has("<@", "<!") {
+		s = slackMention.ReplaceAllString(s, " ")
+	}
+	if has("<#") {
+		s = slackChannel.ReplaceAllString(s, " #$1 ")
+	}
+	if has("<http", "<mailto") {
+		s = slackLink.ReplaceAllStringFunc(s, func(m string) string {
+			sub := slackLink.FindStringSubmatch(m)
+			if sub[2] != "" {
+				return sub[2]
+			}
+			return sub[1]
+		})
+	}
+	if has("<") {
+		s = strings.NewReplacer("<br>", "\n", "<br/>", "\n", "<br />", "\n", "</p>", "\n", "</div>", "\n").Replace(s)
+		s = htmlTag.ReplaceAllString(s, " ")
+	}
+	if has(">", "&gt;") {
+		s = quotePrefix.ReplaceAllString(s, "")
+	}
+	if has("&") {
+		s = html.UnescapeString(s)
+	}
+	if has("```") {
+		s = codeFence.ReplaceAllString(s, " ")
+	}
 	s = strings.ReplaceAll(s, "`", " ")
-	s = slackEmojiCode.ReplaceAllString(s, " ")
+	if has(":") {
+		s = slackEmojiCode.ReplaceAllString(s, " ")
+	}
 	// Emphasis markers wrap words; underscores inside a word (XPC_TYPE_ERROR)
 	// are part of it and must survive, hence the boundary groups.
-	for range 2 {
-		s = emphasis.ReplaceAllString(s, "$1$3$5")
+	if has("*", "_", "~") {
+		for range 2 {
+			s = emphasis.ReplaceAllString(s, "$1$3$5")
+		}
 	}
 	return s
 }
