@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -73,6 +74,9 @@ type Validator struct {
 	keys        map[string]signingKey
 	fetched     time.Time
 	lastAttempt time.Time
+
+	// refreshing is set while a background refresh of stale keys runs.
+	refreshing atomic.Bool
 }
 
 // signingKey is one published key.
@@ -225,6 +229,24 @@ func (v *Validator) key(ctx context.Context, kid string) (signingKey, error) {
 	if ok && fresh {
 		return k, nil
 	}
+	if ok {
+		// Stale but known: the request goes on with it while one refresh
+		// runs in the background, instead of every request waiting for a
+		// fetch in turn.
+		if v.refreshing.CompareAndSwap(false, true) {
+			go func() {
+				defer v.refreshing.Store(false)
+				bctx, cancel := context.WithTimeout(context.Background(), keyWait)
+				defer cancel()
+				if err := v.refresh(bctx, false); err != nil {
+					v.log.Warn("teams signing keys not refreshed; using the cached ones", "err", err)
+				}
+			}()
+		}
+		return k, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, keyWait)
+	defer cancel()
 	if err := v.refresh(ctx, !ok); err != nil {
 		if ok {
 			// A stale key beats no key while the endpoint is down.
@@ -241,6 +263,12 @@ func (v *Validator) key(ctx context.Context, kid string) (signingKey, error) {
 	return signingKey{}, fmt.Errorf("no published key has id %q", kid)
 }
 
+// coldInterval is the least time between fetches while no keys are cached.
+const coldInterval = 5 * time.Second
+
+// keyWait bounds how long a request waits for the signing keys.
+const keyWait = 5 * time.Second
+
 // refresh fetches the keys, unless another caller did while this one
 // waited, or (for an unknown key id, once there are keys) a fetch was tried
 // within the last minute.
@@ -253,7 +281,14 @@ func (v *Validator) refresh(ctx context.Context, unknownKey bool) error {
 		return fmt.Errorf("wait for the signing keys: %w", ctx.Err())
 	}
 	v.mu.Lock()
-	throttled := unknownKey && len(v.keys) > 0 && v.now().Sub(v.lastAttempt) < unknownKeyInterval
+	// An unknown key id (a forged token names any) fetches at most once a
+	// minute; with no keys at all, once every few seconds, so that a failed
+	// first fetch is soon retried but forged tokens cannot drive fetches.
+	interval := unknownKeyInterval
+	if len(v.keys) == 0 {
+		interval = coldInterval
+	}
+	throttled := unknownKey && !v.lastAttempt.IsZero() && v.now().Sub(v.lastAttempt) < interval
 	if v.fetched.After(asked) || throttled {
 		v.mu.Unlock()
 		return nil

@@ -79,14 +79,19 @@ func TestValidatorKeepsStaleKeysWhenEndpointDown(t *testing.T) {
 	if err := check(); err != nil {
 		t.Fatalf("stale key refused while the endpoint is down: %v", err)
 	}
-	if !strings.Contains(log.String(), "using the cached ones") {
-		t.Errorf("no warning:\n%s", log.String())
-	}
-	// Back up, the keys are fetched again.
+	// The refresh runs in the background, not in the request's path.
+	waitFor(t, func() bool { return strings.Contains(log.String(), "using the cached ones") }, "the warning")
+	waitFor(t, func() bool { return !v.refreshing.Load() }, "the background refresh to end")
+	// Back up, the keys are fetched again, once.
 	s.mu.Lock()
 	s.down = false
 	s.mu.Unlock()
 	_, before := s.hits()
+	if err := check(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { _, after := s.hits(); return after == before+1 }, "one key fetch after recovery")
+	waitFor(t, func() bool { return !v.refreshing.Load() }, "the background refresh to end")
 	if err := check(); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +102,7 @@ func TestValidatorKeepsStaleKeysWhenEndpointDown(t *testing.T) {
 
 func TestValidatorFirstFetchFailureNotThrottled(t *testing.T) {
 	s := newSigner(t)
-	v, _ := newTestValidator(t, s, &lockedBuffer{})
+	v, clock := newTestValidator(t, s, &lockedBuffer{})
 	su := "https://smba.trafficmanager.net/emea/"
 	act := schema.Activity{ServiceURL: su, ChannelID: "msteams"}
 	s.mu.Lock()
@@ -109,8 +114,16 @@ func TestValidatorFirstFetchFailureNotThrottled(t *testing.T) {
 	s.mu.Lock()
 	s.down = false
 	s.mu.Unlock()
-	// With no keys at all there is nothing to protect: the next request
-	// fetches at once rather than a minute later.
+	// With no keys at all, the next fetch comes seconds later, not a
+	// minute later; forged tokens in between drive no fetch.
+	_, before := s.hits()
+	if _, err := v.AuthenticateRequest(context.Background(), act, "Bearer "+s.token(t, su, nil), nil, ""); err == nil {
+		t.Fatal("verified without keys")
+	}
+	if _, after := s.hits(); after != before {
+		t.Errorf("%d fetches within the cold interval", after-before)
+	}
+	clock.Advance(coldInterval)
 	if _, err := v.AuthenticateRequest(context.Background(), act, "Bearer "+s.token(t, su, nil), nil, ""); err != nil {
 		t.Fatalf("after the endpoint came back: %v", err)
 	}
@@ -158,5 +171,16 @@ func TestValidatorRejectsOversizedAndMalformedHeaders(t *testing.T) {
 	tok := s.token(t, "https://x/", func(_ jwt.MapClaims, h map[string]any) { delete(h, "kid") })
 	if _, err := v.AuthenticateRequest(context.Background(), act, "Bearer "+tok, nil, ""); !errors.Is(err, errUnauthorized) {
 		t.Errorf("no kid: %v", err)
+	}
+}
+
+// waitFor polls cond for a few seconds; what names what is awaited.
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
