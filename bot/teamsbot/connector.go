@@ -241,10 +241,11 @@ func (b *Bot) call(ctx context.Context, op string, target url.URL, attrs []any, 
 		}
 		if status == http.StatusUnauthorized && !refreshed && b.conn.tokens.appID != "" {
 			refreshed = true
-			if t, ok := b.conn.tokens.cached(); ok {
-				b.conn.tokens.invalidate(t)
+			if t, ok := b.conn.tokens.cached(); ok && b.conn.tokens.invalidate(t) {
+				return delivery.Decision{Retry: true, Now: true}
 			}
-			return delivery.Decision{Retry: true, Now: true}
+			// A fresh token refused: another one would be refused too.
+			return delivery.Decision{}
 		}
 		return delivery.Decision{Retry: !errors.Is(err, errNoToken) && (status == 0 || status == http.StatusTooManyRequests || status >= 500)}
 	}

@@ -451,6 +451,7 @@ func newHarness(t testing.TB, noAuth bool, edit func(*Config)) *harness {
 	if b.validator != nil {
 		b.validator.now = h.clock.Now
 	}
+	b.conn.tokens.now = h.clock.Now
 	h.srv = httptest.NewServer(b.Handler())
 	t.Cleanup(h.srv.Close)
 	t.Cleanup(func() {

@@ -735,17 +735,25 @@ func TestConnectorRetriesAndTokenRefresh(t *testing.T) {
 		h.slept[1] < DefaultBackoff || h.slept[1] > 2*DefaultBackoff {
 		t.Errorf("backoff %v", h.slept)
 	}
-	// A 401 from the connector: the token is fetched again, once.
+	// A 401 for a token fetched a moment ago: another token would not do
+	// better, so none is fetched and the call is not retried.
 	h.conn.set(func(f *connectorFake) { f.fail = []int{401} })
 	h.post(personal(h.conn.serviceURL(), "0x80180010"))
+	if calls = h.calls(); len(calls) != 4 {
+		t.Fatalf("a 401 for a fresh token: %d calls, want 4 (no retry)", len(calls))
+	}
+	// A 401 for an older token: the token is fetched again, once.
+	h.clock.Advance(freshToken)
+	h.conn.set(func(f *connectorFake) { f.fail = []int{401} })
+	h.post(personal(h.conn.serviceURL(), "0x80180010 too"))
 	calls = h.calls()
-	if len(calls) != 5 || calls[3].Auth != "Bearer tok-1" || calls[4].Auth != "Bearer tok-2" {
-		t.Fatalf("after a 401: %d calls, auth %q then %q", len(calls), calls[3].Auth, calls[len(calls)-1].Auth)
+	if len(calls) != 6 || calls[4].Auth != "Bearer tok-1" || calls[5].Auth != "Bearer tok-2" {
+		t.Fatalf("after a 401: %d calls, auth %q then %q", len(calls), calls[4].Auth, calls[len(calls)-1].Auth)
 	}
 	// A 400 is not retried.
 	h.conn.set(func(f *connectorFake) { f.fail = []int{400} })
 	h.post(personal(h.conn.serviceURL(), "0x80180010 again"))
-	if n := len(h.calls()); n != 6 {
+	if n := len(h.calls()); n != 7 {
 		t.Errorf("%d calls, want the 400 not retried", n)
 	}
 	if !strings.Contains(h.log.String(), "teams connector call failed") {

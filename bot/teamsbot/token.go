@@ -43,7 +43,14 @@ type tokenSource struct {
 	mu       sync.Mutex
 	token    string
 	renew    time.Time
+	// fetched is when the token was fetched: a fresh one refused by the
+	// connector is not the token's fault.
+	fetched time.Time
 }
+
+// freshToken is how young a token is kept when the connector refuses it:
+// a connector that refuses every token must not cost a fetch per reply.
+const freshToken = time.Minute
 
 func newTokenSource(tokenURL, appID, password string, client *http.Client) *tokenSource {
 	return &tokenSource{url: tokenURL, appID: appID, password: password, client: client,
@@ -83,18 +90,22 @@ func (s *tokenSource) Token(ctx context.Context) (string, error) {
 	// Renew five minutes before expiry, or halfway through a short life.
 	margin := min(5*time.Minute, lifetime/2)
 	s.mu.Lock()
-	s.token, s.renew = t, s.now().Add(lifetime-margin)
+	s.token, s.renew, s.fetched = t, s.now().Add(lifetime-margin), s.now()
 	s.mu.Unlock()
 	return t, nil
 }
 
 // invalidate drops token from the cache (the connector refused it).
-func (s *tokenSource) invalidate(token string) {
+//
+// It reports whether it did: a token fetched within freshToken is kept.
+func (s *tokenSource) invalidate(token string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.token == token {
-		s.token, s.renew = "", time.Time{}
+	if s.token != token || s.now().Sub(s.fetched) < freshToken {
+		return false
 	}
+	s.token, s.renew = "", time.Time{}
+	return true
 }
 
 // tokenResponse is the token endpoint's answer, success or error.
