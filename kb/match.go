@@ -77,7 +77,9 @@ func (r *Result) Top() (Candidate, bool) {
 type Matcher struct {
 	cat *Catalog
 	an  *analyzer
-	idx map[Lang]*langIndex
+	// idx holds each language's index, built on its first use: a query
+	// in one language, or a code alone, needs one index or none.
+	idx map[Lang]*lazyIndex
 	// codeLinks maps a code value to the entries it identifies.
 	codeLinks map[uint32][]int
 	// symbolLinks maps a folded symbol to the entries it identifies.
@@ -92,12 +94,10 @@ type Matcher struct {
 	// entries share ("Profile installation failed."), as tokens, with the
 	// entries that share them.
 	headlines []headline
-	// causeTerms are each cause's summary terms with their idf, per entry
-	// and language, computed once: ranking causes is per turn.
-	causeTerms map[string]map[Lang][]map[string]float64
-	// entryTerms are the terms of each entry's title and messages, which
-	// do not rank its causes.
-	entryTerms map[string]map[Lang]map[string]bool
+	// causes holds, per language and built on first use, each cause's
+	// summary terms with their idf and each entry's own terms: ranking
+	// causes is per turn.
+	causes map[Lang]*lazyCauses
 	// platformWords maps words like "ipad" or "autopilot" to a platform.
 	platformWords map[string]Platform
 	lang          *langDetector
@@ -178,6 +178,37 @@ func (m *Matcher) headlineOnly(q Query) []int {
 	return nil
 }
 
+// lazyIndex is a language's index, built once on first use.
+type lazyIndex struct {
+	once sync.Once
+	li   *langIndex
+}
+
+// index returns lang's index, building it on first use.
+func (m *Matcher) index(lang Lang) *langIndex {
+	l := m.idx[lang]
+	l.once.Do(func() { l.li = m.buildIndex(lang) })
+	return l.li
+}
+
+// Warm builds every language's index now: a server pays at start what a
+// one-off command (ask) pays only for the languages it needs.
+func (m *Matcher) Warm() {
+	for _, lang := range Langs {
+		m.causeTerms(lang)
+	}
+}
+
+// lazyCauses are a language's cause terms, built once on first use.
+type lazyCauses struct {
+	once sync.Once
+	// terms are each cause's summary terms with their idf, per entry id.
+	terms map[string][]map[string]float64
+	// own are the terms of each entry's title and messages, which do not
+	// rank its causes.
+	own map[string]map[string]bool
+}
+
 // phrase is one matchable string of an entry in one language: its title, a
 // device message, a symptom, or (as a bag) all of its text together.
 type phrase struct {
@@ -207,7 +238,8 @@ func NewMatcher(c *Catalog) *Matcher {
 	m := &Matcher{
 		cat:           c,
 		an:            newAnalyzer(),
-		idx:           map[Lang]*langIndex{},
+		idx:           map[Lang]*lazyIndex{},
+		causes:        map[Lang]*lazyCauses{},
 		codeLinks:     map[uint32][]int{},
 		symbolLinks:   map[string][]int{},
 		platformWords: map[string]Platform{},
@@ -257,7 +289,8 @@ func NewMatcher(c *Catalog) *Matcher {
 		}
 	}
 	for _, lang := range Langs {
-		m.idx[lang] = m.buildIndex(lang)
+		m.idx[lang] = &lazyIndex{}
+		m.causes[lang] = &lazyCauses{}
 	}
 	if q, ok := c.Question("platform"); ok {
 		for _, o := range q.Options {
@@ -266,7 +299,6 @@ func NewMatcher(c *Catalog) *Matcher {
 			}
 		}
 	}
-	m.indexCauses()
 	m.indexHeadlines()
 	m.lang = newLangDetector(c, m.an)
 	n := len(c.Entries)
@@ -642,7 +674,11 @@ func symbolLike(w string) bool {
 // distinctive; the bag of all an entry's text scores by how much of the
 // query it covers, for descriptions that quote no single phrase.
 func (m *Matcher) scoreText(text string, lang Lang, others []Lang, into *entryScores) textScores {
-	li := m.idx[lang]
+	if len(words(text)) == 0 {
+		// Nothing but codes: no index needed.
+		return textScores{}
+	}
+	li := m.index(lang)
 	type qterm struct {
 		alts   []string
 		exact  bool
@@ -840,7 +876,7 @@ const (
 func (m *Matcher) knownElsewhere(word string, langs []Lang) bool {
 	for _, lang := range langs {
 		if t, ok := m.an.term(word, lang); ok {
-			if _, known := m.idx[lang].idf[t]; known {
+			if _, known := m.index(lang).idf[t]; known {
 				return true
 			}
 		}
@@ -1014,8 +1050,12 @@ func (m *Matcher) RankCauses(e *Entry, text string) []int {
 		for _, t := range m.an.terms(text, lang) {
 			q[t] = true
 		}
-		own := m.entryTerms[e.ID][lang]
-		for i, terms := range m.causeTerms[e.ID][lang] {
+		if len(q) == 0 {
+			continue
+		}
+		ct := m.causeTerms(lang)
+		own := ct.own[e.ID]
+		for i, terms := range ct.terms[e.ID] {
 			var s float64
 			for t, idf := range terms {
 				// The words of the error itself are in every paste of it:
@@ -1031,30 +1071,31 @@ func (m *Matcher) RankCauses(e *Entry, text string) []int {
 	return order
 }
 
-// indexCauses computes every cause's summary terms once.
-func (m *Matcher) indexCauses() {
-	m.causeTerms = map[string]map[Lang][]map[string]float64{}
-	m.entryTerms = map[string]map[Lang]map[string]bool{}
-	for _, e := range m.cat.Entries {
-		per := map[Lang][]map[string]float64{}
-		own := map[Lang]map[string]bool{}
-		for _, lang := range Langs {
-			own[lang] = map[string]bool{}
+// causeTerms returns lang's cause terms, computing them on first use.
+func (m *Matcher) causeTerms(lang Lang) *lazyCauses {
+	lc := m.causes[lang]
+	lc.once.Do(func() {
+		li := m.index(lang)
+		lc.terms = map[string][]map[string]float64{}
+		lc.own = map[string]map[string]bool{}
+		for _, e := range m.cat.Entries {
+			own := map[string]bool{}
 			for _, text := range append([]string{e.Title.In(lang)}, append(e.Messages[lang], e.Messages[English]...)...) {
 				for _, t := range m.an.terms(text, lang) {
-					own[lang][t] = true
+					own[t] = true
 				}
 			}
-			li := m.idx[lang]
+			var per []map[string]float64
 			for _, c := range e.Causes {
 				terms := map[string]float64{}
 				for _, t := range m.an.terms(c.Summary.In(lang), lang) {
 					terms[t] = li.idf[t]
 				}
-				per[lang] = append(per[lang], terms)
+				per = append(per, terms)
 			}
+			lc.terms[e.ID] = per
+			lc.own[e.ID] = own
 		}
-		m.causeTerms[e.ID] = per
-		m.entryTerms[e.ID] = own
-	}
+	})
+	return lc
 }

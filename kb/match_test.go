@@ -144,16 +144,21 @@ func benchmarkQueries(b *testing.B, m *Matcher, queries []string) {
 }
 
 func BenchmarkMatchBuiltin(b *testing.B) {
-	benchmarkQueries(b, NewMatcher(builtin(b)), evalQueries(b))
+	m := NewMatcher(builtin(b))
+	m.Warm()
+	benchmarkQueries(b, m, evalQueries(b))
 }
 
 func BenchmarkMatchLarge(b *testing.B) {
 	c := generatedCatalog(b, builtin(b), 10000)
 	m := NewMatcher(c)
+	m.Warm()
 	b.ReportMetric(float64(len(c.Entries)), "entries")
 	benchmarkQueries(b, m, evalQueries(b))
 }
 
+// BenchmarkLoadBuiltin is what `enrollbot ask` pays before its answer:
+// load, validate, the matcher with no language index built yet.
 func BenchmarkLoadBuiltin(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -162,6 +167,39 @@ func BenchmarkLoadBuiltin(b *testing.B) {
 			b.Fatal(err)
 		}
 		NewMatcher(c)
+	}
+}
+
+// BenchmarkLoadAndWarm is what `enrollbot serve` pays at start: load and
+// every language's index.
+func BenchmarkLoadAndWarm(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c, err := LoadBuiltin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		NewMatcher(c).Warm()
+	}
+}
+
+// A lazily built index gives the same answers as one built up front.
+func TestLazyIndexSameAnswers(t *testing.T) {
+	warm := NewMatcher(builtin(t))
+	warm.Warm()
+	cold := NewMatcher(builtin(t))
+	cold.Match("0x80180014")
+	for _, lang := range Langs {
+		if cold.idx[lang].li != nil {
+			t.Errorf("a code alone built the %s index", lang)
+		}
+	}
+	for _, q := range evalQueries(t) {
+		a, b := warm.Match(q), cold.Match(q)
+		if a.Outcome != b.Outcome || len(a.Candidates) != len(b.Candidates) ||
+			(len(a.Candidates) > 0 && (a.Candidates[0].Entry.ID != b.Candidates[0].Entry.ID || a.Candidates[0].Score != b.Candidates[0].Score)) {
+			t.Errorf("%q: warm %s, cold %s", q, a.Outcome, b.Outcome)
+		}
 	}
 }
 
@@ -257,8 +295,8 @@ func TestLargeCatalogKeepsItsAnswers(t *testing.T) {
 // never applies to the built-in catalog.
 func TestBuiltinScoringIsExact(t *testing.T) {
 	m := NewMatcher(builtin(t))
-	for lang, li := range m.idx {
-		for term, p := range li.postings {
+	for _, lang := range Langs {
+		for term, p := range m.index(lang).postings {
 			if len(p) > maxFullPostings {
 				t.Errorf("%s %q has %d postings, over the exact-scoring bound %d", lang, term, len(p), maxFullPostings)
 			}

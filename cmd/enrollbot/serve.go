@@ -218,7 +218,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		return fmt.Errorf("load wording: %w", err)
 	}
 	obs := metrics.New()
-	engine, err := bot.New(bot.Config{Matcher: kb.NewMatcher(cat), Bundle: bundle,
+	// A server builds every language's index before its first request; a
+	// one-off ask builds only what its query needs.
+	matcher := kb.NewMatcher(cat)
+	matcher.Warm()
+	engine, err := bot.New(bot.Config{Matcher: matcher, Bundle: bundle,
 		DefaultLang: cfg.defaultLang, HandoffText: cfg.handoffText, Logger: logger})
 	if err != nil {
 		return err
