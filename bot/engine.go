@@ -145,17 +145,18 @@ func (e *Engine) Respond(st State, in Input) (Reply, State) {
 	if r.Brief && r.Entry != nil && len(r.Entry.Causes) > 1 {
 		r.Words.MoreCauses = e.word(r.Lang, "MoreCauses", map[string]any{"N": len(r.Entry.Causes) - 1})
 	}
-	if !r.Chatter {
-		st.Last = r.Kind
-		st.Asked = nil
-		for _, q := range r.Questions {
-			st.Asked = append(st.Asked, q.ID)
-		}
-		if r.Kind == KindClarify {
-			st.Clarified++
-		} else {
-			st.Clarified = 0
-		}
+	// A chatter reply that a channel does not post leaves no state at all
+	// (Sessions does not save it); one a direct chat shows is part of the
+	// conversation like any other.
+	st.Last = r.Kind
+	st.Asked = nil
+	for _, q := range r.Questions {
+		st.Asked = append(st.Asked, q.ID)
+	}
+	if r.Kind == KindClarify {
+		st.Clarified++
+	} else {
+		st.Clarified = 0
 	}
 	st.Lang = r.Lang
 	r.Facts = st.Facts
@@ -457,7 +458,8 @@ func (e *Engine) followUp(st State, in Input, q kb.Query, res *kb.Result, learne
 		say = append(say, e.word(lang, "NotedDetail", nil))
 		r.Chatter = true
 	}
-	if len(next.Causes) == 1 {
+	if entry, ok := e.cat.Entry(next.Entry); ok && len(entry.Causes) > 1 && len(next.Causes) == 1 {
+		// Narrowed down to one cause: nothing more to ask.
 		say = append(say, e.word(lang, "DidItFix", nil))
 	}
 	r.Intro = strings.Join(say, " ")
@@ -608,6 +610,11 @@ func (e *Engine) fresh(st State, in Input, q kb.Query, res *kb.Result) (Reply, S
 		next.Text = q.Text
 		r = e.choicesReply(lang, ids, e.codeOf(lang, res))
 		next.Choices = ids
+		// Lukewarm choices from words alone are worth offering to someone
+		// who asked, not worth interrupting a channel for.
+		if top, _ := res.Top(); len(res.Codes) == 0 && top.Score < channelChoiceScore {
+			r.Chatter = true
+		}
 	case kb.CodeOnly:
 		r = Reply{Kind: KindCode, Lang: lang, Code: e.codeOf(lang, res), OfferPerson: true}
 	default:
@@ -621,6 +628,11 @@ func (e *Engine) fresh(st State, in Input, q kb.Query, res *kb.Result) (Reply, S
 	}
 	return r, next
 }
+
+// channelChoiceScore is the least score of the best choice for choices to
+// be offered where the bot was not asked (a channel): below it, a remark
+// that happens to share words with entries ("the build is green again").
+const channelChoiceScore = 0.45
 
 // related lists the other candidates of the match on top's platform: what
 // to offer when top's causes run out.

@@ -140,7 +140,9 @@ func (s *Sessions) Handle(ctx context.Context, t Turn) Outcome {
 		}
 	}
 
-	if s.store != nil && t.Key != "" && loaded && !(r.Chatter && !r.React) {
+	// Reaching here, the reply is posted or reacted to: the conversation
+	// goes on from it.
+	if s.store != nil && t.Key != "" && loaded {
 		if err := s.store.SaveConversation(ctx, t.Key, next, s.ttl); err != nil {
 			s.log.Warn("save conversation", "key", t.Key, "err", err)
 		}

@@ -92,6 +92,9 @@ type Entry struct {
 	// descriptions that quote no message ("ADE enrollment stuck at login").
 	Symptoms List    `toml:"symptoms"`
 	Causes   []Cause `toml:"causes"`
+	// Keeps lists retired names this entry keeps on purpose (the current
+	// article still uses them); a comment in the file says why.
+	Keeps []string `toml:"keeps"`
 
 	// file is where the entry was loaded from, for error messages.
 	file string
@@ -197,6 +200,8 @@ type Catalog struct {
 	Talk *Talk
 	// Topics are what the catalog does not cover (scope.toml).
 	Topics []*Topic
+	// Glossary is the catalog's terms and the retired names (glossary.toml).
+	Glossary *Glossary
 
 	byID       map[string]*Entry
 	questionBy map[string]*Question

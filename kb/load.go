@@ -13,7 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-//go:embed catalog/checklist.toml catalog/codes.toml catalog/conversation.toml catalog/scope.toml catalog/entries
+//go:embed catalog/checklist.toml catalog/codes.toml catalog/conversation.toml catalog/scope.toml catalog/glossary.toml catalog/entries
 var builtinFS embed.FS
 
 // BuiltinFS returns the catalog files compiled into the binary, rooted so that
@@ -92,6 +92,10 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		return nil, err
 	}
 	c.Topics = scope.Topics
+	c.Glossary = &Glossary{}
+	if err := decodeFile(fsys, "glossary.toml", c.Glossary); err != nil {
+		return nil, err
+	}
 
 	files, err := entryFiles(fsys)
 	if err != nil {

@@ -138,7 +138,7 @@ func TestLoadAcceptsValidCatalog(t *testing.T) {
 // test catalog, unless it brings its own.
 func fixtureFS(t *testing.T, fsys fstest.MapFS) fstest.MapFS {
 	t.Helper()
-	for _, name := range []string{"conversation.toml", "scope.toml"} {
+	for _, name := range []string{"conversation.toml", "scope.toml", "glossary.toml"} {
 		if _, ok := fsys[name]; ok {
 			continue
 		}

@@ -225,7 +225,7 @@ func generatedCatalog(tb testing.TB, base *Catalog, n int) *Catalog {
 		}
 		return strings.Join(ws, " ")
 	}
-	c := &Catalog{Questions: base.Questions, Codes: base.Codes, Entries: slices.Clone(base.Entries), Talk: base.Talk, Topics: base.Topics}
+	c := &Catalog{Questions: base.Questions, Codes: base.Codes, Entries: slices.Clone(base.Entries), Talk: base.Talk, Topics: base.Topics, Glossary: base.Glossary}
 	for i := len(c.Entries); i < n; i++ {
 		id := fmt.Sprintf("synthetic-%d", i)
 		e := &Entry{ID: id, file: "entries/ios/" + id + ".toml", Platform: IOS, Questions: []string{"platform"},

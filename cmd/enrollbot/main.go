@@ -340,12 +340,17 @@ func groupLines(ctx context.Context, lines <-chan string, gap time.Duration) <-c
 
 func runLint(stdout io.Writer) error {
 	var problems []string
-	if _, err := kb.LoadBuiltin(); err != nil {
+	cat, err := kb.LoadBuiltin()
+	if err != nil {
 		var ps kb.Problems
 		if !errors.As(err, &ps) {
 			return err
 		}
 		for _, p := range ps {
+			problems = append(problems, p.String())
+		}
+	} else {
+		for _, p := range cat.LintTerms() {
 			problems = append(problems, p.String())
 		}
 	}
