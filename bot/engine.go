@@ -1069,6 +1069,9 @@ func (e *Engine) summaryText(lang kb.Lang, st State) string {
 		}
 		line("SummaryRuledOut", strings.Join(out, " | "))
 	}
+	if entry, ok := e.cat.Entry(st.Entry); ok && st.Verdict != "solved" {
+		line("SummaryCollect", strings.Join(entry.Collect.In(lang), " | "))
+	}
 	switch st.Verdict {
 	case "solved":
 		line("SummaryVerdict", e.word(lang, "VerdictSolved", nil))
@@ -1102,7 +1105,8 @@ func (e *Engine) choicesReply(lang kb.Lang, ids []string, code *Code) Reply {
 }
 
 func (e *Engine) entryView(lang kb.Lang, entry *kb.Entry, order []int) *Entry {
-	v := &Entry{ID: entry.ID, Title: entry.Title.In(lang), Platform: entry.Platform, SourceURL: entry.Source.URL}
+	v := &Entry{ID: entry.ID, Title: entry.Title.In(lang), Platform: entry.Platform, SourceURL: entry.Source.URL,
+		Collect: entry.Collect.In(lang)}
 	for n, i := range order {
 		c := entry.Causes[i]
 		heading := e.word(lang, "Cause", nil)
@@ -1283,6 +1287,7 @@ func (e *Engine) words(lang kb.Lang) Words {
 		Related:     e.word(lang, "RelatedEntries", nil),
 		RuledOut:    e.word(lang, "SummaryRuledOut", nil),
 		Because:     e.word(lang, "RuledOutBecause", nil),
+		Collect:     e.word(lang, "CollectHeading", nil),
 		Person:      e.word(lang, "ActionPerson", nil),
 		Solved:      e.word(lang, "ActionSolved", nil),
 		NotSolved:   e.word(lang, "ActionNotSolved", nil),

@@ -176,6 +176,8 @@ type Entry struct {
 	// Causes are ordered most likely first for what the conversation knows;
 	// causes the user said did not help are left out.
 	Causes []Cause
+	// Collect says what to gather when the steps did not fix it.
+	Collect []string
 }
 
 // Cause is one cause with its resolution.
@@ -246,9 +248,11 @@ type Words struct {
 	Related string
 	// RuledOut heads the causes ruled out; Because introduces why.
 	RuledOut, Because string
-	Person            string
-	Solved            string
-	NotSolved         string
+	// Collect heads what to gather when the steps did not fix it.
+	Collect   string
+	Person    string
+	Solved    string
+	NotSolved string
 	// MoreCauses says how many more causes a brief answer holds back, and
 	// how to see them; empty when it holds back none.
 	MoreCauses string

@@ -90,8 +90,12 @@ type Entry struct {
 	Messages List `toml:"messages"`
 	// Symptoms are short descriptions in users' own words, to match
 	// descriptions that quote no message ("ADE enrollment stuck at login").
-	Symptoms List    `toml:"symptoms"`
-	Causes   []Cause `toml:"causes"`
+	Symptoms List `toml:"symptoms"`
+	// Collect says what to gather when the steps did not fix it: the
+	// diagnostics that settle the case, for the admin and for whoever
+	// helps next (shown after the steps and in the hand-off summary).
+	Collect List    `toml:"collect"`
+	Causes  []Cause `toml:"causes"`
 	// Keeps lists retired names this entry keeps on purpose (the current
 	// article still uses them); a comment in the file says why.
 	Keeps []string `toml:"keeps"`

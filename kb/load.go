@@ -269,6 +269,9 @@ func (c *Catalog) index() Problems {
 				add(f, "codes", "code %q is not 0x followed by 8 lower-case hex digits", code)
 			}
 		}
+		if len(e.Collect) > 0 {
+			checkSteps(e.Collect, f, "collect", true, add)
+		}
 		if len(e.Causes) == 0 {
 			add(f, "causes", "no causes")
 		}

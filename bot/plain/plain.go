@@ -58,6 +58,13 @@ func Render(r bot.Reply) string {
 		if len(causes) < len(e.Causes) {
 			section(r.Words.MoreCauses)
 		}
+		if len(e.Collect) > 0 && !r.Brief {
+			lines := []string{r.Words.Collect}
+			for _, c := range e.Collect {
+				lines = append(lines, "  - "+c)
+			}
+			section(lines...)
+		}
 		if len(r.RuledOut) > 0 && !r.Brief {
 			lines := []string{r.Words.RuledOut + ":"}
 			for _, c := range r.RuledOut {

@@ -414,6 +414,14 @@ func (rd *renderer) answer(l *blockList, reply bot.Reply, budget int) {
 	if brief && reply.Words.MoreCauses != "" {
 		l.add(contextBlock("", mrkdwn(reply.Words.MoreCauses)))
 	}
+	if !brief && len(e.Collect) > 0 {
+		// What to gather when the steps did not help.
+		var items []string
+		for _, c := range e.Collect {
+			items = append(items, mrkdwn(c))
+		}
+		l.add(contextBlock("", cut("*"+escape(reply.Words.Collect)+"* "+strings.Join(items, " • "), maxContextText)))
+	}
 	if !brief && len(reply.RuledOut) > 0 {
 		// What the facts ruled out, and why: one context line each.
 		var lines []string

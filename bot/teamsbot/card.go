@@ -526,6 +526,13 @@ func (rd *renderer) answer(base card, r bot.Reply, lang kb.Lang, v view) card {
 		case inShowCard < len(rest):
 			c.Body = append(c.Body, para(rd.w.Get(lang, "TeamsMoreCauses", map[string]any{"N": len(rest) - inShowCard}), subtleStyle))
 		}
+		if !r.Brief && len(e.Collect) > 0 {
+			// What to gather when the steps did not help.
+			c.Body = append(c.Body, para(rd.or(r.Words.Collect, lang, "CollectHeading"), boldStyle))
+			for _, item := range e.Collect {
+				c.Body = append(c.Body, textElement(nil, "- "+item, subtleStyle))
+			}
+		}
 		if !r.Brief && len(r.RuledOut) > 0 {
 			// What the facts ruled out, and why.
 			lines := []string{rd.or(r.Words.RuledOut, lang, "SummaryRuledOut") + ":"}
