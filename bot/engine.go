@@ -1008,6 +1008,12 @@ func (e *Engine) summary(st State, in Input) (Reply, State) {
 		Summary: e.summaryText(lang, st), OfferPerson: true}, st
 }
 
+// Unmark drops the catalog's markup (**labels**, `code`): a summary is
+// plain text for a ticket or a chat that renders markup its own way.
+func Unmark(s string) string {
+	return strings.NewReplacer("**", "", "`", "").Replace(s)
+}
+
 // summaryText is the plain-text summary a ticket needs.
 func (e *Engine) summaryText(lang kb.Lang, st State) string {
 	if st.Error == "" && len(st.Shown) == 0 && st.Topic == "" {
@@ -1016,7 +1022,7 @@ func (e *Engine) summaryText(lang kb.Lang, st State) string {
 	var b strings.Builder
 	line := func(label, value string) {
 		if value != "" {
-			fmt.Fprintf(&b, "%s: %s\n", e.word(lang, label, nil), value)
+			fmt.Fprintf(&b, "%s: %s\n", e.word(lang, label, nil), Unmark(value))
 		}
 	}
 	line("SummaryError", strings.Join(strings.Fields(st.Error), " "))

@@ -331,3 +331,19 @@ func BenchmarkWorstInputs(b *testing.B) {
 		})
 	}
 }
+
+// What to collect comes with every full answer and goes into the summary
+// while the problem is not solved.
+func TestCollectInAnswerAndSummary(t *testing.T) {
+	e := newEngine(t)
+	rs, _ := play(e, text("0x80180014"), bot.Input{Action: bot.ActNotSolved})
+	if len(rs[0].Entry.Collect) == 0 {
+		t.Fatal("the answer says nothing to collect")
+	}
+	if !strings.Contains(rs[1].Summary, bot.Unmark(rs[0].Entry.Collect[0])) {
+		t.Errorf("hand-off summary lacks what to collect:\n%s", rs[1].Summary)
+	}
+	if strings.Contains(rs[1].Summary, "**") {
+		t.Errorf("summary keeps markup:\n%s", rs[1].Summary)
+	}
+}

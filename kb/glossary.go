@@ -83,6 +83,9 @@ func (c *Catalog) lintTerms(add func(file, field, format string, args ...any)) {
 	for _, e := range c.Entries {
 		for _, l := range Langs {
 			check(e.file, "title."+string(l), l, e.Title[l], e.Keeps)
+			for _, c := range e.Collect[l] {
+				check(e.file, "collect."+string(l), l, c, e.Keeps)
+			}
 			for i, cause := range e.Causes {
 				field := fmt.Sprintf("causes[%d].", i)
 				check(e.file, field+"summary."+string(l), l, cause.Summary[l], e.Keeps)
