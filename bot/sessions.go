@@ -83,8 +83,8 @@ type Turn struct {
 	Input Input
 	// Quiet marks a turn not addressed to the bot (a message in a channel):
 	// it is answered only when the reply speaks (Reply.Speaks) or is a
-	// reaction; otherwise it leaves no trace at all (no state, no limit
-	// counted, no log).
+	// reaction; otherwise it leaves no trace but the rate limit's count (no
+	// state, no log, no metric).
 	Quiet bool
 	// Message identifies the message a button was on, so that a user's
 	// later verdict on it replaces the earlier one; the conversation when
@@ -110,8 +110,13 @@ func (s *Sessions) Handle(ctx context.Context, t Turn) Outcome {
 	if in.Lang == "" && in.Action != ActLang {
 		in.Lang = s.savedLang(ctx, t.User)
 	}
-	if !t.Quiet && !s.allow(ctx, t.User) {
+	// The limit counts every message a user sends, the ones the bot stays
+	// silent on too: a user flooding a channel must not cost the others.
+	if !s.allow(ctx, t.User) {
 		r := s.eng.Limited(State{}, in)
+		if t.Quiet {
+			return Outcome{Reply: r}
+		}
 		s.obs.Replied(r.Kind, time.Since(start))
 		return Outcome{Reply: r, Post: true}
 	}
@@ -133,9 +138,6 @@ func (s *Sessions) Handle(ctx context.Context, t Turn) Outcome {
 		out.Post = r.Speaks()
 		out.React = !out.Post && r.React
 		if !out.Post && !out.React {
-			return Outcome{Reply: r}
-		}
-		if !s.allow(ctx, t.User) {
 			return Outcome{Reply: r}
 		}
 	}

@@ -54,8 +54,8 @@ func TestSessionsCountOncePerTurn(t *testing.T) {
 	}
 }
 
-// Chatter in a channel leaves no trace: no state, no limit counted, no
-// unanswered log, nothing observed.
+// Chatter in a channel leaves no trace but the rate limit's count: no
+// state, no unanswered log, nothing observed.
 func TestSessionsQuietChatterLeavesNoTrace(t *testing.T) {
 	k := newKit(t)
 	k.say("thread", "Profile installation failed. Connection to the server could not be established.", true)
@@ -70,8 +70,8 @@ func TestSessionsQuietChatterLeavesNoTrace(t *testing.T) {
 	if after.Entry != before.Entry || len(after.Causes) != len(before.Causes) {
 		t.Errorf("chatter changed the thread: %+v → %+v", before, after)
 	}
-	if countOf(k.count) != counted {
-		t.Error("chatter counted against the limit or was observed")
+	if c := countOf(k.count); c != [2]int{counted[0] + 3, counted[1]} {
+		t.Errorf("3 chatter turns: limiter and replies %v, want %v", c, [2]int{counted[0] + 3, counted[1]})
 	}
 	if top, _ := k.unans.TopUnanswered(context.Background(), 10); len(top) != 0 {
 		t.Errorf("chatter reached the unanswered log: %v", top)

@@ -97,8 +97,9 @@ func TestChannelDutchErrorAnsweredInThread(t *testing.T) {
 }
 
 // Chatter in a channel gets no reply and leaves no trace: no Web API call
-// but the (cached) locale lookup, no limiter count, no reply observed, no
-// conversation saved, nothing in the unanswered log.
+// but the (cached) locale lookup, no reply observed, no conversation saved,
+// nothing in the unanswered log. The rate limit counts each message once:
+// a user flooding a channel is limited like one flooding a DM.
 func TestChannelChatterIgnored(t *testing.T) {
 	e := newEnv(t)
 	texts := []string{"lunch anyone?", "hello there", "the build is green again", "enrollment is broken", ""}
@@ -115,8 +116,8 @@ func TestChannelChatterIgnored(t *testing.T) {
 	if n := len(e.slack.byMethod("users.info")); n > 1 {
 		t.Errorf("%d locale lookups for one user", n)
 	}
-	if allows, replies := e.count.Counts(); allows != 0 || len(replies) != 0 {
-		t.Errorf("chatter counted %d times against the limit, %d replies observed", allows, len(replies))
+	if allows, replies := e.count.Counts(); allows != len(texts) || len(replies) != 0 {
+		t.Errorf("%d chatter messages counted %d times against the limit, %d replies observed", len(texts), allows, len(replies))
 	}
 	if top, _ := e.stores.unans.TopUnanswered(context.Background(), 10); len(top) != 0 {
 		t.Errorf("chatter reached the unanswered log: %v", top)
