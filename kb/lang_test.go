@@ -43,7 +43,7 @@ func TestGuessLanguage(t *testing.T) {
 		{"0x80180014", "", false},
 	}
 	for _, tt := range tests {
-		g := m.lang.guess(tt.text)
+		g := m.detector().guess(tt.text)
 		if g.Lang != tt.want || (g.Lang == English && g.DeviceOnly != tt.deviceOnly) {
 			t.Errorf("guess(%q) = %+v, want %q (device only %v)", tt.text, g, tt.want, tt.deviceOnly)
 		}

@@ -100,7 +100,10 @@ type Matcher struct {
 	causes map[Lang]*lazyCauses
 	// platformWords maps words like "ipad" or "autopilot" to a platform.
 	platformWords map[string]Platform
-	lang          *langDetector
+	// lang guesses the user's language; built on first use, since a code
+	// alone needs no guess.
+	lang     *langDetector
+	langOnce sync.Once
 	// entryScratch pools the per-query entry score buffers.
 	entryScratch sync.Pool
 }
@@ -191,12 +194,19 @@ func (m *Matcher) index(lang Lang) *langIndex {
 	return l.li
 }
 
+// detector returns the language detector, building it on first use.
+func (m *Matcher) detector() *langDetector {
+	m.langOnce.Do(func() { m.lang = newLangDetector(m.cat, m.an) })
+	return m.lang
+}
+
 // Warm builds every language's index now: a server pays at start what a
 // one-off command (ask) pays only for the languages it needs.
 func (m *Matcher) Warm() {
 	for _, lang := range Langs {
 		m.causeTerms(lang)
 	}
+	m.detector()
 }
 
 // lazyCauses are a language's cause terms, built once on first use.
@@ -300,7 +310,6 @@ func NewMatcher(c *Catalog) *Matcher {
 		}
 	}
 	m.indexHeadlines()
-	m.lang = newLangDetector(c, m.an)
 	n := len(c.Entries)
 	m.entryScratch.New = func() any { return &entryScores{score: make([]float64, n)} }
 	return m
@@ -464,7 +473,9 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 		return r
 	}
 	r.Codes = m.cat.FindCodes(q.Full)
-	r.Lang = m.lang.guessUser(q.Text)
+	if len(words(q.Text)) > len(r.Codes) {
+		r.Lang = m.detector().guessUser(q.Text)
+	}
 	r.Platform = m.platformOf(q.Text, r.Codes)
 	// Code and symbol words are evidence of their own; as words they would
 	// match text that merely shares a part (PASSWORD in
