@@ -760,7 +760,7 @@ func (e *Engine) answerEntry(st State, in Input, id string, res *kb.Result) (Rep
 	st.Entry = entry.ID
 	st.Choices = nil
 	st.Shown = addUnique(st.Shown, entry.ID)
-	order, out := e.rankCauses(entry, st)
+	order, out := e.rankCauses(entry, st, lang)
 	st.Causes = causeIDs(entry, order)
 
 	r := Reply{Kind: KindAnswer, Lang: lang, OfferPerson: len(st.Tried) > 0}
@@ -807,8 +807,12 @@ const maxQuestions = 2
 // words, then the catalog's order. Causes the facts rule out, and those the
 // user tried, leave the list; when nothing would be left, the answer keeps
 // them all.
-func (e *Engine) rankCauses(entry *kb.Entry, st State) ([]int, []kb.RuledOut) {
-	byWords := e.m.RankCauses(entry, st.Text)
+func (e *Engine) rankCauses(entry *kb.Entry, st State, lang kb.Lang) ([]int, []kb.RuledOut) {
+	langs := []kb.Lang{kb.English}
+	if lang != kb.English && lang.Valid() {
+		langs = append(langs, lang)
+	}
+	byWords := e.m.RankCauses(entry, st.Text, langs...)
 	n := e.cat.Narrow(entry, st.Facts, byWords)
 	left := slices.DeleteFunc(slices.Clone(n.Order), func(i int) bool { return slices.Contains(st.Tried, entry.Causes[i].ID) })
 	if len(left) == 0 {

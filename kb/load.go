@@ -1,7 +1,9 @@
 package kb
 
 import (
+	"bytes"
 	"embed"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,10 +29,26 @@ func BuiltinFS() fs.FS {
 	return sub
 }
 
-// LoadBuiltin loads and validates the embedded catalog.
+// LoadBuiltin loads and validates the embedded catalog: from its decoded
+// form (catalog.gob, written by go generate) when there is one, which
+// spares a one-off command the TOML parsing; else from the TOML files.
+// TestBuiltinSnapshotIsCurrent fails when the two differ.
 func LoadBuiltin() (*Catalog, error) {
+	if len(builtinSnapshot) > 0 {
+		var s snapshot
+		if err := gob.NewDecoder(bytes.NewReader(builtinSnapshot)).Decode(&s); err != nil {
+			return nil, fmt.Errorf("decode the built-in catalog snapshot: %w", err)
+		}
+		return fromSnapshot(s, nil)
+	}
 	return Load(BuiltinFS())
 }
+
+// builtinSnapshot is catalog.gob: the built-in catalog decoded ahead of
+// time (go generate ./kb). Empty, the TOML files are read.
+//
+//go:embed catalog.gob
+var builtinSnapshot []byte
 
 // Problem is one validation finding, naming the file and field at fault.
 type Problem struct {
@@ -58,62 +76,85 @@ func (ps Problems) Error() string {
 	return fmt.Sprintf("%d catalog problem(s):\n%s", len(ps), strings.Join(lines, "\n"))
 }
 
-// Load reads checklist.toml, codes.toml and entries/**/*.toml from fsys,
-// validates them together and builds the lookup tables. A catalog with
-// problems is not returned: the error is a Problems listing all of them.
+// Load reads checklist.toml, codes.toml, conversation.toml, scope.toml,
+// glossary.toml and entries/**/*.toml from fsys, validates them together
+// and builds the lookup tables. A catalog with problems is not returned:
+// the error is a Problems listing all of them.
 func Load(fsys fs.FS) (*Catalog, error) {
-	c := &Catalog{}
+	s, probs, err := decodeAll(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return fromSnapshot(s, probs)
+}
+
+// decodeAll decodes the catalog's files into a snapshot; an entry file
+// that does not decode is a problem, not an error.
+func decodeAll(fsys fs.FS) (snapshot, Problems, error) {
+	var s snapshot
 	var probs Problems
 
 	var checklist struct {
 		Questions []*Question `toml:"questions"`
 	}
 	if err := decodeFile(fsys, "checklist.toml", &checklist); err != nil {
-		return nil, err
+		return s, nil, err
 	}
-	c.Questions = checklist.Questions
+	s.Questions = checklist.Questions
 
 	var codes struct {
 		Codes []*Code `toml:"codes"`
 	}
 	if err := decodeFile(fsys, "codes.toml", &codes); err != nil {
-		return nil, err
+		return s, nil, err
 	}
-	c.Codes = codes.Codes
+	s.Codes = codes.Codes
 
-	c.Talk = &Talk{}
-	if err := decodeFile(fsys, "conversation.toml", c.Talk); err != nil {
-		return nil, err
+	s.Talk = &Talk{}
+	if err := decodeFile(fsys, "conversation.toml", s.Talk); err != nil {
+		return s, nil, err
 	}
 	var scope struct {
 		Topics []*Topic `toml:"topics"`
 	}
 	if err := decodeFile(fsys, "scope.toml", &scope); err != nil {
-		return nil, err
+		return s, nil, err
 	}
-	c.Topics = scope.Topics
-	c.Glossary = &Glossary{}
-	if err := decodeFile(fsys, "glossary.toml", c.Glossary); err != nil {
-		return nil, err
+	s.Topics = scope.Topics
+	s.Glossary = &Glossary{}
+	if err := decodeFile(fsys, "glossary.toml", s.Glossary); err != nil {
+		return s, nil, err
 	}
 
 	files, err := entryFiles(fsys)
 	if err != nil {
-		return nil, err
+		return s, nil, err
 	}
 	for _, f := range files {
-		e := &Entry{file: f}
+		e := &Entry{}
 		if err := decodeFile(fsys, f, e); err != nil {
 			var ps Problems
 			if errors.As(err, &ps) {
 				probs = append(probs, ps...)
 				continue
 			}
-			return nil, err
+			return s, nil, err
 		}
-		c.Entries = append(c.Entries, e)
+		s.Entries = append(s.Entries, e)
+		s.Files = append(s.Files, f)
 	}
+	return s, probs, nil
+}
 
+// fromSnapshot validates a decoded catalog and builds its lookup tables.
+func fromSnapshot(s snapshot, probs Problems) (*Catalog, error) {
+	c := &Catalog{Questions: s.Questions, Codes: s.Codes, Talk: s.Talk, Topics: s.Topics,
+		Glossary: s.Glossary, Entries: s.Entries}
+	for i, e := range c.Entries {
+		if i < len(s.Files) {
+			e.file = s.Files[i]
+		}
+	}
 	probs = append(probs, c.index()...)
 	if len(probs) > 0 {
 		return nil, probs

@@ -205,6 +205,8 @@ func (m *Matcher) detector() *langDetector {
 func (m *Matcher) Warm() {
 	for _, lang := range Langs {
 		m.causeTerms(lang)
+		li := m.index(lang)
+		li.typoOnce.Do(li.buildTypos)
 	}
 	m.detector()
 }
@@ -241,6 +243,27 @@ type langIndex struct {
 	// terms: a misspelling can stem differently from the word it means
 	// (organisation → organis, organization → organ).
 	rawDeletes map[string][]string
+	// The deletion indexes are built on the first word that needs them: a
+	// query whose words the catalog knows never does.
+	typoOnce  sync.Once
+	typoTerms []string
+	typoWords [][2]string // folded word, its term
+}
+
+// buildTypos builds the deletion indexes.
+func (li *langIndex) buildTypos() {
+	for _, t := range li.typoTerms {
+		for _, del := range deletions(t) {
+			li.deletes[del] = append(li.deletes[del], t)
+		}
+	}
+	for _, wt := range li.typoWords {
+		for _, del := range deletions(wt[0]) {
+			if !slices.Contains(li.rawDeletes[del], wt[1]) {
+				li.rawDeletes[del] = append(li.rawDeletes[del], wt[1])
+			}
+		}
+	}
 }
 
 // NewMatcher indexes the catalog for matching.
@@ -393,17 +416,11 @@ func (m *Matcher) buildIndex(lang Lang) *langIndex {
 				p.mass += li.idf[t]
 				if !typoSeen[t] {
 					typoSeen[t] = true
-					for _, del := range deletions(t) {
-						li.deletes[del] = append(li.deletes[del], t)
-					}
+					li.typoTerms = append(li.typoTerms, t)
 				}
 				if fw := fold(w); !typoSeen["\x00"+fw] && utf8.RuneCountInString(fw) >= minTypoRunes {
 					typoSeen["\x00"+fw] = true
-					for _, del := range deletions(fw) {
-						if !slices.Contains(li.rawDeletes[del], t) {
-							li.rawDeletes[del] = append(li.rawDeletes[del], t)
-						}
-					}
+					li.typoWords = append(li.typoWords, [2]string{fw, t})
 				}
 			}
 		}
@@ -898,6 +915,7 @@ func (m *Matcher) knownElsewhere(word string, langs []Lang) bool {
 // typoAlternatives returns the known terms within one edit of the term t
 // or of the word it came from.
 func (li *langIndex) typoAlternatives(t, word string) []string {
+	li.typoOnce.Do(li.buildTypos)
 	var out []string
 	add := func(index map[string][]string, s string) {
 		// No word of the catalog is longer than maxTypoRunes: a longer one
@@ -1046,8 +1064,10 @@ func (m *Matcher) Catalog() *Catalog { return m.cat }
 
 // RankCauses orders an entry's causes by how much of text each one's
 // summary shares, most first; ties keep the catalog's order, which lists
-// the most common cause first.
-func (m *Matcher) RankCauses(e *Entry, text string) []int {
+// the most common cause first. It reads text in langs (every catalog
+// language when none is given): the user's and English are enough, and
+// spare building the other languages' indexes.
+func (m *Matcher) RankCauses(e *Entry, text string, langs ...Lang) []int {
 	order := make([]int, len(e.Causes))
 	for i := range order {
 		order[i] = i
@@ -1056,7 +1076,10 @@ func (m *Matcher) RankCauses(e *Entry, text string) []int {
 		return order
 	}
 	score := make([]float64, len(e.Causes))
-	for _, lang := range Langs {
+	if len(langs) == 0 {
+		langs = Langs
+	}
+	for _, lang := range langs {
 		q := map[string]bool{}
 		for _, t := range m.an.terms(text, lang) {
 			q[t] = true
