@@ -634,12 +634,16 @@ func (e *Engine) fresh(st State, in Input, q kb.Query, res *kb.Result) (Reply, S
 // that happens to share words with entries ("the build is green again").
 const channelChoiceScore = 0.45
 
+// relatedScore is the least score of an entry offered as related: below
+// it, a word in common, not a lead worth following.
+const relatedScore = 0.3
+
 // related lists the other candidates of the match on top's platform: what
 // to offer when top's causes run out.
 func related(res *kb.Result, top *kb.Entry) []string {
 	var out []string
 	for _, c := range res.Candidates {
-		if c.Entry.ID != top.ID && c.Entry.Platform == top.Platform && c.Score >= 0.15 && len(out) < 3 {
+		if c.Entry.ID != top.ID && c.Entry.Platform == top.Platform && c.Score >= relatedScore && len(out) < 3 {
 			out = append(out, c.Entry.ID)
 		}
 	}
