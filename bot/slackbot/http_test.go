@@ -847,7 +847,7 @@ func TestQuestionOptionButton(t *testing.T) {
 func TestRelatedPickPostsInThread(t *testing.T) {
 	e := newEnv(t)
 	root := "1700000000.003200"
-	e.sendEvent("EvRel", messageEvent("C0001", "channel", "U0032", dutchError, root), nil)
+	e.sendEvent("EvRel", messageEvent("C0001", "channel", "U0032", "Profile installation failed. Connection to the server could not be established.", root), nil)
 	post := e.slack.waitFor(t, "chat.postMessage", 1)[0]
 	btn := findButton(t, post.blocks(t), actionRelatedPrefix)
 	e.click("U0032", "C0001", post.TS, root, false, e.slack.responseURL("rel"), btn)
