@@ -3,6 +3,7 @@ package kb
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -103,6 +104,11 @@ func (c *Catalog) FindCodes(text string) []CodeMention {
 			addMention(m)
 		}
 	}
+	if !slices.ContainsFunc(out, func(m CodeMention) bool { return m.Value != 0 }) {
+		if m, ok := c.shorthand(text); ok {
+			addMention(m)
+		}
+	}
 	for _, word := range symbolWords(text) {
 		if len(out) >= MaxCodes {
 			break
@@ -112,6 +118,48 @@ func (c *Catalog) FindCodes(text string) []CodeMention {
 		}
 	}
 	return out
+}
+
+// shortToken is a hex fragment with a digit and a letter: "8002b", "2b".
+var shortToken = regexp.MustCompile(`^[0-9a-f]{2,5}$`)
+
+// shorthand reads a short code ("the 8002b error", "fout 2b") as the one
+// code of the table whose hex ends with it, when a cue word
+// stands right next to it; Repaired is set, so the reply says how it was
+// read. Two codes ending alike, or no cue, and nothing is read.
+func (c *Catalog) shorthand(text string) (CodeMention, bool) {
+	if c.Talk == nil {
+		return CodeMention{}, false
+	}
+	toks := Tokens(text)
+	if len(toks) > 64 {
+		return CodeMention{}, false
+	}
+	var found *Code
+	raw := ""
+	for i, w := range toks {
+		if !shortToken.MatchString(w) || !strings.ContainsAny(w, "0123456789") || !strings.ContainsAny(w, "abcdef") {
+			continue
+		}
+		cued := (i > 0 && c.Talk.codeCues[toks[i-1]]) || (i+1 < len(toks) && c.Talk.codeCues[toks[i+1]])
+		if !cued {
+			continue
+		}
+		for _, code := range c.Codes {
+			v := code.value()
+			if v == 0 || !strings.HasSuffix(fmt.Sprintf("%08x", v), w) {
+				continue
+			}
+			if found != nil && found != code {
+				return CodeMention{}, false
+			}
+			found, raw = code, w
+		}
+	}
+	if found == nil {
+		return CodeMention{}, false
+	}
+	return CodeMention{Value: found.value(), Raw: raw, Code: found, Repaired: true}, true
 }
 
 // value returns the numeric value of a table row, zero for symbol-only rows.

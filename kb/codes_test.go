@@ -97,3 +97,32 @@ func FuzzFindCodes(f *testing.F) {
 		}
 	})
 }
+
+// Short codes the way admins write them: read when a cue word marks them
+// and one enrollment code ends with them; never when several do.
+func TestShorthandCodes(t *testing.T) {
+	c := builtin(t)
+	tests := []struct {
+		text, want string
+	}{
+		{"Auto enrollment keeps failing with the 8002b error", "0x8018002b"},
+		{"fout 8002b bij automatische inschrijving", "0x8018002b"},
+		{"we get error 14 on some laptops", ""}, // no letter: not a fragment
+		{"she has an E5 licence", ""},           // no cue
+		{"hr 64c when enrolling", "0x8007064c"},
+	}
+	for _, tt := range tests {
+		got := ""
+		for _, m := range c.FindCodes(tt.text) {
+			if m.Value != 0 {
+				got = m.Hex()
+				if !m.Repaired {
+					t.Errorf("%q: shorthand not marked as a reading", tt.text)
+				}
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%q: read %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}

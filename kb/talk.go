@@ -39,6 +39,8 @@ type Talk struct {
 	Ordinals     []OrdinalWords `toml:"ordinals"`
 	Languages    []LangNames    `toml:"languages"`
 	LanguageCues List           `toml:"language_cues"`
+	// CodeCues mark a short code next to them ("the 8002b error").
+	CodeCues []string `toml:"code_cues"`
 	// PickWords may stand around an ordinal in a pick ("the second
 	// option"); a turn with other words is not a pick ("last week").
 	PickWords []string `toml:"pick_words"`
@@ -49,6 +51,7 @@ type Talk struct {
 	langNames map[string]Lang
 	langCues  map[string]bool
 	pickWords map[string]bool
+	codeCues  map[string]bool
 	phrases   []intentPhrase
 }
 
@@ -234,6 +237,10 @@ func (t *Talk) prepare(add func(file, field, format string, args ...any)) {
 		if !slices.ContainsFunc(t.Languages, func(ln LangNames) bool { return ln.Lang == l }) {
 			add(file, "languages", "no names for %s", l)
 		}
+	}
+	t.codeCues = map[string]bool{}
+	for _, w := range Tokens(strings.Join(t.CodeCues, " ")) {
+		t.codeCues[w] = true
 	}
 	t.pickWords = map[string]bool{}
 	for _, w := range Tokens(strings.Join(t.PickWords, " ")) {
