@@ -314,7 +314,7 @@ func (e *Engine) outOfScope(st State, in Input, q kb.Query, res *kb.Result) (Rep
 		topic = sc.Platform
 	case sc.HowTo != nil && len(res.Codes) == 0:
 		topic = sc.HowTo
-	case sc.Subject != nil && (res.Outcome == kb.Clarify || res.Outcome == kb.CodeOnly) && !st.active():
+	case sc.Subject != nil && !st.active() && len(res.Codes) == 0 && subjectWins(res):
 		topic = sc.Subject
 	}
 	if topic == nil {
@@ -339,6 +339,20 @@ func (e *Engine) outOfScope(st State, in Input, q kb.Query, res *kb.Result) (Rep
 		delete(next.Facts, "platform")
 	}
 	return r, next, true
+}
+
+// subjectScore is the text score a match needs to answer a turn that
+// names a neighbouring subject (apps, compliance): below it, the subject is
+// what the turn is about ("VPP apps not installing after enrollment").
+const subjectScore = 0.7
+
+// subjectWins reports whether a named subject outweighs the match.
+func subjectWins(res *kb.Result) bool {
+	if res.Outcome == kb.Clarify || res.Outcome == kb.CodeOnly {
+		return true
+	}
+	top, ok := res.Top()
+	return ok && top.Score < subjectScore
 }
 
 // newCode reports a code in the turn that the conversation has not seen.

@@ -997,16 +997,17 @@ func (m *Matcher) decide(r *Result) {
 	r.Outcome = m.fallback(r)
 }
 
-// unknownCodeBeside reports a code the table does not know next to a text
-// match whose entry has codes of its own: the device would have shown one
-// of those, so the text alone is not enough to answer.
+// unknownCodeBeside reports a code next to a text match whose entry has
+// codes of its own, none of them this one: the device would have shown one
+// of the entry's, so the text alone is not enough to answer ("Auto MDM
+// Enroll: Failed" with 0x80180018 is not the 0x8018002b entry).
 func (m *Matcher) unknownCodeBeside(r *Result, top Candidate) bool {
-	if top.ByCode {
+	if top.ByCode || !m.hasHexCode[m.entryIndex[top.Entry.ID]] {
 		return false
 	}
 	for _, c := range r.Codes {
-		if c.Code == nil && c.Value != 0 {
-			return m.hasHexCode[m.entryIndex[top.Entry.ID]]
+		if c.Value != 0 {
+			return true
 		}
 	}
 	return false
