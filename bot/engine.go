@@ -595,7 +595,10 @@ func (e *Engine) fresh(st State, in Input, q kb.Query, res *kb.Result) (Reply, S
 	in.Lang = lang
 	next := State{Lang: lang, LangChosen: st.LangChosen, Facts: st.Facts, Shown: st.Shown, Clarified: st.Clarified,
 		Error: st.Error, Text: st.Text}
-	if next.Error == "" || st.active() {
+	// The error is what placed the problem: the turn that matched, not an
+	// earlier vague description ("we have a problem with Autopilot").
+	placed := res.Outcome == kb.Answer || res.Outcome == kb.Choices || res.Outcome == kb.CodeOnly
+	if next.Error == "" || st.active() || (placed && st.Last == KindClarify) {
 		next.Error = q.Text
 	}
 	if st.active() {
