@@ -433,6 +433,18 @@ func (e *Engine) followUp(st State, in Input, q kb.Query, res *kb.Result, learne
 		return r, st
 	}
 
+	if entry, ok := e.cat.Entry(st.Entry); ok && len(e.cat.Narrow(entry, st.Facts, nil).Order) == 0 {
+		// What the user said rules out every cause this entry knows: say so,
+		// and move on to what else it could be.
+		r, next := e.nothingLeft(st, in)
+		intro := r.Intro
+		if r.Kind == KindHandoff {
+			// Said once: "rules out every cause", not also "run out".
+			intro = strings.TrimPrefix(intro, e.word(lang, "NothingLeft", nil)+" ")
+		}
+		r.Intro = e.noted(lang, st, learned) + " " + e.word(lang, "RuledOutAll", nil) + " " + intro
+		return r, next
+	}
 	before := st.Causes
 	prev := st
 	prev.Facts = maps.Clone(st.Facts)
@@ -837,7 +849,9 @@ func (e *Engine) rankCauses(entry *kb.Entry, st State, lang kb.Lang) ([]int, []k
 	n := e.cat.Narrow(entry, st.Facts, byWords)
 	left := slices.DeleteFunc(slices.Clone(n.Order), func(i int) bool { return slices.Contains(st.Tried, entry.Causes[i].ID) })
 	if len(left) == 0 {
-		return byWords, nil
+		// Nothing left in play: the answer keeps its causes, and says
+		// which the facts ruled out.
+		return byWords, n.RuledOut
 	}
 	return left, n.RuledOut
 }

@@ -347,3 +347,14 @@ func TestCollectInAnswerAndSummary(t *testing.T) {
 		t.Errorf("summary keeps markup:\n%s", rs[1].Summary)
 	}
 }
+
+// A fact that rules out every cause of the answer says so and moves on
+// instead of repeating the answer.
+func TestEveryCauseRuledOut(t *testing.T) {
+	e := newEngine(t)
+	rs, _ := play(e, text("User Name Not Recognized. This user account is not authorized to use Microsoft Intune."), text("she has a licence, E3"))
+	r := rs[1]
+	if r.Kind == bot.KindAnswer || !strings.Contains(r.Intro, "rules out every cause") {
+		t.Errorf("kind %s, intro %q", r.Kind, r.Intro)
+	}
+}

@@ -29,18 +29,19 @@ var stopwords = map[Lang]string{
 		done have has had can could would should will shall may might must am so if then than there here from by as
 		about into out up just also too very please help thanks thank hi hello hey now get got gets says say said
 		see shows show showing keeps still any some someone anyone something anything what's i'm it's don't doesn't
-		can't won't isn't after before while again getting any`,
+		can't won't isn't after before while again getting any want wants`,
 	Dutch: `de het een en van in op te is zijn was waren voor met aan niet geen dat die dit deze er ik je jij u uw we
 		wij mijn ons onze hij zij ze wat hoe waarom wanneer waar welk welke als dan of maar ook nog al bij naar om tot
 		door over uit heb hebt heeft hebben kan kun kunt kunnen wordt worden werd moet moeten zal zou mag toch even nu
-		hallo hoi dank bedankt graag iets zegt staat krijg krijgen krijgt mijn hier daar steeds telkens na`,
+		hallo hoi dank bedankt graag iets zegt staat krijg krijgen krijgt mijn hier daar steeds telkens na
+		wil wilt willen iemand`,
 	Swedish: `och i att det som en ett är var på för med till av den de inte jag du vi min mitt mina vår er han hon
 		dem vad hur varför när vilken vilket vilka om men också så har hade kan kunde ska skulle får fick blir blev nu
-		hej tack från vid efter står säger mig min där här fortfarande hela något någon`,
+		hej tack från vid efter står säger mig min där här fortfarande hela något någon vill`,
 	German: `der die das den dem des ein eine einen einem einer und oder aber nicht kein keine ist sind war waren zu
 		von im auf für mit an bei nach aus ich du sie wir er es mein meine meinem unser was wie warum wann wo welche
 		welcher wenn dann auch noch schon hat habe haben kann können wird werden soll muss hallo danke bitte jetzt
-		immer zeigt steht kommt bekomme mir mich hier dort bei beim nach etwas`,
+		immer zeigt steht kommt bekomme mir mich hier dort bei beim nach etwas will möchte möchten jemand jemanden`,
 }
 
 // genericWords are the words every enrollment question uses. They say the
