@@ -7,6 +7,7 @@
 package kb
 
 import (
+	"regexp"
 	"slices"
 )
 
@@ -168,8 +169,12 @@ type Option struct {
 	// Phrases are how users say this in free text, in any turn and any
 	// language ("only her", "since yesterday", "alle Benutzer").
 	Phrases []string `toml:"phrases"`
+	// Patterns are regular expressions for what words cannot say: a UPN
+	// ending in .local (user@contoso.local).
+	Patterns []string `toml:"patterns"`
 
 	wordTokens, phrases [][]string
+	patterns            []*regexp.Regexp
 }
 
 // For reports whether the option applies to platform p; every option

@@ -23,7 +23,7 @@ func (c *Catalog) Facts(text string) map[string]string {
 		conflict := false
 		for i := range q.Options {
 			o := &q.Options[i]
-			if !c.optionNamed(toks, q, o) {
+			if !c.optionNamed(text, toks, q, o) {
 				continue
 			}
 			if found != "" && found != o.ID {
@@ -41,7 +41,12 @@ func (c *Catalog) Facts(text string) map[string]string {
 	return out
 }
 
-func (c *Catalog) optionNamed(toks []string, q *Question, o *Option) bool {
+func (c *Catalog) optionNamed(text string, toks []string, q *Question, o *Option) bool {
+	for _, re := range o.patterns {
+		if re.MatchString(text) {
+			return true
+		}
+	}
 	for _, p := range o.phrases {
 		at := find(toks, p)
 		if at < 0 {

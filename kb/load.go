@@ -234,6 +234,14 @@ func (c *Catalog) index() Problems {
 			for _, w := range o.Words {
 				o.wordTokens = append(o.wordTokens, Tokens(w))
 			}
+			for _, p := range o.Patterns {
+				re, err := regexp.Compile(p)
+				if err != nil {
+					add("checklist.toml", fmt.Sprintf("%s.options[%d].patterns", field, j), "%v", err)
+					continue
+				}
+				o.patterns = append(o.patterns, re)
+			}
 			for _, p := range o.Phrases {
 				if t := Tokens(p); len(t) > 0 {
 					o.phrases = append(o.phrases, t)

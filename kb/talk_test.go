@@ -192,3 +192,19 @@ func FuzzTalk(f *testing.F) {
 		c.ScopeOf(s)
 	})
 }
+
+func TestFactPatterns(t *testing.T) {
+	c := builtin(t)
+	for text, want := range map[string]string{
+		"the UPN is user@contoso.local":        "non-routable",
+		"sign-in name joe@corp.contoso.lan":    "non-routable",
+		"mail is joe@contoso.com":              "",
+		"joe@contoso.corp.com signs in":        "",
+		"it's joe@contoso.local.":              "non-routable",
+		"a local admin account on the machine": "",
+	} {
+		if got := c.Facts(text)["upn-suffix"]; got != want {
+			t.Errorf("%q: upn-suffix %q, want %q", text, got, want)
+		}
+	}
+}
