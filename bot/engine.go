@@ -25,6 +25,10 @@ type Config struct {
 	// HandoffText says how to reach IT when no person can be reached
 	// through the bot; a localized default when empty.
 	HandoffText string
+	// Desk reports that Sessions can hand a conversation to people (an
+	// experts channel, a ticket): a request for a person then asks the
+	// user to confirm, and the confirmation asks Sessions to send it.
+	Desk bool
 	// Logger receives wording that is missing in a language; discarded
 	// when nil.
 	Logger *slog.Logger
@@ -41,6 +45,7 @@ type Engine struct {
 	wording *Wording
 	lang    kb.Lang
 	handoff string
+	desk    bool
 }
 
 // New checks cfg and returns an Engine.
@@ -54,6 +59,7 @@ func New(cfg Config) (*Engine, error) {
 		wording: NewWording(cfg.Bundle, "bot", cfg.Logger),
 		lang:    cfg.DefaultLang,
 		handoff: strings.TrimSpace(cfg.HandoffText),
+		desk:    cfg.Desk,
 	}
 	e.talk = e.cat.Talk
 	if e.lang == "" {
@@ -84,6 +90,15 @@ func NewBuiltin(logger *slog.Logger) (*Engine, error) {
 func (e *Engine) WithHandoffText(text string) *Engine {
 	c := *e
 	c.handoff = strings.TrimSpace(text)
+	return &c
+}
+
+// WithDesk returns a copy of e that hands conversations to people through
+// Sessions' desk: a request for a person asks to confirm, and a
+// confirmation carries a HandoffRequest.
+func (e *Engine) WithDesk() *Engine {
+	c := *e
+	c.desk = true
 	return &c
 }
 
@@ -138,9 +153,16 @@ func (e *Engine) Respond(st State, in Input) (Reply, State) {
 		r, st = e.summary(st, in)
 	case ActShow:
 		r, st = e.show(st, in)
+	case ActHandoffSend:
+		r, st = e.sendHandoff(st, in)
+	case ActHandoffCancel:
+		r, st = e.cancelHandoff(st, in)
 	default:
 		r, st = e.message(st, in)
 	}
+	// A confirmation is asked for one turn: anything else the user says
+	// next is not a "yes" to it.
+	st.HandoffAsked = r.ConfirmHandoff
 	r.Words = e.words(r.Lang)
 	if r.Brief && r.Entry != nil && len(r.Entry.Causes) > 1 {
 		r.Words.MoreCauses = e.word(r.Lang, "MoreCauses", map[string]any{"N": len(r.Entry.Causes) - 1})
@@ -294,6 +316,18 @@ func (e *Engine) intent(st State, in Input, im kb.IntentMatch) (Reply, State, bo
 		return r, next, true
 	case kb.IntentSummary:
 		r, next := e.summary(st, in)
+		return r, next, true
+	case kb.IntentConfirm:
+		if !st.HandoffAsked {
+			return Reply{}, st, false
+		}
+		r, next := e.sendHandoff(st, in)
+		return r, next, true
+	case kb.IntentDecline:
+		if !st.HandoffAsked {
+			return Reply{}, st, false
+		}
+		r, next := e.cancelHandoff(st, in)
 		return r, next, true
 	}
 	return Reply{}, st, false
@@ -1028,16 +1062,71 @@ func (e *Engine) switchLang(st State, in Input, lang kb.Lang) (Reply, State) {
 	return r, next
 }
 
-// person hands the conversation to a person: here, with no human channel
-// reachable from the engine, the summary and how to reach IT. Sessions and
-// adapters with an experts channel act on the kind.
+// person hands the conversation to a person. With a desk, it shows what
+// would be sent and asks the user to confirm: nothing the user wrote goes
+// to people before they agree. Without one, it gives the summary to copy
+// and how to reach IT.
 func (e *Engine) person(st State, in Input) (Reply, State) {
 	lang := e.replyLang(in, kb.LangGuess{}, st)
+	if e.desk {
+		id := "HandoffConfirm"
+		if st.Ticket != "" {
+			id = "HandoffConfirmAdd"
+		}
+		return Reply{Kind: KindHandoff, Lang: lang, Intro: e.word(lang, id, map[string]any{"Ticket": st.Ticket}),
+			Summary: e.summaryText(lang, st), ConfirmHandoff: true}, st
+	}
+	return e.noDesk(lang, st), st
+}
+
+// noDesk is the hand-off without a desk: the summary and how to reach IT.
+func (e *Engine) noDesk(lang kb.Lang, st State) Reply {
 	text := e.handoff
 	if text == "" {
 		text = e.word(lang, "HandoffNone", nil)
 	}
-	return Reply{Kind: KindHandoff, Lang: lang, Intro: text, Summary: e.summaryText(lang, st)}, st
+	return Reply{Kind: KindHandoff, Lang: lang, Intro: text, Summary: e.summaryText(lang, st)}
+}
+
+// sendHandoff is the user's confirmation: the reply carries the request
+// for Sessions to send, and says it is being sent; Sessions replaces the
+// intro with the ticket reference, or with how to reach IT when sending
+// failed.
+func (e *Engine) sendHandoff(st State, in Input) (Reply, State) {
+	lang := e.replyLang(in, kb.LangGuess{}, st)
+	if !e.desk {
+		return e.noDesk(lang, st), st
+	}
+	req := &HandoffRequest{Ticket: st.Ticket, Lang: lang, Summary: e.summaryText(lang, st),
+		Error: st.Error, Codes: slices.Clone(st.Codes), Entry: st.Entry, Shown: slices.Clone(st.Shown),
+		Facts: maps.Clone(st.Facts), Tried: slices.Clone(st.Tried)}
+	return Reply{Kind: KindHandoff, Lang: lang, Intro: e.word(lang, "HandoffSending", nil), Handoff: req}, st
+}
+
+// cancelHandoff is the user's "no": nothing is sent.
+func (e *Engine) cancelHandoff(st State, in Input) (Reply, State) {
+	lang := e.replyLang(in, kb.LangGuess{}, st)
+	return e.smalltalk(lang, "HandoffCancelled", false), st
+}
+
+// HandoffSent is the intro of a hand-off that reached people under ticket
+// ref (added to an open ticket when added is true).
+func (e *Engine) HandoffSent(lang kb.Lang, ref string, added bool) string {
+	id := "HandoffSent"
+	if added {
+		id = "HandoffAdded"
+	}
+	return e.word(lang, id, map[string]any{"Ticket": ref})
+}
+
+// HandoffFailed is the intro of a hand-off that could not be sent: the
+// failure said plainly, and how to reach IT.
+func (e *Engine) HandoffFailed(lang kb.Lang) string {
+	text := e.handoff
+	if text == "" {
+		text = e.word(lang, "HandoffNone", nil)
+	}
+	return e.word(lang, "HandoffFailed", nil) + " " + text
 }
 
 // summary sums the conversation up.
@@ -1334,6 +1423,8 @@ func (e *Engine) words(lang kb.Lang) Words {
 		Because:     e.word(lang, "RuledOutBecause", nil),
 		Collect:     e.word(lang, "CollectHeading", nil),
 		Person:      e.word(lang, "ActionPerson", nil),
+		Send:        e.word(lang, "ActionSend", nil),
+		Cancel:      e.word(lang, "ActionCancel", nil),
 		Solved:      e.word(lang, "ActionSolved", nil),
 		NotSolved:   e.word(lang, "ActionNotSolved", nil),
 	}

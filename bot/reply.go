@@ -58,11 +58,15 @@ const (
 	// ActShow shows the conversation's current reply again (Post to
 	// channel, a card rebuilt after feedback).
 	ActShow Action = "show"
+	// ActHandoffSend confirms a hand-off to people; ActHandoffCancel
+	// declines it.
+	ActHandoffSend   Action = "handoff_send"
+	ActHandoffCancel Action = "handoff_cancel"
 )
 
 // Actions lists every action with a meaning, for parsers of button data.
 var Actions = []Action{ActPick, ActChoose, ActSolved, ActNotSolved, ActOtherCauses, ActAllCauses,
-	ActLang, ActPerson, ActSummary, ActShow}
+	ActLang, ActPerson, ActSummary, ActShow, ActHandoffSend, ActHandoffCancel}
 
 // Input is one thing a user did: wrote a message or pressed a button.
 type Input struct {
@@ -136,6 +140,11 @@ type Reply struct {
 	React bool
 	// OfferPerson puts "Talk to a person" on the reply.
 	OfferPerson bool
+	// ConfirmHandoff asks the user to confirm sending Summary to people:
+	// renderers put Send and Cancel on the reply.
+	ConfirmHandoff bool
+	// Handoff is a confirmed hand-off for Sessions to send.
+	Handoff *HandoffRequest
 	// Words are the localized labels renderers need.
 	Words Words
 }
@@ -249,10 +258,12 @@ type Words struct {
 	// RuledOut heads the causes ruled out; Because introduces why.
 	RuledOut, Because string
 	// Collect heads what to gather when the steps did not fix it.
-	Collect   string
-	Person    string
-	Solved    string
-	NotSolved string
+	Collect string
+	Person  string
+	// Send and Cancel label the buttons of a hand-off confirmation.
+	Send, Cancel string
+	Solved       string
+	NotSolved    string
 	// MoreCauses says how many more causes a brief answer holds back, and
 	// how to see them; empty when it holds back none.
 	MoreCauses string
@@ -271,4 +282,24 @@ func (r Reply) Speaks() bool {
 		return true
 	}
 	return false
+}
+
+// HandoffRequest is what a confirmed hand-off sends to people: the
+// conversation as the bot learned it.
+type HandoffRequest struct {
+	// Ticket is the conversation's open ticket, which the hand-off adds to;
+	// empty opens a new one.
+	Ticket string
+	Lang   kb.Lang
+	// Summary is the conversation summed up in Lang.
+	Summary string
+	// Error is the problem as first pasted.
+	Error string
+	Codes []string
+	// Entry is the entry answered last; Shown all entries shown.
+	Entry string
+	Shown []string
+	// Facts are the checklist answers; Tried the causes that did not help.
+	Facts map[string]string
+	Tried []string
 }

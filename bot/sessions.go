@@ -26,6 +26,9 @@ type SessionsConfig struct {
 	Unanswered UnansweredLog
 	// Feedback records verdicts on answers.
 	Feedback FeedbackStore
+	// Desk hands conversations to people; nil: the user gets the summary
+	// to copy and how to reach IT.
+	Desk Desk
 	// Observer is told every reply given, for metrics.
 	Observer Observer
 	// StateTTL bounds how long a conversation is remembered.
@@ -44,6 +47,7 @@ type Sessions struct {
 	limit RateLimiter
 	unans UnansweredLog
 	fb    FeedbackStore
+	desk  Desk
 	obs   Observer
 	ttl   time.Duration
 	log   *slog.Logger
@@ -55,7 +59,12 @@ func NewSessions(cfg SessionsConfig) (*Sessions, error) {
 		return nil, fmt.Errorf("bot: sessions need an engine")
 	}
 	s := &Sessions{eng: cfg.Engine, store: cfg.Store, prefs: cfg.Preferences, limit: cfg.Limiter,
-		unans: cfg.Unanswered, fb: cfg.Feedback, obs: cfg.Observer, ttl: cfg.StateTTL, log: cfg.Logger}
+		unans: cfg.Unanswered, fb: cfg.Feedback, desk: cfg.Desk, obs: cfg.Observer, ttl: cfg.StateTTL, log: cfg.Logger}
+	if s.desk != nil {
+		// The engine asks to confirm a hand-off only when there is someone
+		// to hand it to.
+		s.eng = s.eng.WithDesk()
+	}
 	if s.obs == nil {
 		s.obs = NopObserver{}
 	}
@@ -144,6 +153,9 @@ func (s *Sessions) Handle(ctx context.Context, t Turn) Outcome {
 
 	// Reaching here, the reply is posted or reacted to: the conversation
 	// goes on from it.
+	if r.Handoff != nil {
+		out.Reply, next = s.handOff(ctx, t, out.Reply, next)
+	}
 	if s.store != nil && t.Key != "" && loaded {
 		if err := s.store.SaveConversation(ctx, t.Key, next, s.ttl); err != nil {
 			s.log.Warn("save conversation", "key", t.Key, "err", err)
@@ -174,6 +186,23 @@ func (s *Sessions) Handle(ctx context.Context, t Turn) Outcome {
 	}
 	s.obs.Replied(r.Kind, time.Since(start))
 	return out
+}
+
+// handOff sends a confirmed hand-off to the desk and says how it went.
+func (s *Sessions) handOff(ctx context.Context, t Turn, r Reply, next State) (Reply, State) {
+	if s.desk == nil {
+		return r, next
+	}
+	tk, err := s.desk.HandOff(ctx, Handoff{Key: t.Key, User: t.User, Request: *r.Handoff})
+	if err != nil {
+		s.log.Error("hand off", "key", t.Key, "err", err)
+		r.Intro = s.eng.HandoffFailed(r.Lang)
+		r.Summary = r.Handoff.Summary
+		return r, next
+	}
+	r.Intro = s.eng.HandoffSent(r.Lang, tk.Ref, tk.Added)
+	next.Ticket = tk.Ref
+	return r, next
 }
 
 // Fork copies the conversation under from to to: a reply posted elsewhere

@@ -48,6 +48,12 @@ type State struct {
 	Verdict string `json:"verdict,omitempty"`
 	// Topic is the out-of-scope topic the user named last.
 	Topic string `json:"topic,omitempty"`
+	// HandoffAsked reports that the last reply asked to confirm a hand-off:
+	// a "yes" now sends it.
+	HandoffAsked bool `json:"handoff_asked,omitempty"`
+	// Ticket is the reference of the conversation's open ticket: a second
+	// request for a person adds to it.
+	Ticket string `json:"ticket,omitempty"`
 }
 
 // Bounds on what a State keeps.

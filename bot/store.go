@@ -239,3 +239,27 @@ func (m *MemoryFeedback) FeedbackCounts(_ context.Context, entry string) (Feedba
 	}
 	return c, nil
 }
+
+// Desk hands conversations to people: an experts channel, an ITSM.
+type Desk interface {
+	// HandOff sends a confirmed hand-off and returns its ticket. A second
+	// hand-off from the same conversation while its ticket is open adds
+	// to that ticket.
+	HandOff(ctx context.Context, h Handoff) (Ticket, error)
+}
+
+// Handoff is a confirmed request for a person from one conversation.
+type Handoff struct {
+	// Key names the conversation; User the user, channel-scoped.
+	Key, User string
+	Request   HandoffRequest
+}
+
+// Ticket is a hand-off as people see it.
+type Ticket struct {
+	// Ref is the reference the user is given (a Jira key, an incident
+	// number).
+	Ref string
+	// Added is true when the hand-off was added to an open ticket.
+	Added bool
+}

@@ -24,11 +24,16 @@ const (
 	IntentGoodbye     Intent = "goodbye"
 	IntentThanks      Intent = "thanks"
 	IntentGreeting    Intent = "greeting"
+	// IntentConfirm and IntentDecline answer a yes/no the bot asked (send
+	// this to IT?); elsewhere the turn is read as a message.
+	IntentConfirm Intent = "confirm"
+	IntentDecline Intent = "decline"
 )
 
 // knownIntents are the intents the bot acts on; lint rejects others.
 var knownIntents = []Intent{IntentNotSolved, IntentSolved, IntentPerson, IntentSummary,
-	IntentOtherCauses, IntentAllCauses, IntentHelp, IntentGoodbye, IntentThanks, IntentGreeting}
+	IntentOtherCauses, IntentAllCauses, IntentHelp, IntentGoodbye, IntentThanks, IntentGreeting,
+	IntentConfirm, IntentDecline}
 
 // Talk is the conversation vocabulary (conversation.toml): what words mean
 // when a turn is not an error paste.

@@ -121,6 +121,9 @@ func Render(r bot.Reply) string {
 	if r.OfferPerson {
 		section("(" + r.Words.Person + ": \"" + personHint(r) + "\")")
 	}
+	if r.ConfirmHandoff {
+		section("(" + r.Words.Send + " / " + r.Words.Cancel + ")")
+	}
 	var b strings.Builder
 	for i, sec := range sections {
 		if i > 0 {

@@ -36,6 +36,8 @@ const (
 	actionSolved        = "enroll_solved"
 	actionNotSolved     = "enroll_not_solved"
 	actionPerson        = "enroll_person"
+	actionHandoffSend   = "enroll_handoff_send"
+	actionHandoffCancel = "enroll_handoff_cancel"
 	actionShare         = "enroll_share"
 	// actionMore is "Other causes" on messages sent before the buttons
 	// carried the engine's inputs: every cause, as All causes.
@@ -469,6 +471,13 @@ func (rd *renderer) tail(reply bot.Reply, v view, base ref) []slack.Block {
 		r := base
 		r.Act = bot.ActPerson
 		buttons = append(buttons, button(actionPerson, reply.Words.Person, r))
+	}
+	if reply.ConfirmHandoff {
+		r := base
+		r.Act = bot.ActHandoffSend
+		buttons = append(buttons, button(actionHandoffSend, reply.Words.Send, r).WithStyle(slack.StylePrimary))
+		r.Act = bot.ActHandoffCancel
+		buttons = append(buttons, button(actionHandoffCancel, reply.Words.Cancel, r))
 	}
 	if v.share {
 		r := base

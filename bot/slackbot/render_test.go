@@ -471,3 +471,23 @@ func TestRenderRuledOut(t *testing.T) {
 		}
 	}
 }
+
+func TestHandoffConfirmButtonsAreInputs(t *testing.T) {
+	rd := newRenderer(t)
+	reply := bot.Reply{Kind: bot.KindHandoff, Lang: kb.German, Intro: "Senden?", Summary: "Fehler: 0x80180014",
+		ConfirmHandoff: true, OfferPerson: true, Words: bot.Words{Send: "An IT senden", Cancel: "Abbrechen", Person: "Mensch"}}
+	blocks := asJSON(t, rd.render(reply, view{}))
+	for _, tc := range []struct {
+		id   string
+		want bot.Action
+	}{{actionHandoffSend, bot.ActHandoffSend}, {actionHandoffCancel, bot.ActHandoffCancel}} {
+		btn := findButton(t, blocks, tc.id)
+		r, err := decodeRef(btn["value"].(string), tc.id)
+		if err != nil || r.input().Action != tc.want {
+			t.Errorf("%s: decodes to %+v, %v: want action %s", tc.id, r, err, tc.want)
+		}
+	}
+	if hasButton(blocks, actionPerson) {
+		t.Error("a hand-off confirmation offers a person again")
+	}
+}

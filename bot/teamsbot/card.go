@@ -381,6 +381,12 @@ func (rd *renderer) reply(r bot.Reply, v view) card {
 	if r.OfferPerson {
 		c.Actions = append(c.Actions, rd.person(r, lang))
 	}
+	if r.ConfirmHandoff {
+		send := submit(rd.or(r.Words.Send, lang, "ActionSend"), submitData{Action: string(bot.ActHandoffSend), Lang: lang})
+		send.Style = "positive"
+		c.Actions = append(c.Actions, send,
+			submit(rd.or(r.Words.Cancel, lang, "ActionCancel"), submitData{Action: string(bot.ActHandoffCancel), Lang: lang}))
+	}
 	if len(c.Body) == 0 {
 		// A reply with nothing to show still needs a body.
 		c.Body = append(c.Body, para(c.FallbackText, plainStyle))

@@ -77,6 +77,9 @@ var configVars = []string{
 	"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
 	"MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID", "ENROLLBOT_TEAMS_INSECURE_NO_AUTH",
 	"BOTFRAMEWORK_OPENID_METADATA_URL", "BOTFRAMEWORK_TOKEN_URL",
+	"JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PROJECT_KEY", "JIRA_ISSUE_TYPE",
+	"SERVICENOW_INSTANCE_URL", "SERVICENOW_USER", "SERVICENOW_PASSWORD",
+	"ENROLLBOT_TICKET_WEBHOOK_URL", "ENROLLBOT_TICKET_WEBHOOK_SECRET",
 }
 
 func envOr(name, def string) string {
@@ -227,8 +230,12 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	if err != nil {
 		return err
 	}
+	desk, err := newDesk(os.Getenv, logger)
+	if err != nil {
+		return fmt.Errorf("enrollbot serve: %w", err)
+	}
 	sessions, err := bot.NewSessions(bot.SessionsConfig{Engine: engine, Store: st.store, Preferences: st.prefs,
-		Limiter: st.limiter, Unanswered: st.unanswered, Feedback: st.feedback, Observer: obs, Logger: logger})
+		Limiter: st.limiter, Unanswered: st.unanswered, Feedback: st.feedback, Desk: desk, Observer: obs, Logger: logger})
 	if err != nil {
 		return err
 	}
