@@ -2,6 +2,7 @@ package itsm
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,21 +14,26 @@ import (
 	"github.com/enrollbot/enrollbot/bot/delivery"
 )
 
-// Record is the ticket a conversation has open: its reference in each
-// tracker, by tracker name.
+// Record is the ticket a conversation has open: the desk's own id, and
+// its reference in each tracker and channel, by name.
 type Record struct {
+	ID      string
 	Refs    map[string]string
 	Created time.Time
 }
 
 // ref is what the user is told: every tracker's reference, in the order
-// the trackers are configured.
+// the trackers are configured; the desk's own id when no tracker has one
+// (only a channel took it).
 func (r Record) ref(trackers []Tracker) string {
 	var refs []string
 	for _, t := range trackers {
 		if v := r.Refs[t.Name()]; v != "" {
 			refs = append(refs, v)
 		}
+	}
+	if len(refs) == 0 {
+		return r.ID
 	}
 	return strings.Join(refs, " / ")
 }
@@ -66,6 +72,8 @@ func (m *MemoryRecords) SaveRecord(_ context.Context, conversation string, r Rec
 // Desk is the bot.Desk that files hand-offs in trackers.
 type Desk struct {
 	trackers []Tracker
+	channels []Tracker
+	newID    func() string
 	records  Records
 	retry    delivery.Retry
 	log      *slog.Logger
@@ -77,7 +85,15 @@ type Desk struct {
 
 // DeskConfig wires a Desk.
 type DeskConfig struct {
+	// Trackers file tickets whose references the user is told (Jira,
+	// ServiceNow, a webhook).
 	Trackers []Tracker
+	// Channels are told of each ticket after the trackers, with its
+	// reference (an experts channel); their own references stay inside.
+	Channels []Tracker
+	// NewID makes the desk's own ticket id; NewID from this package when
+	// nil.
+	NewID func() string
 	// Records keeps open tickets; in memory when nil.
 	Records Records
 	// Retry retries a tracker's transient failures.
@@ -89,10 +105,14 @@ type DeskConfig struct {
 
 // NewDesk returns a Desk over at least one tracker.
 func NewDesk(cfg DeskConfig) (*Desk, error) {
-	if len(cfg.Trackers) == 0 {
-		return nil, errors.New("itsm: a desk needs a tracker")
+	if len(cfg.Trackers)+len(cfg.Channels) == 0 {
+		return nil, errors.New("itsm: a desk needs a tracker or a channel")
 	}
-	d := &Desk{trackers: cfg.Trackers, records: cfg.Records, retry: cfg.Retry, log: cfg.Logger, now: cfg.Now}
+	d := &Desk{trackers: cfg.Trackers, channels: cfg.Channels, newID: cfg.NewID, records: cfg.Records,
+		retry: cfg.Retry, log: cfg.Logger, now: cfg.Now}
+	if d.newID == nil {
+		d.newID = NewID
+	}
 	if d.records == nil {
 		d.records = &MemoryRecords{}
 	}
@@ -119,7 +139,7 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 	if open && h.Key != "" {
 		var errs []error
 		added := false
-		for _, t := range d.trackers {
+		for _, t := range d.all() {
 			ref := rec.Refs[t.Name()]
 			if ref == "" {
 				continue
@@ -135,9 +155,14 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 		}
 		return bot.Ticket{Ref: rec.ref(d.trackers), Added: true}, nil
 	}
-	rec = Record{Refs: map[string]string{}, Created: d.now()}
+	rec = Record{ID: d.newID(), Refs: map[string]string{}, Created: d.now()}
 	var errs []error
-	for _, t := range d.trackers {
+	for i, t := range d.all() {
+		if i == len(d.trackers) {
+			// The channels show the reference the user was given.
+			issue.Ref = rec.ref(d.trackers)
+			issue.Pending = len(d.trackers) > 0 && len(rec.Refs) == 0
+		}
 		var ref string
 		err := d.do(ctx, func(ctx context.Context) error {
 			var err error
@@ -161,6 +186,15 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 	}
 	return bot.Ticket{Ref: rec.ref(d.trackers)}, nil
 }
+
+// all is the trackers, then the channels.
+func (d *Desk) all() []Tracker {
+	return append(d.trackers[:len(d.trackers):len(d.trackers)], d.channels...)
+}
+
+// NewID is a ticket id short enough to read out and random enough not to
+// collide: EB- and eight letters or digits.
+func NewID() string { return "EB-" + strings.ToUpper(rand.Text()[:8]) }
 
 func (d *Desk) do(ctx context.Context, f func(ctx context.Context) error) error {
 	_, err := d.retry.Do(ctx, classify, f)

@@ -24,6 +24,11 @@ import (
 
 // Issue is a hand-off as a tracker files it.
 type Issue struct {
+	// Ref is the ticket's reference as the user is told it; set for
+	// channels, which are told after the trackers.
+	Ref string
+	// Pending marks, for channels, a ticket no tracker took yet.
+	Pending bool
 	// Title is the one-line summary (Jira summary, ServiceNow
 	// short_description).
 	Title string

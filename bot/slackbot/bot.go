@@ -75,6 +75,12 @@ type Config struct {
 	// Observer counts Web API retries and dedupe hits; nil observes
 	// nothing. Replies are observed by Sessions.
 	Observer bot.Observer
+	// Experts is the experts channel hand-offs are posted to (made with
+	// NewExperts, and put on the sessions' desk); nil: none.
+	Experts *Experts
+	// Gaps records what experts flag with Add to catalog, for
+	// `enrollbot report`; nil records nothing.
+	Gaps bot.UnansweredLog
 
 	// The fields below are optional: a zero value takes the Default*
 	// constant.
@@ -150,7 +156,7 @@ func New(cfg Config) (*Bot, error) {
 		cfg.Sleep = bot.Sleep
 	}
 	w := newWords(cfg.Sessions.Engine().Wording())
-	return &Bot{
+	b := &Bot{
 		cfg:      cfg,
 		sessions: cfg.Sessions,
 		api:      cfg.API,
@@ -162,7 +168,14 @@ func New(cfg Config) (*Bot, error) {
 		locales:  newLocaleCache(cfg.LocaleTTL),
 		sleep:    cfg.Sleep,
 		replies:  bot.NewReplies("slack", cfg.MaxConcurrent, cfg.ReplyTimeout, cfg.Logger),
-	}, nil
+	}
+	if cfg.Experts != nil {
+		if cfg.Experts.channel == "" {
+			return nil, errors.New("slack: the experts channel id is empty")
+		}
+		cfg.Experts.bot = b
+	}
+	return b, nil
 }
 
 func setDefault[T comparable](v *T, def T) {

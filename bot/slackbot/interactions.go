@@ -136,6 +136,13 @@ func (b *Bot) acceptInteraction(ctx context.Context, ic *slack.InteractionCallba
 		if k.messageTS != "" && !b.claim(ctx, "slack:press:"+k.channel+":"+k.messageTS+":"+a.ActionID+":"+k.user, doubleClick, k.attrs()) {
 			continue
 		}
+		if strings.HasPrefix(a.ActionID, "enroll_ticket_") {
+			blocks := ic.Message.Blocks.BlockSet
+			if err := b.spawn(func(ctx context.Context) { b.ticketClick(ctx, k, blocks) }); err != nil {
+				b.log.Warn("slack interaction dropped", append(k.attrs(), "err", err)...)
+			}
+			continue
+		}
 		if err := b.spawn(func(ctx context.Context) { b.click(ctx, k) }); err != nil {
 			b.log.Warn("slack interaction dropped", append(k.attrs(), "err", err)...)
 		}

@@ -272,7 +272,7 @@ func (rd *renderer) render(reply bot.Reply, v view) message {
 	}
 	var head blockList
 	if v.echo != "" {
-		head.add(contextBlock("", rd.w.withUser(reply.Lang, "SlackAsked", v.asker)+"\n"+escape(cut(strings.TrimSpace(v.echo), maxEcho))))
+		head.add(contextBlock("", rd.w.withUser(reply.Lang, "SlackAsked", v.asker, nil)+"\n"+escape(cut(strings.TrimSpace(v.echo), maxEcho))))
 	}
 	if len(reply.Notices) > 0 {
 		var ns []string

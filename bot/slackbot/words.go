@@ -21,9 +21,13 @@ func newWords(w *bot.Wording) *words { return &words{w} }
 const userPlaceholder = "\x00user\x00"
 
 // withUser returns message id in lang as mrkdwn, with {{.User}} a mention
-// of user that survives the escaping of the rest.
-func (w *words) withUser(lang kb.Lang, id, user string) string {
-	s := escape(w.Get(lang, id, map[string]any{"User": userPlaceholder}))
+// of user that survives the escaping of the rest, and data's other fields.
+func (w *words) withUser(lang kb.Lang, id, user string, data map[string]any) string {
+	d := map[string]any{"User": userPlaceholder}
+	for k, v := range data {
+		d[k] = v
+	}
+	s := escape(w.Get(lang, id, d))
 	return strings.ReplaceAll(s, userPlaceholder, mention(user))
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,9 +18,9 @@ const deskTimeout = 10 * time.Second
 
 // newDesk builds the desk the environment configures: Jira when
 // JIRA_BASE_URL is set, ServiceNow when SERVICENOW_INSTANCE_URL is, the
-// webhook when ENROLLBOT_TICKET_WEBHOOK_URL is. None: nil, and users get
-// the summary to copy.
-func newDesk(getenv func(string) string, logger *slog.Logger) (bot.Desk, error) {
+// webhook when ENROLLBOT_TICKET_WEBHOOK_URL is, told to channels (an
+// experts channel). None: nil, and users get the summary to copy.
+func newDesk(getenv func(string) string, logger *slog.Logger, channels ...itsm.Tracker) (bot.Desk, error) {
 	for _, name := range []string{"JIRA_BASE_URL", "SERVICENOW_INSTANCE_URL", "ENROLLBOT_TICKET_WEBHOOK_URL"} {
 		if u := getenv(name); u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 			return nil, fmt.Errorf("%s %q is not an http(s) URL", name, u)
@@ -45,25 +44,19 @@ func newDesk(getenv func(string) string, logger *slog.Logger) (bot.Desk, error) 
 		trackers = append(trackers, s)
 	}
 	if u := getenv("ENROLLBOT_TICKET_WEBHOOK_URL"); u != "" {
-		w := &itsm.Webhook{URL: u, Secret: getenv("ENROLLBOT_TICKET_WEBHOOK_SECRET"), Client: client, NewID: ticketID}
+		w := &itsm.Webhook{URL: u, Secret: getenv("ENROLLBOT_TICKET_WEBHOOK_SECRET"), Client: client, NewID: itsm.NewID}
 		if w.Secret == "" {
 			return nil, errors.New("ENROLLBOT_TICKET_WEBHOOK_SECRET is required with ENROLLBOT_TICKET_WEBHOOK_URL: the receiver must be able to tell the bot's calls")
 		}
 		trackers = append(trackers, w)
 	}
-	if len(trackers) == 0 {
+	if len(trackers)+len(channels) == 0 {
 		return nil, nil
 	}
-	d, err := itsm.NewDesk(itsm.DeskConfig{Trackers: trackers, Logger: logger,
+	d, err := itsm.NewDesk(itsm.DeskConfig{Trackers: trackers, Channels: channels, Logger: logger,
 		Retry: delivery.Retry{Max: 2, Backoff: 500 * time.Millisecond}})
 	if err != nil {
 		return nil, fmt.Errorf("ticket desk: %w", err)
 	}
 	return d, nil
-}
-
-// ticketID is the bot's own reference for a webhook ticket whose receiver
-// names none: short enough to read out, random enough not to collide.
-func ticketID() string {
-	return "EB-" + strings.ToUpper(rand.Text()[:8])
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/bot/itsm"
 	"github.com/enrollbot/enrollbot/bot/metrics"
 	"github.com/enrollbot/enrollbot/bot/redisstore"
 	slackbot "github.com/enrollbot/enrollbot/bot/slackbot"
@@ -80,6 +81,7 @@ var configVars = []string{
 	"JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PROJECT_KEY", "JIRA_ISSUE_TYPE",
 	"SERVICENOW_INSTANCE_URL", "SERVICENOW_USER", "SERVICENOW_PASSWORD",
 	"ENROLLBOT_TICKET_WEBHOOK_URL", "ENROLLBOT_TICKET_WEBHOOK_SECRET",
+	"ENROLLBOT_SLACK_EXPERTS_CHANNEL", "ENROLLBOT_EXPERTS_LANG",
 }
 
 func envOr(name, def string) string {
@@ -230,7 +232,22 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	if err != nil {
 		return err
 	}
-	desk, err := newDesk(os.Getenv, logger)
+	// The experts channel is made before the Slack bot: the desk that
+	// posts to it belongs to the sessions the bot needs.
+	var experts *slackbot.Experts
+	var channels []itsm.Tracker
+	if ch := os.Getenv("ENROLLBOT_SLACK_EXPERTS_CHANNEL"); ch != "" {
+		if !cfg.slack.enabled {
+			return errors.New("enrollbot serve: ENROLLBOT_SLACK_EXPERTS_CHANNEL needs Slack configured")
+		}
+		elang, ok := kb.LangFromLocale(envOr("ENROLLBOT_EXPERTS_LANG", "en"))
+		if !ok {
+			return fmt.Errorf("enrollbot serve: ENROLLBOT_EXPERTS_LANG %q: want en, nl, sv or de", os.Getenv("ENROLLBOT_EXPERTS_LANG"))
+		}
+		experts = slackbot.NewExperts(ch, elang)
+		channels = append(channels, experts)
+	}
+	desk, err := newDesk(os.Getenv, logger, channels...)
 	if err != nil {
 		return fmt.Errorf("enrollbot serve: %w", err)
 	}
@@ -276,6 +293,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 			DefaultLang:   cfg.defaultLang,
 			Observer:      obs,
 			Logger:        logger,
+			Experts:       experts,
+			Gaps:          st.unanswered,
 		})
 		if err != nil {
 			return err

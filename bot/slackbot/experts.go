@@ -1,0 +1,249 @@
+package slackbot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/enrollbot/enrollbot/bot/itsm"
+	"github.com/enrollbot/enrollbot/kb"
+)
+
+// The experts' card's buttons.
+const (
+	actionTicketTake    = "enroll_ticket_take"
+	actionTicketResolve = "enroll_ticket_resolve"
+	actionTicketGap     = "enroll_ticket_gap"
+	blockTicketActions  = "enroll_ticket"
+	// maxTicketText bounds what the card quotes of the conversation.
+	maxTicketText = 2800
+)
+
+// ticketRef is what a card's buttons carry: the ticket, the user's
+// conversation and language. The card needs no store to act on a click,
+// so a click after a restart works.
+type ticketRef struct {
+	Ticket string  `json:"t"`
+	Conv   string  `json:"c,omitempty"`
+	Lang   kb.Lang `json:"l,omitempty"`
+}
+
+// Experts posts hand-offs to an experts channel as a card with Take it,
+// Resolved and Add to catalog; a Bot configured with the same channel
+// acts on their clicks. It is an itsm.Tracker whose reference is the
+// card's timestamp, so a second request in the conversation is posted in
+// the card's thread.
+//
+// It is made before the Bot (the desk that posts to it comes before the
+// sessions the Bot needs) and works once New has been given it.
+type Experts struct {
+	bot     *Bot
+	channel string
+	lang    kb.Lang
+}
+
+// NewExperts returns the experts channel channel (an id), whose cards are
+// in lang (English when invalid). Pass it to New as Config.Experts.
+func NewExperts(channel string, lang kb.Lang) *Experts {
+	if !lang.Valid() {
+		lang = kb.English
+	}
+	return &Experts{channel: channel, lang: lang}
+}
+
+// Name implements itsm.Tracker.
+func (x *Experts) Name() string { return "slack-experts" }
+
+// Create implements itsm.Tracker: it posts the card.
+func (x *Experts) Create(ctx context.Context, issue itsm.Issue) (string, error) {
+	if x.bot == nil {
+		return "", errNoBot
+	}
+	msg := x.bot.ticketCard(x.lang, issue, "")
+	return x.bot.post(ctx, x.channel, "", msg, []any{"ticket", issue.Ref})
+}
+
+// Comment implements itsm.Tracker: it posts text in the card's thread.
+func (x *Experts) Comment(ctx context.Context, ts, text string) error {
+	if x.bot == nil {
+		return errNoBot
+	}
+	_, err := x.bot.post(ctx, x.channel, ts, note(cut(escape(text), maxTicketText)), []any{"ticket", ts})
+	return err
+}
+
+// asker is how the card names the user: a mention for a Slack user, the
+// channel and id for others.
+func asker(user string) string {
+	if id, ok := strings.CutPrefix(user, "slack:"); ok {
+		return mention(id)
+	}
+	return escape(user)
+}
+
+// ticketCard renders the experts' card; status, when set, replaces the
+// buttons that no longer apply (taken, resolved).
+func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, status string) message {
+	w := b.words
+	title := w.Get(lang, "ExpertsTitle", map[string]any{"Ticket": issue.Ref})
+	if issue.Pending {
+		title += " · " + w.Get(lang, "ExpertsPending", nil)
+	}
+	fields := []string{
+		"*" + escape(w.Get(lang, "ExpertsAskedBy", nil)) + ":* " + asker(issue.User),
+		"*" + escape(w.Get(lang, "SummaryLang", nil)) + ":* " + escape(issue.Lang),
+	}
+	if len(issue.Codes) > 0 {
+		fields = append(fields, "*"+escape(w.Get(lang, "SummaryCodes", nil))+":* "+escape(strings.Join(issue.Codes, ", ")))
+	}
+	if link := conversationLink(issue.Conversation); link != "" {
+		fields = append(fields, link)
+	}
+	body := cutChars(issue.Body, maxTicketText)
+	blocks := []slack.Block{
+		section("*" + escape(title) + "*"),
+		contextBlock("", fields...),
+		section("```" + strings.ReplaceAll(escape(body), "```", "ʼʼʼ") + "```"),
+	}
+	if status != "" {
+		blocks = append(blocks, contextBlock("", status))
+	}
+	r := ticketRef{Ticket: issue.Ref, Conv: issue.Conversation, Lang: kb.Lang(issue.Lang)}
+	value, _ := json.Marshal(r)
+	var buttons []slack.BlockElement
+	if status == "" {
+		buttons = append(buttons, slack.NewButtonBlockElement(actionTicketTake, string(value),
+			plainText(w.Get(lang, "ExpertsTake", nil), maxButtonText)).WithStyle(slack.StylePrimary))
+	}
+	buttons = append(buttons,
+		slack.NewButtonBlockElement(actionTicketResolve, string(value), plainText(w.Get(lang, "ExpertsResolve", nil), maxButtonText)),
+		slack.NewButtonBlockElement(actionTicketGap, string(value), plainText(w.Get(lang, "ExpertsGap", nil), maxButtonText)))
+	blocks = append(blocks, slack.NewActionBlock(blockTicketActions, buttons...))
+	return message{Text: cut(escape(title), maxFallback), Blocks: blocks}
+}
+
+// conversationLink points at the user's conversation when it is a Slack
+// channel thread; direct messages and other channels are not linkable.
+func conversationLink(conv string) string {
+	rest, ok := strings.CutPrefix(conv, "slack:")
+	if !ok || strings.HasPrefix(rest, "cmd:") {
+		return ""
+	}
+	channel, _, _ := strings.Cut(rest, ":")
+	if isDM(channel) || channel == "" {
+		return ""
+	}
+	return "<#" + channel + ">"
+}
+
+// userPlace is where a Slack conversation's user is told news: its channel
+// and thread, or for a slash command's private conversation the channel
+// and the user to show it to privately. ok is false for a conversation
+// elsewhere (Teams).
+func userPlace(conv string) (channel, thread, ephemeralUser string, ok bool) {
+	rest, found := strings.CutPrefix(conv, "slack:")
+	if !found {
+		return "", "", "", false
+	}
+	if cmd, isCmd := strings.CutPrefix(rest, "cmd:"); isCmd {
+		channel, user, _ := strings.Cut(cmd, ":")
+		return channel, "", user, channel != "" && user != ""
+	}
+	channel, thread, _ = strings.Cut(rest, ":")
+	return channel, thread, "", channel != ""
+}
+
+// ticketClick acts on a press of the experts' card: the card shows who did
+// what, and the user is told.
+func (b *Bot) ticketClick(ctx context.Context, k click, blocks []slack.Block) {
+	x := b.cfg.Experts
+	if x == nil || k.channel != x.channel {
+		b.log.Warn("slack ticket button outside the experts channel", k.attrs()...)
+		return
+	}
+	var r ticketRef
+	if err := json.Unmarshal([]byte(k.value), &r); err != nil || r.Ticket == "" {
+		b.log.Warn("slack ticket button without a ticket", append(k.attrs(), "err", err)...)
+		return
+	}
+	lang := x.lang
+	var status, userID string
+	switch k.action {
+	case actionTicketTake:
+		status, userID = "ExpertsTakenBy", "UserTaken"
+	case actionTicketResolve:
+		status, userID = "ExpertsResolvedBy", "UserResolved"
+	case actionTicketGap:
+		status = "ExpertsGapBy"
+		if b.cfg.Gaps != nil {
+			if err := b.cfg.Gaps.RecordUnanswered(ctx, "catalog gap "+r.Ticket+" ("+r.Conv+")"); err != nil {
+				b.log.Warn("record catalog gap", append(k.attrs(), "err", err)...)
+			}
+		}
+	default:
+		return
+	}
+	line := b.words.withUser(lang, status, k.user, nil)
+	updated := withStatus(blocks, line, k.action == actionTicketResolve)
+	err := b.call(ctx, "chat.update", k.attrs(), func(ctx context.Context) error {
+		_, _, _, err := b.api.UpdateMessageContext(ctx, k.channel, k.messageTS,
+			slack.MsgOptionText(escape(r.Ticket)+": "+line, false), slack.MsgOptionBlocks(updated...))
+		return err
+	})
+	if err != nil {
+		return
+	}
+	if userID == "" {
+		return
+	}
+	channel, thread, eph, ok := userPlace(r.Conv)
+	if !ok {
+		b.log.Info("ticket user outside Slack: not told", "ticket", r.Ticket)
+		return
+	}
+	ulang := r.Lang
+	if !ulang.Valid() {
+		ulang = b.sessions.Engine().DefaultLang()
+	}
+	text := b.words.withUser(ulang, userID, k.user, map[string]any{"Ticket": r.Ticket})
+	msg := message{Text: text, Blocks: []slack.Block{section(text)}}
+	if eph != "" {
+		_ = b.ephemeral(ctx, "", channel, eph, msg, false, k.attrs())
+		return
+	}
+	_, _ = b.post(ctx, channel, thread, msg, k.attrs())
+}
+
+// withStatus returns a card's blocks with line shown above the buttons;
+// Take it goes once taken, and every button once resolved.
+func withStatus(blocks []slack.Block, line string, resolved bool) []slack.Block {
+	var out []slack.Block
+	for _, bl := range blocks {
+		a, ok := bl.(*slack.ActionBlock)
+		if !ok || a.BlockID != blockTicketActions {
+			out = append(out, bl)
+			continue
+		}
+		out = append(out, contextBlock("", line))
+		if resolved {
+			continue
+		}
+		var keep []slack.BlockElement
+		for _, el := range a.Elements.ElementSet {
+			if btn, ok := el.(*slack.ButtonBlockElement); ok && btn.ActionID == actionTicketTake {
+				continue
+			}
+			keep = append(keep, el)
+		}
+		out = append(out, slack.NewActionBlock(blockTicketActions, keep...))
+	}
+	return out
+}
+
+var _ itsm.Tracker = (*Experts)(nil)
+
+// errNoBot is returned by Experts not given to a Bot.
+var errNoBot = errors.New("slack: the experts channel was not given to a bot (Config.Experts)")

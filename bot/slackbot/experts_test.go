@@ -1,0 +1,125 @@
+package slackbot
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/bot/itsm"
+	"github.com/enrollbot/enrollbot/kb"
+)
+
+const expertsChannel = "C0EXPERTS"
+
+// withExperts gives the bot an experts channel and sessions whose desk
+// posts to it.
+func withExperts(t *testing.T, st stores) func(*Config) {
+	return func(c *Config) {
+		x := NewExperts(expertsChannel, kb.English)
+		desk, err := itsm.NewDesk(itsm.DeskConfig{Channels: []itsm.Tracker{x}, NewID: func() string { return "EB-TEST1" }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := bot.NewSessions(bot.SessionsConfig{Engine: newEngine(t), Store: st.conv, Preferences: st.prefs,
+			Feedback: st.fb, Unanswered: st.unans, Desk: desk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Sessions, c.Experts, c.Gaps = s, x, st.unans
+	}
+}
+
+// clickCard presses button on the experts' card call, sending the card's
+// blocks as Slack does.
+func (e *env) clickCard(user string, card apiCall, button map[string]any) {
+	e.t.Helper()
+	body := clickBody(user, expertsChannel, card.TS, "", false, e.slack.responseURL("card"), button)
+	form, _ := url.ParseQuery(string(body))
+	var payload map[string]any
+	_ = json.Unmarshal([]byte(form.Get("payload")), &payload)
+	payload["message"].(map[string]any)["blocks"] = card.blocks(e.t)
+	raw, _ := json.Marshal(payload)
+	form.Set("payload", string(raw))
+	if status, resp := e.post(PathInteractions, "application/x-www-form-urlencoded", []byte(form.Encode()), nil); status != http.StatusOK {
+		e.t.Fatalf("click: %d %q", status, resp)
+	}
+}
+
+func TestHandoffToExpertsChannel(t *testing.T) {
+	st := memStores()
+	e := startEnv(t, newFakeSlack(t), st, withExperts(t, st))
+	say := func(id, text, ts string) {
+		e.sendEvent(id, messageEvent("D0001", "im", "U0001", text, ts), nil)
+		e.idle()
+	}
+	say("Ev1", "Enrollment fails with 0x80180014 &lt;!channel&gt;", "1700000000.000100")
+	say("Ev2", "can I talk to a person?", "1700000000.000200")
+	posts := e.slack.byMethod("chat.postMessage")
+	confirm := posts[len(posts)-1]
+	if confirm.Form.Get("channel") != "D0001" || !hasButton(confirm.blocks(t), actionHandoffSend) {
+		t.Fatalf("the request for a person was not answered with Send to IT: %v", confirm.all())
+	}
+	for _, p := range posts {
+		if p.Form.Get("channel") == expertsChannel {
+			t.Fatal("the experts channel got the conversation before the user confirmed")
+		}
+	}
+	e.click("U0001", "D0001", confirm.TS, "", false, e.slack.responseURL("send"), findButton(t, confirm.blocks(t), actionHandoffSend))
+	e.idle()
+
+	var card, told apiCall
+	for _, p := range e.slack.byMethod("chat.postMessage") {
+		switch {
+		case p.Form.Get("channel") == expertsChannel:
+			card = p
+		case p.Form.Get("channel") == "D0001" && strings.Contains(p.all(), "EB-TEST1"):
+			told = p
+		}
+	}
+	if card.TS == "" || told.TS == "" {
+		t.Fatalf("card %v / user told %v: want both", card.all(), told.all())
+	}
+	all := fmt.Sprint(card.blocks(t))
+	for _, want := range []string{"EB-TEST1", "<@U0001>", "0x80180014", "&lt;!channel&gt;"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("card lacks %q: %s", want, all)
+		}
+	}
+	if strings.Contains(all, "<!channel>") {
+		t.Error("the card can ping the channel")
+	}
+
+	e.clickCard("U0EXP", card, findButton(t, card.blocks(t), actionTicketTake))
+	e.idle()
+	updates := e.slack.byMethod("chat.update")
+	if len(updates) != 1 || !strings.Contains(updates[0].all(), "Taken by <@U0EXP>") && !strings.Contains(fmt.Sprint(updates[0].blocks(t)), "Taken by <@U0EXP>") || hasButton(updates[0].blocks(t), actionTicketTake) {
+		t.Fatalf("after Take it the card is %v", updates)
+	}
+	last := e.slack.byMethod("chat.postMessage")
+	if n := last[len(last)-1]; n.Form.Get("channel") != "D0001" || !strings.Contains(fmt.Sprint(n.blocks(t)), "<@U0EXP> is looking at your problem (EB-TEST1)") {
+		t.Errorf("the user was not told who took it: %v", n.all())
+	}
+
+	e.clickCard("U0EXP", card, findButton(t, card.blocks(t), actionTicketResolve))
+	e.idle()
+	updates = e.slack.byMethod("chat.update")
+	if len(updates) != 2 || hasButton(updates[1].blocks(t), actionTicketResolve) || !strings.Contains(updates[1].all(), "Resolved by") {
+		t.Errorf("after Resolved the card is %v", updates[len(updates)-1].all())
+	}
+	last = e.slack.byMethod("chat.postMessage")
+	if n := last[len(last)-1]; !strings.Contains(n.all(), "EB-TEST1 as resolved") {
+		t.Errorf("the user was not asked whether it is fixed: %v", n.all())
+	}
+
+	// The card's buttons do nothing outside the experts channel.
+	before := len(e.slack.byMethod("chat.update"))
+	e.click("U0002", "C0OTHER", card.TS, "", false, e.slack.responseURL("x"), findButton(t, card.blocks(t), actionTicketResolve))
+	e.idle()
+	if len(e.slack.byMethod("chat.update")) != before {
+		t.Error("a ticket button outside the experts channel changed a card")
+	}
+}
