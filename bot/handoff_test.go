@@ -145,3 +145,5 @@ func TestNoDeskNeverAsksToConfirm(t *testing.T) {
 		t.Error("a yes nobody asked for carried a hand-off")
 	}
 }
+
+func TestMemoryTickets(t *testing.T) { bottest.TicketsContract(t, bot.NewMemoryTickets()) }

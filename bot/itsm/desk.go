@@ -14,59 +14,20 @@ import (
 	"github.com/enrollbot/enrollbot/bot/delivery"
 )
 
-// Record is the ticket a conversation has open: the desk's own id, and
-// its reference in each tracker and channel, by name.
-type Record struct {
-	ID      string
-	Refs    map[string]string
-	Created time.Time
-}
-
-// ref is what the user is told: every tracker's reference, in the order
-// the trackers are configured; the desk's own id when no tracker has one
-// (only a channel took it).
-func (r Record) ref(trackers []Tracker) string {
+// userRef is what the user is told: every tracker's reference, in the
+// order the trackers are configured; the desk's own id when no tracker
+// has one (only a channel took it).
+func userRef(t bot.TicketRecord, trackers []Tracker) string {
 	var refs []string
-	for _, t := range trackers {
-		if v := r.Refs[t.Name()]; v != "" {
+	for _, tr := range trackers {
+		if v := t.Refs[tr.Name()]; v != "" {
 			refs = append(refs, v)
 		}
 	}
 	if len(refs) == 0 {
-		return r.ID
+		return t.ID
 	}
 	return strings.Join(refs, " / ")
-}
-
-// Records keeps each conversation's open ticket.
-type Records interface {
-	Record(ctx context.Context, conversation string) (Record, bool, error)
-	SaveRecord(ctx context.Context, conversation string, r Record) error
-}
-
-// MemoryRecords keeps records in the process: a restart forgets them.
-type MemoryRecords struct {
-	mu sync.Mutex
-	m  map[string]Record
-}
-
-// Record implements Records.
-func (m *MemoryRecords) Record(_ context.Context, conversation string) (Record, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.m[conversation]
-	return r, ok, nil
-}
-
-// SaveRecord implements Records.
-func (m *MemoryRecords) SaveRecord(_ context.Context, conversation string, r Record) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil {
-		m.m = map[string]Record{}
-	}
-	m.m[conversation] = r
-	return nil
 }
 
 // Desk is the bot.Desk that files hand-offs in trackers.
@@ -74,7 +35,7 @@ type Desk struct {
 	trackers []Tracker
 	channels []Tracker
 	newID    func() string
-	records  Records
+	tickets  bot.Tickets
 	retry    delivery.Retry
 	log      *slog.Logger
 	now      func() time.Time
@@ -94,8 +55,8 @@ type DeskConfig struct {
 	// NewID makes the desk's own ticket id; NewID from this package when
 	// nil.
 	NewID func() string
-	// Records keeps open tickets; in memory when nil.
-	Records Records
+	// Tickets keeps tickets; in memory when nil.
+	Tickets bot.Tickets
 	// Retry retries a tracker's transient failures.
 	Retry  delivery.Retry
 	Logger *slog.Logger
@@ -108,13 +69,13 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	if len(cfg.Trackers)+len(cfg.Channels) == 0 {
 		return nil, errors.New("itsm: a desk needs a tracker or a channel")
 	}
-	d := &Desk{trackers: cfg.Trackers, channels: cfg.Channels, newID: cfg.NewID, records: cfg.Records,
+	d := &Desk{trackers: cfg.Trackers, channels: cfg.Channels, newID: cfg.NewID, tickets: cfg.Tickets,
 		retry: cfg.Retry, log: cfg.Logger, now: cfg.Now}
 	if d.newID == nil {
 		d.newID = NewID
 	}
-	if d.records == nil {
-		d.records = &MemoryRecords{}
+	if d.tickets == nil {
+		d.tickets = bot.NewMemoryTickets()
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -126,17 +87,24 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 }
 
 // HandOff implements bot.Desk: a conversation's first hand-off creates a
-// ticket in every tracker, a later one comments on it. It fails only when
-// no tracker took it.
+// ticket in every tracker and tells every channel, a later one while the
+// ticket is not resolved comments on it. It fails only when no tracker
+// or channel took it.
 func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	rec, open, err := d.records.Record(ctx, h.Key)
-	if err != nil {
-		return bot.Ticket{}, fmt.Errorf("load ticket of %s: %w", h.Key, err)
+	var rec bot.TicketRecord
+	open := false
+	if h.Key != "" {
+		var err error
+		rec, open, err = d.tickets.TicketOf(ctx, h.Key)
+		if err != nil {
+			return bot.Ticket{}, fmt.Errorf("load ticket of %s: %w", h.Key, err)
+		}
+		open = open && rec.State != bot.TicketResolved
 	}
 	issue := issueOf(h)
-	if open && h.Key != "" {
+	if open {
 		var errs []error
 		added := false
 		for _, t := range d.all() {
@@ -153,14 +121,15 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 		if !added {
 			return bot.Ticket{}, errors.Join(errs...)
 		}
-		return bot.Ticket{Ref: rec.ref(d.trackers), Added: true}, nil
+		return bot.Ticket{Ref: rec.Ref, Added: true}, nil
 	}
-	rec = Record{ID: d.newID(), Refs: map[string]string{}, Created: d.now()}
+	rec = bot.TicketRecord{ID: d.newID(), Refs: map[string]string{}, Conversation: h.Key, User: h.User,
+		Lang: h.Request.Lang, Entry: h.Request.Entry, State: bot.TicketOpen, Created: d.now()}
 	var errs []error
 	for i, t := range d.all() {
 		if i == len(d.trackers) {
-			// The channels show the reference the user was given.
-			issue.Ref = rec.ref(d.trackers)
+			// The channels show the reference the user is given.
+			issue.Ref = userRef(rec, d.trackers)
 			issue.Pending = len(d.trackers) > 0 && len(rec.Refs) == 0
 		}
 		var ref string
@@ -179,13 +148,44 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 	if len(rec.Refs) == 0 {
 		return bot.Ticket{}, errors.Join(errs...)
 	}
-	if h.Key != "" {
-		if err := d.records.SaveRecord(ctx, h.Key, rec); err != nil {
-			d.log.Warn("save ticket", "key", h.Key, "err", err)
-		}
+	rec.Ref = userRef(rec, d.trackers)
+	if err := d.tickets.SaveTicket(ctx, rec); err != nil {
+		d.log.Warn("save ticket", "ticket", rec.ID, "err", err)
 	}
-	return bot.Ticket{Ref: rec.ref(d.trackers)}, nil
+	return bot.Ticket{Ref: rec.Ref}, nil
 }
+
+// Mark implements bot.TicketDesk.
+func (d *Desk) Mark(ctx context.Context, ref string, state bot.TicketState, who string, gap bool) (bot.TicketRecord, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t, ok, err := d.tickets.TicketByRef(ctx, ref)
+	if err != nil {
+		return bot.TicketRecord{}, fmt.Errorf("load ticket %s: %w", ref, err)
+	}
+	if !ok {
+		return bot.TicketRecord{}, fmt.Errorf("ticket %s: %w", ref, ErrNoTicket)
+	}
+	now := d.now()
+	switch {
+	case gap:
+		t.Gap = true
+	case state == bot.TicketTaken && t.State == bot.TicketOpen:
+		t.State, t.By, t.Taken = state, who, now
+	case state == bot.TicketResolved && t.State != bot.TicketResolved:
+		if t.Taken.IsZero() {
+			t.Taken = now
+		}
+		t.State, t.By, t.Resolved = state, who, now
+	}
+	if err := d.tickets.SaveTicket(ctx, t); err != nil {
+		return bot.TicketRecord{}, fmt.Errorf("save ticket %s: %w", t.ID, err)
+	}
+	return t, nil
+}
+
+// ErrNoTicket is returned for a reference no ticket has.
+var ErrNoTicket = errors.New("no such ticket")
 
 // all is the trackers, then the channels.
 func (d *Desk) all() []Tracker {

@@ -292,3 +292,102 @@ func (s *Store) TopUnanswered(ctx context.Context, n int) ([]bot.Unanswered, err
 	}
 	return out, nil
 }
+
+// maxTickets bounds the tickets a report reads.
+const maxTickets = 10000
+
+// SaveTicket implements bot.Tickets: the ticket as JSON under its id, and
+// indexes from its conversation and references. Tickets do not expire:
+// with AOF persistence (docker-compose.yml) a restart loses none.
+func (s *Store) SaveTicket(ctx context.Context, t bot.TicketRecord) error {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("encode ticket %s: %w", t.ID, err)
+	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	pipe := s.rdb.TxPipeline()
+	pipe.Set(ctx, s.key("ticket", t.ID), data, 0)
+	pipe.ZAdd(ctx, s.key("tickets"), redis.Z{Score: float64(t.Created.Unix()), Member: t.ID})
+	if t.Conversation != "" {
+		pipe.Set(ctx, s.key("ticket-conv", t.Conversation), t.ID, 0)
+	}
+	refs := []string{t.Ref}
+	for _, r := range t.Refs {
+		refs = append(refs, r)
+	}
+	for _, r := range refs {
+		if r != "" && r != t.ID {
+			pipe.Set(ctx, s.key("ticket-ref", r), t.ID, 0)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("redis save ticket %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) ticket(ctx context.Context, id string) (bot.TicketRecord, bool, error) {
+	data, err := s.rdb.Get(ctx, s.key("ticket", id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return bot.TicketRecord{}, false, nil
+	}
+	if err != nil {
+		return bot.TicketRecord{}, false, fmt.Errorf("redis get ticket %s: %w", id, err)
+	}
+	var t bot.TicketRecord
+	if err := json.Unmarshal(data, &t); err != nil {
+		return bot.TicketRecord{}, false, fmt.Errorf("decode ticket %s: %w", id, err)
+	}
+	return t, true, nil
+}
+
+// ticketVia follows an index key to its ticket.
+func (s *Store) ticketVia(ctx context.Context, index string) (bot.TicketRecord, bool, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	id, err := s.rdb.Get(ctx, index).Result()
+	if errors.Is(err, redis.Nil) {
+		return bot.TicketRecord{}, false, nil
+	}
+	if err != nil {
+		return bot.TicketRecord{}, false, fmt.Errorf("redis get %s: %w", index, err)
+	}
+	return s.ticket(ctx, id)
+}
+
+// TicketOf implements bot.Tickets.
+func (s *Store) TicketOf(ctx context.Context, conversation string) (bot.TicketRecord, bool, error) {
+	return s.ticketVia(ctx, s.key("ticket-conv", conversation))
+}
+
+// TicketByRef implements bot.Tickets.
+func (s *Store) TicketByRef(ctx context.Context, ref string) (bot.TicketRecord, bool, error) {
+	if t, ok, err := s.ticketVia(ctx, s.key("ticket-ref", ref)); ok || err != nil {
+		return t, ok, err
+	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	return s.ticket(ctx, ref)
+}
+
+// AllTickets implements bot.Tickets, oldest first, up to maxTickets.
+func (s *Store) AllTickets(ctx context.Context) ([]bot.TicketRecord, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	ids, err := s.rdb.ZRange(ctx, s.key("tickets"), 0, maxTickets-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis list tickets: %w", err)
+	}
+	out := make([]bot.TicketRecord, 0, len(ids))
+	for _, id := range ids {
+		t, ok, err := s.ticket(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}

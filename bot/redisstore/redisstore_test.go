@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 	"github.com/enrollbot/enrollbot/internal/tcpproxy"
 	"github.com/enrollbot/enrollbot/kb"
 )
@@ -240,4 +241,8 @@ func (doubleSet) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 func (doubleSet) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
+}
+
+func TestTickets(t *testing.T) {
+	bottest.TicketsContract(t, open(t, redisURL(t), Options{}))
 }

@@ -78,6 +78,9 @@ type Config struct {
 	// Experts is the experts channel hand-offs are posted to (made with
 	// NewExperts, and put on the sessions' desk); nil: none.
 	Experts *Experts
+	// Tickets records what experts do on the card (taken, resolved, a
+	// catalog gap); nil records nothing.
+	Tickets bot.TicketDesk
 	// Gaps records what experts flag with Add to catalog, for
 	// `enrollbot report`; nil records nothing.
 	Gaps bot.UnansweredLog

@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/itsm"
 	"github.com/enrollbot/enrollbot/kb"
 )
@@ -171,11 +172,12 @@ func (b *Bot) ticketClick(ctx context.Context, k click, blocks []slack.Block) {
 	}
 	lang := x.lang
 	var status, userID string
+	var state bot.TicketState
 	switch k.action {
 	case actionTicketTake:
-		status, userID = "ExpertsTakenBy", "UserTaken"
+		status, userID, state = "ExpertsTakenBy", "UserTaken", bot.TicketTaken
 	case actionTicketResolve:
-		status, userID = "ExpertsResolvedBy", "UserResolved"
+		status, userID, state = "ExpertsResolvedBy", "UserResolved", bot.TicketResolved
 	case actionTicketGap:
 		status = "ExpertsGapBy"
 		if b.cfg.Gaps != nil {
@@ -185,6 +187,13 @@ func (b *Bot) ticketClick(ctx context.Context, k click, blocks []slack.Block) {
 		}
 	default:
 		return
+	}
+	if b.cfg.Tickets != nil {
+		// The card is the experts' truth even when the store forgot the
+		// ticket (memory, a restart): it is updated regardless.
+		if _, err := b.cfg.Tickets.Mark(ctx, r.Ticket, state, sessionUser(k.user), k.action == actionTicketGap); err != nil {
+			b.log.Warn("mark ticket", append(k.attrs(), "ticket", r.Ticket, "err", err)...)
+		}
 	}
 	line := b.words.withUser(lang, status, k.user, nil)
 	updated := withStatus(blocks, line, k.action == actionTicketResolve)

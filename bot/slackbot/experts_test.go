@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -17,10 +18,10 @@ const expertsChannel = "C0EXPERTS"
 
 // withExperts gives the bot an experts channel and sessions whose desk
 // posts to it.
-func withExperts(t *testing.T, st stores) func(*Config) {
+func withExperts(t *testing.T, st stores, tickets bot.Tickets) func(*Config) {
 	return func(c *Config) {
 		x := NewExperts(expertsChannel, kb.English)
-		desk, err := itsm.NewDesk(itsm.DeskConfig{Channels: []itsm.Tracker{x}, NewID: func() string { return "EB-TEST1" }})
+		desk, err := itsm.NewDesk(itsm.DeskConfig{Channels: []itsm.Tracker{x}, NewID: func() string { return "EB-TEST1" }, Tickets: tickets})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,7 +30,7 @@ func withExperts(t *testing.T, st stores) func(*Config) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Sessions, c.Experts, c.Gaps = s, x, st.unans
+		c.Sessions, c.Experts, c.Gaps, c.Tickets = s, x, st.unans, desk
 	}
 }
 
@@ -51,7 +52,8 @@ func (e *env) clickCard(user string, card apiCall, button map[string]any) {
 
 func TestHandoffToExpertsChannel(t *testing.T) {
 	st := memStores()
-	e := startEnv(t, newFakeSlack(t), st, withExperts(t, st))
+	tickets := bot.NewMemoryTickets()
+	e := startEnv(t, newFakeSlack(t), st, withExperts(t, st, tickets))
 	say := func(id, text, ts string) {
 		e.sendEvent(id, messageEvent("D0001", "im", "U0001", text, ts), nil)
 		e.idle()
@@ -104,8 +106,14 @@ func TestHandoffToExpertsChannel(t *testing.T) {
 		t.Errorf("the user was not told who took it: %v", n.all())
 	}
 
+	if tk, ok, _ := tickets.TicketOf(context.Background(), "slack:D0001"); !ok || tk.State != bot.TicketTaken || tk.By != "slack:U0EXP" {
+		t.Errorf("after Take it the ticket is %+v", tk)
+	}
 	e.clickCard("U0EXP", card, findButton(t, card.blocks(t), actionTicketResolve))
 	e.idle()
+	if tk, _, _ := tickets.TicketOf(context.Background(), "slack:D0001"); tk.State != bot.TicketResolved || tk.Resolved.IsZero() {
+		t.Errorf("after Resolved the ticket is %+v", tk)
+	}
 	updates = e.slack.byMethod("chat.update")
 	if len(updates) != 2 || hasButton(updates[1].blocks(t), actionTicketResolve) || !strings.Contains(updates[1].all(), "Resolved by") {
 		t.Errorf("after Resolved the card is %v", updates[len(updates)-1].all())

@@ -45,6 +45,9 @@ func TestComposeAgreesWithServe(t *testing.T) {
 	if !ok || len(redis.Healthcheck.Test) == 0 {
 		t.Fatal("no redis service with a health check")
 	}
+	if i := slices.Index(redis.Command, "--appendonly"); i < 0 || i+1 >= len(redis.Command) || redis.Command[i+1] != "yes" {
+		t.Errorf("redis %v does not keep an append-only file: a restart would lose open tickets", redis.Command)
+	}
 	if app.Build == nil || !slices.Equal(app.Command, []string{"serve"}) {
 		t.Errorf("enrollbot must be built here and run serve: build %v command %v", app.Build, app.Command)
 	}

@@ -247,12 +247,18 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		experts = slackbot.NewExperts(ch, elang)
 		channels = append(channels, experts)
 	}
-	desk, err := newDesk(os.Getenv, logger, channels...)
+	desk, err := newDesk(os.Getenv, st.tickets, logger, channels...)
 	if err != nil {
 		return fmt.Errorf("enrollbot serve: %w", err)
 	}
+	// A nil *itsm.Desk must not become a non-nil interface.
+	var sessionsDesk bot.Desk
+	var ticketDesk bot.TicketDesk
+	if desk != nil {
+		sessionsDesk, ticketDesk = desk, desk
+	}
 	sessions, err := bot.NewSessions(bot.SessionsConfig{Engine: engine, Store: st.store, Preferences: st.prefs,
-		Limiter: st.limiter, Unanswered: st.unanswered, Feedback: st.feedback, Desk: desk, Observer: obs, Logger: logger})
+		Limiter: st.limiter, Unanswered: st.unanswered, Feedback: st.feedback, Desk: sessionsDesk, Observer: obs, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -295,6 +301,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 			Logger:        logger,
 			Experts:       experts,
 			Gaps:          st.unanswered,
+			Tickets:       ticketDesk,
 		})
 		if err != nil {
 			return err
@@ -428,6 +435,7 @@ type state struct {
 	feedback   bot.FeedbackStore
 	limiter    bot.RateLimiter
 	unanswered bot.UnansweredLog
+	tickets    bot.Tickets
 	// ping checks the shared store for readiness; nil in memory.
 	ping  func(context.Context) error
 	where string
@@ -439,14 +447,14 @@ func openState(ctx context.Context, cfg serveConfig) (*state, error) {
 		return &state{
 			store: bot.NewMemoryStore(), prefs: bot.NewMemoryPreferences(), dedupe: bot.NewMemoryDedupe(),
 			feedback: bot.NewMemoryFeedback(), limiter: bot.NewMemoryLimiter(cfg.rateLimit, time.Minute),
-			unanswered: bot.NewMemoryUnanswered(), where: "in memory (one replica)", close: func() {},
+			unanswered: bot.NewMemoryUnanswered(), tickets: bot.NewMemoryTickets(), where: "in memory (one replica)", close: func() {},
 		}, nil
 	}
 	rs, err := redisstore.Open(ctx, cfg.redisURL, redisstore.Options{RateLimit: cfg.rateLimit, RateWindow: time.Minute})
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	return &state{store: rs, prefs: rs, dedupe: rs, feedback: rs, limiter: rs, unanswered: rs,
+	return &state{store: rs, prefs: rs, dedupe: rs, feedback: rs, limiter: rs, unanswered: rs, tickets: rs,
 		ping: rs.Ping, where: "in Redis", close: func() { _ = rs.Close() }}, nil
 }
 

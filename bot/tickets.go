@@ -1,0 +1,122 @@
+package bot
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/enrollbot/enrollbot/kb"
+)
+
+// TicketState is where a hand-off stands.
+type TicketState string
+
+// The states of a ticket.
+const (
+	TicketOpen     TicketState = "open"
+	TicketTaken    TicketState = "taken"
+	TicketResolved TicketState = "resolved"
+)
+
+// TicketRecord is a hand-off as the store keeps it.
+type TicketRecord struct {
+	// ID is the desk's own id (EB-…).
+	ID string `json:"id"`
+	// Ref is what the user was told (a Jira key, an incident number, or ID).
+	Ref string `json:"ref"`
+	// Refs are the ticket's references in each tracker and channel, by
+	// name ("jira", "slack-experts").
+	Refs         map[string]string `json:"refs,omitempty"`
+	Conversation string            `json:"conversation"`
+	User         string            `json:"user,omitempty"`
+	Lang         kb.Lang           `json:"lang,omitempty"`
+	Entry        string            `json:"entry,omitempty"`
+	State        TicketState       `json:"state"`
+	// By is who took or resolved it last.
+	By       string    `json:"by,omitempty"`
+	Created  time.Time `json:"created"`
+	Taken    time.Time `json:"taken,omitzero"`
+	Resolved time.Time `json:"resolved,omitzero"`
+	// Gap marks a ticket experts flagged as a catalog gap.
+	Gap bool `json:"gap,omitempty"`
+}
+
+// Tickets keeps hand-offs: by id, by the conversation's latest, and by any
+// of their references. Implementations must be safe for concurrent use.
+type Tickets interface {
+	// SaveTicket saves t and indexes it by conversation and references.
+	SaveTicket(ctx context.Context, t TicketRecord) error
+	// TicketOf returns the conversation's latest ticket.
+	TicketOf(ctx context.Context, conversation string) (TicketRecord, bool, error)
+	// TicketByRef returns the ticket with id or reference ref.
+	TicketByRef(ctx context.Context, ref string) (TicketRecord, bool, error)
+	// AllTickets returns every ticket kept, for reports.
+	AllTickets(ctx context.Context) ([]TicketRecord, error)
+}
+
+// MemoryTickets keeps tickets in process memory: a restart forgets them.
+type MemoryTickets struct {
+	mu     sync.Mutex
+	byID   map[string]TicketRecord
+	byConv map[string]string
+	byRef  map[string]string
+}
+
+// NewMemoryTickets returns an empty ticket store.
+func NewMemoryTickets() *MemoryTickets {
+	return &MemoryTickets{byID: map[string]TicketRecord{}, byConv: map[string]string{}, byRef: map[string]string{}}
+}
+
+// SaveTicket implements Tickets.
+func (m *MemoryTickets) SaveTicket(_ context.Context, t TicketRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t.Refs = maps.Clone(t.Refs)
+	m.byID[t.ID] = t
+	if t.Conversation != "" {
+		m.byConv[t.Conversation] = t.ID
+	}
+	m.byRef[t.ID] = t.ID
+	if t.Ref != "" {
+		m.byRef[t.Ref] = t.ID
+	}
+	for _, r := range t.Refs {
+		m.byRef[r] = t.ID
+	}
+	return nil
+}
+
+// TicketOf implements Tickets.
+func (m *MemoryTickets) TicketOf(_ context.Context, conversation string) (TicketRecord, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.byID[m.byConv[conversation]]
+	return t, ok, nil
+}
+
+// TicketByRef implements Tickets.
+func (m *MemoryTickets) TicketByRef(_ context.Context, ref string) (TicketRecord, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.byID[m.byRef[ref]]
+	return t, ok, nil
+}
+
+// AllTickets implements Tickets, oldest first.
+func (m *MemoryTickets) AllTickets(context.Context) ([]TicketRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := slices.Collect(maps.Values(m.byID))
+	slices.SortFunc(out, func(a, b TicketRecord) int { return a.Created.Compare(b.Created) })
+	return out, nil
+}
+
+// TicketDesk is what channel adapters tell of a ticket's life: an expert
+// took it, resolved it, flagged it as a catalog gap.
+type TicketDesk interface {
+	// Mark moves the ticket ref to state (taken, resolved) by who; gap
+	// flags it as a catalog gap instead. It returns the ticket after.
+	Mark(ctx context.Context, ref string, state TicketState, who string, gap bool) (TicketRecord, error)
+}
