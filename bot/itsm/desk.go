@@ -38,11 +38,27 @@ type Desk struct {
 	tickets  bot.Tickets
 	retry    delivery.Retry
 	log      *slog.Logger
+	obs      Observer
 	now      func() time.Time
 	// mu serializes hand-offs of one process, so that a double click does
 	// not open two tickets.
 	mu sync.Mutex
 }
+
+// Observer is told what the desk does, for metrics. Implementations must
+// be safe for concurrent use and must not block.
+type Observer interface {
+	// HandedOff reports one destination's outcome of a hand-off: created,
+	// commented or failed.
+	HandedOff(destination, outcome string)
+	// TrackerRetry reports a destination's call retried.
+	TrackerRetry(destination string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) HandedOff(string, string) {}
+func (nopObserver) TrackerRetry(string)      {}
 
 // DeskConfig wires a Desk.
 type DeskConfig struct {
@@ -60,6 +76,8 @@ type DeskConfig struct {
 	// Retry retries a tracker's transient failures.
 	Retry  delivery.Retry
 	Logger *slog.Logger
+	// Observer counts hand-offs and retries; nil counts nothing.
+	Observer Observer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -70,7 +88,10 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		return nil, errors.New("itsm: a desk needs a tracker or a channel")
 	}
 	d := &Desk{trackers: cfg.Trackers, channels: cfg.Channels, newID: cfg.NewID, tickets: cfg.Tickets,
-		retry: cfg.Retry, log: cfg.Logger, now: cfg.Now}
+		retry: cfg.Retry, log: cfg.Logger, obs: cfg.Observer, now: cfg.Now}
+	if d.obs == nil {
+		d.obs = nopObserver{}
+	}
 	if d.newID == nil {
 		d.newID = NewID
 	}
@@ -112,10 +133,12 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 			if ref == "" {
 				continue
 			}
-			if err := d.do(ctx, func(ctx context.Context) error { return t.Comment(ctx, ref, issue.Body) }); err != nil {
+			if err := d.do(ctx, t.Name(), func(ctx context.Context) error { return t.Comment(ctx, ref, issue.Body) }); err != nil {
+				d.obs.HandedOff(t.Name(), "failed")
 				errs = append(errs, fmt.Errorf("comment on %s %s: %w", t.Name(), ref, err))
 				continue
 			}
+			d.obs.HandedOff(t.Name(), "commented")
 			added = true
 		}
 		if !added {
@@ -133,16 +156,18 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 			issue.Pending = len(d.trackers) > 0 && len(rec.Refs) == 0
 		}
 		var ref string
-		err := d.do(ctx, func(ctx context.Context) error {
+		err := d.do(ctx, t.Name(), func(ctx context.Context) error {
 			var err error
 			ref, err = t.Create(ctx, issue)
 			return err
 		})
 		if err != nil {
+			d.obs.HandedOff(t.Name(), "failed")
 			d.log.Error("create ticket", "tracker", t.Name(), "err", err)
 			errs = append(errs, fmt.Errorf("create ticket in %s: %w", t.Name(), err))
 			continue
 		}
+		d.obs.HandedOff(t.Name(), "created")
 		rec.Refs[t.Name()] = ref
 	}
 	if len(rec.Refs) == 0 {
@@ -196,8 +221,13 @@ func (d *Desk) all() []Tracker {
 // collide: EB- and eight letters or digits.
 func NewID() string { return "EB-" + strings.ToUpper(rand.Text()[:8]) }
 
-func (d *Desk) do(ctx context.Context, f func(ctx context.Context) error) error {
-	_, err := d.retry.Do(ctx, classify, f)
+func (d *Desk) do(ctx context.Context, name string, f func(ctx context.Context) error) error {
+	r := d.retry
+	r.OnRetry = func(attempt int, wait time.Duration, err error) {
+		d.obs.TrackerRetry(name)
+		d.log.Warn("tracker call retried", "tracker", name, "attempt", attempt, "wait", wait, "err", err)
+	}
+	_, err := r.Do(ctx, classify, f)
 	return err
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/delivery"
 	"github.com/enrollbot/enrollbot/bot/itsm"
+	"github.com/enrollbot/enrollbot/bot/metrics"
 )
 
 // fakeJira speaks Jira's REST API v2 for create issue and add comment,
@@ -215,5 +216,36 @@ func TestWebhookSignsAndDeskTakesAnyTracker(t *testing.T) {
 	bad := &itsm.Webhook{URL: srv.URL, Secret: "wrong", Client: srv.Client(), NewID: func() string { return "x" }}
 	if _, err := bad.Create(context.Background(), itsm.Issue{Body: "b"}); err == nil {
 		t.Error("a body signed with the wrong secret was accepted")
+	}
+}
+
+func TestDeskMetrics(t *testing.T) {
+	f := &fakeJira{failN: 1}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
+	defer down.Close()
+	m := metrics.New()
+	d, _ := itsm.NewDesk(itsm.DeskConfig{Trackers: []itsm.Tracker{
+		&itsm.Jira{BaseURL: srv.URL, Email: "bot@example.com", Token: "tok", Project: "ENR", Client: srv.Client()},
+		&itsm.Webhook{URL: down.URL, Secret: "s", Client: down.Client(), NewID: itsm.NewID}},
+		Observer: m, Retry: delivery.Retry{Max: 2, Backoff: time.Millisecond, Sleep: noSleep}})
+	if _, err := d.HandOff(context.Background(), handoff("c")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.HandOff(context.Background(), handoff("c")); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`enrollbot_handoffs_total{destination="jira",outcome="created"} 1`,
+		`enrollbot_handoffs_total{destination="jira",outcome="commented"} 1`,
+		`enrollbot_handoffs_total{destination="webhook",outcome="failed"} 1`,
+		`enrollbot_tracker_retries_total{destination="jira"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }

@@ -18,12 +18,14 @@ import (
 // Metrics holds enrollbot's collectors in a registry of its own, so that
 // tests and several servers in one process do not collide.
 type Metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	replies  *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	retries  *prometheus.CounterVec
-	dedupe   *prometheus.CounterVec
+	reg            *prometheus.Registry
+	requests       *prometheus.CounterVec
+	replies        *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	retries        *prometheus.CounterVec
+	dedupe         *prometheus.CounterVec
+	handoffs       *prometheus.CounterVec
+	trackerRetries *prometheus.CounterVec
 }
 
 var _ bot.Observer = (*Metrics)(nil)
@@ -53,10 +55,28 @@ func New() *Metrics {
 			Name: "enrollbot_dedupe_hits_total",
 			Help: "Deliveries dropped because another delivery of the same event was handled, by channel.",
 		}, []string{"channel"}),
+		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "enrollbot_handoffs_total",
+			Help: "Hand-offs to people by destination (jira, servicenow, webhook, slack-experts) and outcome (created, commented, failed).",
+		}, []string{"destination", "outcome"}),
+		trackerRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "enrollbot_tracker_retries_total",
+			Help: "Ticket tracker calls retried after a 429, a 5xx or a network failure, by destination.",
+		}, []string{"destination"}),
 	}
-	m.reg.MustRegister(m.requests, m.replies, m.latency, m.retries, m.dedupe,
+	m.reg.MustRegister(m.requests, m.replies, m.latency, m.retries, m.dedupe, m.handoffs, m.trackerRetries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// HandedOff implements itsm.Observer.
+func (m *Metrics) HandedOff(destination, outcome string) {
+	m.handoffs.WithLabelValues(destination, outcome).Inc()
+}
+
+// TrackerRetry implements itsm.Observer.
+func (m *Metrics) TrackerRetry(destination string) {
+	m.trackerRetries.WithLabelValues(destination).Inc()
 }
 
 // Handler serves the metrics.

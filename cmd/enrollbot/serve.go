@@ -247,7 +247,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		experts = slackbot.NewExperts(ch, elang)
 		channels = append(channels, experts)
 	}
-	desk, err := newDesk(os.Getenv, st.tickets, logger, channels...)
+	desk, err := newDesk(os.Getenv, st.tickets, obs, logger, channels...)
 	if err != nil {
 		return fmt.Errorf("enrollbot serve: %w", err)
 	}
