@@ -120,3 +120,10 @@ type TicketDesk interface {
 	// flags it as a catalog gap instead. It returns the ticket after.
 	Mark(ctx context.Context, ref string, state TicketState, who string, gap bool) (TicketRecord, error)
 }
+
+// TicketNotifier tells a ticket's user news of it from outside the chat
+// (the service desk resolved it). told is false when the conversation is
+// not one the notifier reaches (another chat platform).
+type TicketNotifier interface {
+	TicketNews(ctx context.Context, t TicketRecord, news TicketState) (told bool, err error)
+}

@@ -208,22 +208,42 @@ func (b *Bot) ticketClick(ctx context.Context, k click, blocks []slack.Block) {
 	if userID == "" {
 		return
 	}
-	channel, thread, eph, ok := userPlace(r.Conv)
-	if !ok {
-		b.log.Info("ticket user outside Slack: not told", "ticket", r.Ticket)
-		return
-	}
-	ulang := r.Lang
-	if !ulang.Valid() {
-		ulang = b.sessions.Engine().DefaultLang()
-	}
+	ulang := b.userLang(r.Lang)
 	text := b.words.withUser(ulang, userID, k.user, map[string]any{"Ticket": r.Ticket})
+	if _, err := b.tellUser(ctx, r.Conv, text, k.attrs()); err != nil {
+		b.log.Warn("tell ticket user", append(k.attrs(), "ticket", r.Ticket, "err", err)...)
+	}
+}
+
+func (b *Bot) userLang(l kb.Lang) kb.Lang {
+	if l.Valid() {
+		return l
+	}
+	return b.sessions.Engine().DefaultLang()
+}
+
+// tellUser posts text (mrkdwn) where the Slack conversation conv's user
+// reads it; told is false for a conversation outside Slack.
+func (b *Bot) tellUser(ctx context.Context, conv, text string, attrs []any) (told bool, err error) {
+	channel, thread, eph, ok := userPlace(conv)
+	if !ok {
+		return false, nil
+	}
 	msg := message{Text: text, Blocks: []slack.Block{section(text)}}
 	if eph != "" {
-		_ = b.ephemeral(ctx, "", channel, eph, msg, false, k.attrs())
-		return
+		return true, b.ephemeral(ctx, "", channel, eph, msg, false, attrs)
 	}
-	_, _ = b.post(ctx, channel, thread, msg, k.attrs())
+	_, err = b.post(ctx, channel, thread, msg, attrs)
+	return true, err
+}
+
+// TicketNews implements bot.TicketNotifier for conversations in Slack.
+func (b *Bot) TicketNews(ctx context.Context, t bot.TicketRecord, news bot.TicketState) (bool, error) {
+	if news != bot.TicketResolved {
+		return false, nil
+	}
+	text := escape(b.words.Get(b.userLang(t.Lang), "UserResolvedDesk", map[string]any{"Ticket": t.Ref}))
+	return b.tellUser(ctx, t.Conversation, text, []any{"ticket", t.Ref})
 }
 
 // withStatus returns a card's blocks with line shown above the buttons;

@@ -131,3 +131,37 @@ func TestHandoffToExpertsChannel(t *testing.T) {
 		t.Error("a ticket button outside the experts channel changed a card")
 	}
 }
+
+func TestTicketNewsReachesSlackUsersOnly(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		conv     string
+		wantTold bool
+		channel  string
+		method   string
+	}{
+		{"slack:D0001", true, "D0001", "chat.postMessage"},
+		{"slack:C0001:1700000000.000100", true, "C0001", "chat.postMessage"},
+		{"slack:cmd:C0002:U0002", true, "C0002", "chat.postEphemeral"},
+		{"teams:a:conv", false, "", ""},
+	}
+	for _, tc := range tests {
+		n := len(e.slack.snapshot())
+		told, err := e.bot.TicketNews(context.Background(), bot.TicketRecord{Ref: "INC0010001", Conversation: tc.conv, Lang: kb.Swedish}, bot.TicketResolved)
+		if err != nil || told != tc.wantTold {
+			t.Errorf("%s: told %v, %v", tc.conv, told, err)
+			continue
+		}
+		calls := e.slack.snapshot()[n:]
+		if !tc.wantTold {
+			if len(calls) != 0 {
+				t.Errorf("%s: %v", tc.conv, methods(calls))
+			}
+			continue
+		}
+		if len(calls) != 1 || calls[0].Method != tc.method || calls[0].Form.Get("channel") != tc.channel ||
+			!strings.Contains(calls[0].Form.Get("text"), "INC0010001 har lösts") {
+			t.Errorf("%s: calls %v", tc.conv, calls)
+		}
+	}
+}

@@ -81,7 +81,7 @@ var configVars = []string{
 	"JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PROJECT_KEY", "JIRA_ISSUE_TYPE",
 	"SERVICENOW_INSTANCE_URL", "SERVICENOW_USER", "SERVICENOW_PASSWORD",
 	"ENROLLBOT_TICKET_WEBHOOK_URL", "ENROLLBOT_TICKET_WEBHOOK_SECRET",
-	"ENROLLBOT_SLACK_EXPERTS_CHANNEL", "ENROLLBOT_EXPERTS_LANG",
+	"ENROLLBOT_SLACK_EXPERTS_CHANNEL", "ENROLLBOT_EXPERTS_LANG", "ENROLLBOT_TICKET_STATUS_SECRET",
 }
 
 func envOr(name, def string) string {
@@ -320,6 +320,17 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		}
 		served = append(served, fmt.Sprintf("Slack as %s (%s)", auth.User, strings.Join(modes, "; ")))
 		shutdowns = append(shutdowns, sb.Shutdown)
+	}
+
+	if secret := os.Getenv("ENROLLBOT_TICKET_STATUS_SECRET"); secret != "" && desk != nil {
+		// Service desks report resolved tickets here; users in Slack are
+		// told.
+		var notifier bot.TicketNotifier
+		if sb != nil {
+			notifier = sb
+		}
+		mux.Handle("POST "+itsm.PathStatus, obs.Instrument("tickets",
+			&itsm.StatusHandler{Secret: secret, Desk: desk, Notifier: notifier, Logger: logger}))
 	}
 
 	if cfg.teams.enabled {

@@ -1,0 +1,72 @@
+package itsm_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/bot/itsm"
+)
+
+type newsRecorder struct {
+	mu   sync.Mutex
+	news []bot.TicketRecord
+}
+
+func (n *newsRecorder) TicketNews(_ context.Context, t bot.TicketRecord, news bot.TicketState) (bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if news == bot.TicketResolved {
+		n.news = append(n.news, t)
+	}
+	return true, nil
+}
+
+func TestStatusFromServiceDesk(t *testing.T) {
+	srv := httptest.NewServer(&fakeJira{})
+	defer srv.Close()
+	tickets := bot.NewMemoryTickets()
+	d, _ := itsm.NewDesk(itsm.DeskConfig{Tickets: tickets, Trackers: []itsm.Tracker{
+		&itsm.Jira{BaseURL: srv.URL, Email: "bot@example.com", Token: "tok", Project: "ENR", Client: srv.Client()}}})
+	if _, err := d.HandOff(context.Background(), handoff("slack:D1")); err != nil {
+		t.Fatal(err)
+	}
+	n := &newsRecorder{}
+	h := &itsm.StatusHandler{Secret: "shh", Desk: d, Notifier: n}
+	jiraDone := `{"webhookEvent":"jira:issue_updated","issue":{"key":"ENR-1","fields":{"status":{"name":"Done","statusCategory":{"key":"done"}}}}}`
+	jiraOpen := strings.Replace(jiraDone, `"key":"done"`, `"key":"indeterminate"`, 1)
+	tests := []struct {
+		name     string
+		body     string
+		header   map[string]string
+		want     int
+		wantNews int
+	}{
+		{"no secret", `{"ref":"ENR-1","status":"resolved"}`, nil, http.StatusUnauthorized, 0},
+		{"wrong bearer", `{"ref":"ENR-1","status":"resolved"}`, map[string]string{"Authorization": "Bearer nope"}, http.StatusUnauthorized, 0},
+		{"bad signature", jiraDone, map[string]string{"X-Hub-Signature": itsm.Sign("other", []byte(jiraDone))}, http.StatusUnauthorized, 0},
+		{"jira in progress", jiraOpen, map[string]string{"X-Hub-Signature": itsm.Sign("shh", []byte(jiraOpen))}, http.StatusNoContent, 0},
+		{"not ours", `{"ref":"ENR-999","status":"resolved"}`, map[string]string{"Authorization": "Bearer shh"}, http.StatusNoContent, 0},
+		{"jira done", jiraDone, map[string]string{"X-Hub-Signature": itsm.Sign("shh", []byte(jiraDone))}, http.StatusNoContent, 1},
+		{"repeated", `{"ref":"ENR-1","status":"Resolved"}`, map[string]string{"Authorization": "Bearer shh"}, http.StatusNoContent, 1},
+		{"no ref", `{"status":"resolved"}`, map[string]string{"Authorization": "Bearer shh"}, http.StatusBadRequest, 1},
+	}
+	for _, tc := range tests {
+		req := httptest.NewRequest(http.MethodPost, itsm.PathStatus, strings.NewReader(tc.body))
+		for k, v := range tc.header {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.want || len(n.news) != tc.wantNews {
+			t.Errorf("%s: status %d, %d user(s) told; want %d, %d", tc.name, rec.Code, len(n.news), tc.want, tc.wantNews)
+		}
+	}
+	if tk, _, _ := tickets.TicketOf(context.Background(), "slack:D1"); tk.State != bot.TicketResolved || n.news[0].Conversation != "slack:D1" {
+		t.Errorf("ticket after the desk resolved it: %+v", tk)
+	}
+}
