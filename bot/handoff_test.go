@@ -14,11 +14,12 @@ import (
 // recordingDesk is a desk that records what it was handed and opens
 // tickets DESK-1, DESK-2…; fail makes every hand-off fail.
 type recordingDesk struct {
-	mu     sync.Mutex
-	got    []bot.Handoff
-	open   map[string]string
-	fail   bool
-	nextID int
+	mu      sync.Mutex
+	got     []bot.Handoff
+	open    map[string]string
+	fail    bool
+	nextID  int
+	relayed []string
 }
 
 func (d *recordingDesk) HandOff(_ context.Context, h bot.Handoff) (bot.Ticket, error) {
@@ -38,6 +39,13 @@ func (d *recordingDesk) HandOff(_ context.Context, h bot.Handoff) (bot.Ticket, e
 	}
 	d.open[h.Key] = ref
 	return bot.Ticket{Ref: ref}, nil
+}
+
+func (d *recordingDesk) Relay(_ context.Context, key, user, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.relayed = append(d.relayed, key+"|"+text)
+	return nil
 }
 
 func deskSessions(t *testing.T, d bot.Desk) *bot.Sessions {
@@ -147,3 +155,23 @@ func TestNoDeskNeverAsksToConfirm(t *testing.T) {
 }
 
 func TestMemoryTickets(t *testing.T) { bottest.TicketsContract(t, bot.NewMemoryTickets()) }
+
+func TestUserMessagesReachTheOpenTicket(t *testing.T) {
+	d := &recordingDesk{}
+	s := deskSessions(t, d)
+	turn(s, "c", bot.Input{Text: "0x80180014"})
+	turn(s, "c", bot.Input{Text: "it happens on all devices"})
+	if len(d.relayed) != 0 {
+		t.Fatalf("relayed %v before any ticket", d.relayed)
+	}
+	turn(s, "c", bot.Input{Text: "escalate"})
+	turn(s, "c", bot.Input{Text: "yes"})
+	if len(d.relayed) != 0 {
+		t.Fatalf("the request and the confirmation were relayed: %v", d.relayed)
+	}
+	turn(s, "c", bot.Input{Text: "it is a Surface Pro, corporate owned"})
+	turn(s, "c", bot.Input{Action: bot.ActSolved, Entry: "x"})
+	if len(d.relayed) != 1 || d.relayed[0] != "c|it is a Surface Pro, corporate owned" {
+		t.Errorf("relayed %v: want the one typed message after the ticket", d.relayed)
+	}
+}

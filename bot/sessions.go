@@ -142,6 +142,13 @@ func (s *Sessions) Handle(ctx context.Context, t Turn) Outcome {
 	}
 
 	r, next := s.eng.Respond(st, in)
+	if st.Ticket != "" && s.desk != nil && in.Action == ActMessage && r.Handoff == nil && !r.ConfirmHandoff {
+		// While people work on the conversation's ticket, they read what
+		// the user writes, addressed to the bot or not.
+		if err := s.desk.Relay(ctx, t.Key, t.User, in.Text); err != nil {
+			s.log.Warn("relay to ticket", "key", t.Key, "err", err)
+		}
+	}
 	out := Outcome{Reply: r, Post: true, React: false}
 	if t.Quiet {
 		out.Post = r.Speaks()

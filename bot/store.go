@@ -246,6 +246,10 @@ type Desk interface {
 	// hand-off from the same conversation while its ticket is open adds
 	// to that ticket.
 	HandOff(ctx context.Context, h Handoff) (Ticket, error)
+	// Relay passes what the user wrote in the conversation key to the
+	// people working on its open ticket (the experts' thread); nothing
+	// when it has none or it is resolved.
+	Relay(ctx context.Context, key, user, text string) error
 }
 
 // Handoff is a confirmed request for a person from one conversation.

@@ -119,6 +119,8 @@ type TicketDesk interface {
 	// Mark moves the ticket ref to state (taken, resolved) by who; gap
 	// flags it as a catalog gap instead. It returns the ticket after.
 	Mark(ctx context.Context, ref string, state TicketState, who string, gap bool) (TicketRecord, error)
+	// Ticket returns the ticket with id or reference ref.
+	Ticket(ctx context.Context, ref string) (TicketRecord, bool, error)
 }
 
 // TicketNotifier tells a ticket's user news of it from outside the chat

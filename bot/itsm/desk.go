@@ -209,6 +209,44 @@ func (d *Desk) Mark(ctx context.Context, ref string, state bot.TicketState, who 
 	return t, nil
 }
 
+// Ticket implements bot.TicketDesk.
+func (d *Desk) Ticket(ctx context.Context, ref string) (bot.TicketRecord, bool, error) {
+	return d.tickets.TicketByRef(ctx, ref)
+}
+
+// maxRelay bounds what one relayed message carries.
+const maxRelay = 3000
+
+// Relay implements bot.Desk: the user's message goes to the channels'
+// threads of the conversation's open ticket (not to the trackers, whose
+// tickets grow only by explicit requests).
+func (d *Desk) Relay(ctx context.Context, key, user, text string) error {
+	if key == "" || len(d.channels) == 0 || strings.TrimSpace(text) == "" {
+		return nil
+	}
+	t, ok, err := d.tickets.TicketOf(ctx, key)
+	if err != nil {
+		return fmt.Errorf("load ticket of %s: %w", key, err)
+	}
+	if !ok || t.State == bot.TicketResolved {
+		return nil
+	}
+	if r := []rune(text); len(r) > maxRelay {
+		text = string(r[:maxRelay]) + "…"
+	}
+	var errs []error
+	for _, c := range d.channels {
+		ref := t.Refs[c.Name()]
+		if ref == "" {
+			continue
+		}
+		if err := c.Comment(ctx, ref, "» "+text); err != nil {
+			errs = append(errs, fmt.Errorf("relay to %s %s: %w", c.Name(), ref, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // ErrNoTicket is returned for a reference no ticket has.
 var ErrNoTicket = errors.New("no such ticket")
 

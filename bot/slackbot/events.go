@@ -73,6 +73,9 @@ const (
 	modeMention
 	// modeDM: a direct message; always answered.
 	modeDM
+	// modeExperts: a reply in a ticket's thread in the experts channel;
+	// relayed to the ticket's user, never answered.
+	modeExperts
 )
 
 // job is a message to answer.
@@ -137,6 +140,16 @@ func (b *Bot) classify(env envelope) (job, bool) {
 	}
 	j := job{eventID: env.EventID, team: env.TeamID, channel: e.Channel, user: e.User,
 		text: e.Text, ts: e.TS, threadTS: e.ThreadTS}
+	if x := b.cfg.Experts; x != nil && e.Channel == x.channel {
+		// The experts talk among themselves and to users through ticket
+		// threads; the bot answers none of it.
+		// A mention arrives as a message too: relayed once, as the message.
+		if e.Type != "message" || e.ThreadTS == "" || e.ThreadTS == e.TS {
+			return job{}, false
+		}
+		j.mode = modeExperts
+		return j, true
+	}
 	switch e.Type {
 	case "app_mention":
 		j.mode = modeMention
@@ -201,6 +214,10 @@ func (b *Bot) acceptEvent(ctx context.Context, env envelope, retry int) error {
 // a channel the turn is quiet: only a reply worth hearing is posted (or a
 // reaction put on thanks), and chatter leaves no trace.
 func (b *Bot) answer(ctx context.Context, j job) {
+	if j.mode == modeExperts {
+		b.relayToUser(ctx, j)
+		return
+	}
 	turn := bot.Turn{
 		Key:   j.conversation(),
 		User:  sessionUser(j.user),

@@ -215,6 +215,31 @@ func (b *Bot) ticketClick(ctx context.Context, k click, blocks []slack.Block) {
 	}
 }
 
+// relayToUser passes an expert's reply in a ticket's thread to the
+// ticket's user, while the ticket is not resolved.
+func (b *Bot) relayToUser(ctx context.Context, j job) {
+	if b.cfg.Tickets == nil {
+		return
+	}
+	t, ok, err := b.cfg.Tickets.Ticket(ctx, j.threadTS)
+	if err != nil {
+		b.log.Warn("relay: load ticket", append(j.attrs(), "err", err)...)
+		return
+	}
+	if !ok || t.State == bot.TicketResolved {
+		return
+	}
+	text := b.words.withUser(b.userLang(t.Lang), "RelayFromExpert", j.user, map[string]any{"Ticket": t.Ref}) +
+		"\n" + cut(escape(strings.TrimSpace(j.text)), maxTicketText)
+	told, err := b.tellUser(ctx, t.Conversation, text, j.attrs())
+	switch {
+	case err != nil:
+		b.log.Warn("relay to user", append(j.attrs(), "ticket", t.Ref, "err", err)...)
+	case !told:
+		b.log.Info("relay: ticket user outside Slack", append(j.attrs(), "ticket", t.Ref)...)
+	}
+}
+
 func (b *Bot) userLang(l kb.Lang) kb.Lang {
 	if l.Valid() {
 		return l

@@ -165,3 +165,62 @@ func TestTicketNewsReachesSlackUsersOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestRelayBetweenUserAndExperts(t *testing.T) {
+	st := memStores()
+	tickets := bot.NewMemoryTickets()
+	e := startEnv(t, newFakeSlack(t), st, withExperts(t, st, tickets))
+	say := func(id, channel, channelType, user, text, ts, thread string) {
+		ev := messageEvent(channel, channelType, user, text, ts)
+		if thread != "" {
+			ev["thread_ts"] = thread
+		}
+		e.sendEvent(id, ev, nil)
+		e.idle()
+	}
+	say("Ev1", "D0001", "im", "U0001", "Fout 0x80180014 bij inschrijven", "1700000000.000100", "")
+	say("Ev2", "D0001", "im", "U0001", "kan ik iemand van IT spreken?", "1700000000.000200", "")
+	say("Ev3", "D0001", "im", "U0001", "ja", "1700000000.000300", "")
+	var card apiCall
+	for _, p := range e.slack.byMethod("chat.postMessage") {
+		if p.Form.Get("channel") == expertsChannel {
+			card = p
+		}
+	}
+	if card.TS == "" {
+		t.Fatal("no card")
+	}
+	// Expert → user, in the user's language.
+	say("Ev4", expertsChannel, "channel", "U0EXP", "Is the device <b>corporate</b>?", "1700000000.000400", card.TS)
+	posts := e.slack.byMethod("chat.postMessage")
+	relayed := posts[len(posts)-1]
+	if got := fmt.Sprint(relayed.blocks(t)); relayed.Form.Get("channel") != "D0001" || !strings.Contains(got, "<@U0EXP> van IT") ||
+		!strings.Contains(got, "&lt;b&gt;corporate&lt;/b&gt;") {
+		t.Fatalf("expert's reply relayed as %v to %s", got, relayed.Form.Get("channel"))
+	}
+	// A top-level message in the experts channel is not relayed nor answered.
+	n := len(e.slack.snapshot())
+	say("Ev5", expertsChannel, "channel", "U0EXP", "0x80180014 anyone?", "1700000000.000500", "")
+	if len(e.slack.snapshot()) != n {
+		t.Errorf("a top-level experts message got %v", methods(e.slack.snapshot()[n:]))
+	}
+	// User → experts' thread.
+	say("Ev6", "D0001", "im", "U0001", "ja, het is een bedrijfsapparaat", "1700000000.000600", "")
+	var toThread []apiCall
+	for _, p := range e.slack.byMethod("chat.postMessage") {
+		if p.Form.Get("channel") == expertsChannel && p.Form.Get("thread_ts") == card.TS {
+			toThread = append(toThread, p)
+		}
+	}
+	if len(toThread) != 1 || !strings.Contains(toThread[0].Form.Get("text"), "bedrijfsapparaat") {
+		t.Fatalf("user's message in the experts' thread: %v", toThread)
+	}
+	// Once resolved, nothing is relayed either way.
+	e.clickCard("U0EXP", card, findButton(t, card.blocks(t), actionTicketResolve))
+	e.idle()
+	n = len(e.slack.snapshot())
+	say("Ev7", expertsChannel, "channel", "U0EXP", "closing this", "1700000000.000700", card.TS)
+	if len(e.slack.snapshot()) != n {
+		t.Errorf("a reply on a resolved ticket was relayed: %v", methods(e.slack.snapshot()[n:]))
+	}
+}
