@@ -274,7 +274,10 @@ func (e *Engine) intent(st State, in Input, im kb.IntentMatch) (Reply, State, bo
 	case kb.IntentGreeting:
 		return e.smalltalk(lang, "Greeting", !st.active()), st, true
 	case kb.IntentHelp:
-		return e.smalltalk(lang, "Help", false), st, true
+		// Help says a person can be asked for; the button is that request.
+		r := e.smalltalk(lang, "Help", false)
+		r.OfferPerson = true
+		return r, st, true
 	case kb.IntentGoodbye:
 		return e.smalltalk(lang, "Goodbye", true), st, true
 	case kb.IntentThanks:
