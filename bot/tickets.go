@@ -41,6 +41,12 @@ type TicketRecord struct {
 	Resolved time.Time `json:"resolved,omitzero"`
 	// Gap marks a ticket experts flagged as a catalog gap.
 	Gap bool `json:"gap,omitempty"`
+	// Pending names the trackers that have yet to take the ticket: the
+	// outbox, retried until they do. Title and Body are what they are to
+	// be sent, kept only while some are pending.
+	Pending []string `json:"pending,omitempty"`
+	Title   string   `json:"title,omitempty"`
+	Body    string   `json:"body,omitempty"`
 }
 
 // Tickets keeps hand-offs: by id, by the conversation's latest, and by any
@@ -123,8 +129,9 @@ type TicketDesk interface {
 	Ticket(ctx context.Context, ref string) (TicketRecord, bool, error)
 }
 
-// TicketNotifier tells a ticket's user news of it from outside the chat
-// (the service desk resolved it). told is false when the conversation is
+// TicketNotifier tells a ticket's user news of it from outside the chat:
+// the service desk resolved it (TicketResolved), or a ticket that was
+// pending reached the service desk (TicketOpen). told is false when the conversation is
 // not one the notifier reaches (another chat platform).
 type TicketNotifier interface {
 	TicketNews(ctx context.Context, t TicketRecord, news TicketState) (told bool, err error)

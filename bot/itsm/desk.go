@@ -39,6 +39,8 @@ type Desk struct {
 	retry    delivery.Retry
 	log      *slog.Logger
 	obs      Observer
+	dedupe   bot.Dedupe
+	notifier bot.TicketNotifier
 	now      func() time.Time
 	// mu serializes hand-offs of one process, so that a double click does
 	// not open two tickets.
@@ -78,6 +80,9 @@ type DeskConfig struct {
 	Logger *slog.Logger
 	// Observer counts hand-offs and retries; nil counts nothing.
 	Observer Observer
+	// Dedupe keeps replicas from retrying the same pending ticket at once;
+	// nil: no claim (one replica).
+	Dedupe bot.Dedupe
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -88,7 +93,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		return nil, errors.New("itsm: a desk needs a tracker or a channel")
 	}
 	d := &Desk{trackers: cfg.Trackers, channels: cfg.Channels, newID: cfg.NewID, tickets: cfg.Tickets,
-		retry: cfg.Retry, log: cfg.Logger, obs: cfg.Observer, now: cfg.Now}
+		retry: cfg.Retry, log: cfg.Logger, obs: cfg.Observer, dedupe: cfg.Dedupe, now: cfg.Now}
 	if d.obs == nil {
 		d.obs = nopObserver{}
 	}
@@ -128,6 +133,12 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 	if open {
 		var errs []error
 		added := false
+		if len(rec.Pending) > 0 {
+			added = d.flush(ctx, &rec)
+			if err := d.tickets.SaveTicket(ctx, rec); err != nil {
+				d.log.Warn("save ticket", "ticket", rec.ID, "err", err)
+			}
+		}
 		for _, t := range d.all() {
 			ref := rec.Refs[t.Name()]
 			if ref == "" {
@@ -153,7 +164,7 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 		if i == len(d.trackers) {
 			// The channels show the reference the user is given.
 			issue.Ref = userRef(rec, d.trackers)
-			issue.Pending = len(d.trackers) > 0 && len(rec.Refs) == 0
+			issue.Pending = len(rec.Pending) > 0
 		}
 		var ref string
 		err := d.do(ctx, t.Name(), func(ctx context.Context) error {
@@ -165,19 +176,143 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 			d.obs.HandedOff(t.Name(), "failed")
 			d.log.Error("create ticket", "tracker", t.Name(), "err", err)
 			errs = append(errs, fmt.Errorf("create ticket in %s: %w", t.Name(), err))
+			if i < len(d.trackers) {
+				rec.Pending = append(rec.Pending, t.Name())
+			}
 			continue
 		}
 		d.obs.HandedOff(t.Name(), "created")
 		rec.Refs[t.Name()] = ref
 	}
-	if len(rec.Refs) == 0 {
+	if len(rec.Pending) > 0 {
+		// The outbox: what the trackers are still to take, kept with the
+		// ticket so that a restart does not lose it.
+		rec.Title, rec.Body = issue.Title, issue.Body
+	}
+	if len(rec.Refs) == 0 && len(rec.Pending) == 0 {
 		return bot.Ticket{}, errors.Join(errs...)
 	}
 	rec.Ref = userRef(rec, d.trackers)
 	if err := d.tickets.SaveTicket(ctx, rec); err != nil {
 		d.log.Warn("save ticket", "ticket", rec.ID, "err", err)
+		if len(rec.Refs) == 0 {
+			return bot.Ticket{}, errors.Join(append(errs, err)...)
+		}
+	}
+	if len(rec.Refs) == 0 {
+		return bot.Ticket{}, fmt.Errorf("ticket %s pending: %w", rec.ID, errors.Join(errs...))
 	}
 	return bot.Ticket{Ref: rec.Ref}, nil
+}
+
+// SetNotifier makes the desk tell users when a pending ticket reaches
+// the service desk; the chat adapters that can tell them are made after
+// the desk.
+func (d *Desk) SetNotifier(n bot.TicketNotifier) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.notifier = n
+}
+
+// flush offers a ticket's pending issue to the trackers still to take it,
+// and reports whether any did. The caller holds d.mu and saves t.
+func (d *Desk) flush(ctx context.Context, t *bot.TicketRecord) bool {
+	issue := Issue{Title: t.Title, Body: t.Body, Conversation: t.Conversation, User: t.User, Lang: string(t.Lang), Entry: t.Entry}
+	var still []string
+	took := false
+	for _, name := range t.Pending {
+		tr := d.tracker(name)
+		if tr == nil {
+			continue
+		}
+		ref, err := tr.Create(ctx, issue)
+		if err != nil {
+			d.obs.HandedOff(name, "failed")
+			d.log.Warn("pending ticket still refused", "ticket", t.ID, "tracker", name, "err", err)
+			still = append(still, name)
+			continue
+		}
+		d.obs.HandedOff(name, "created")
+		t.Refs[name] = ref
+		took = true
+	}
+	t.Pending = still
+	if len(still) == 0 {
+		t.Title, t.Body = "", ""
+	}
+	if !took {
+		return false
+	}
+	t.Ref = userRef(*t, d.trackers)
+	for _, c := range d.channels {
+		if ref := t.Refs[c.Name()]; ref != "" {
+			if err := c.Comment(ctx, ref, "Ticket: "+t.Ref); err != nil {
+				d.log.Warn("tell channel the ticket", "ticket", t.ID, "err", err)
+			}
+		}
+	}
+	if d.notifier != nil {
+		if _, err := d.notifier.TicketNews(ctx, *t, bot.TicketOpen); err != nil {
+			d.log.Warn("tell user the ticket", "ticket", t.ID, "err", err)
+		}
+	}
+	return true
+}
+
+func (d *Desk) tracker(name string) Tracker {
+	for _, t := range d.trackers {
+		if t.Name() == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// RetryPending offers every unresolved ticket's pending issue to the
+// trackers again: the outbox after a tracker's outage or a restart. A
+// ticket another replica is retrying (claimed in Dedupe) is skipped.
+func (d *Desk) RetryPending(ctx context.Context) error {
+	all, err := d.tickets.AllTickets(ctx)
+	if err != nil {
+		return fmt.Errorf("list tickets: %w", err)
+	}
+	for _, t := range all {
+		if len(t.Pending) == 0 || t.State == bot.TicketResolved {
+			continue
+		}
+		if d.dedupe != nil {
+			first, err := d.dedupe.SetIfAbsent(ctx, "outbox:"+t.ID, time.Minute)
+			if err != nil || !first {
+				continue
+			}
+		}
+		d.mu.Lock()
+		// Reload under the lock: a hand-off may have flushed it meanwhile.
+		cur, ok, err := d.tickets.TicketByRef(ctx, t.ID)
+		if err == nil && ok && len(cur.Pending) > 0 && d.flush(ctx, &cur) {
+			if err := d.tickets.SaveTicket(ctx, cur); err != nil {
+				d.log.Warn("save ticket", "ticket", cur.ID, "err", err)
+			}
+		}
+		d.mu.Unlock()
+	}
+	return nil
+}
+
+// Run retries pending tickets every interval until ctx ends.
+func (d *Desk) Run(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := d.RetryPending(ctx); err != nil {
+				d.log.Warn("retry pending tickets", "err", err)
+			}
+		}
+	}
 }
 
 // Mark implements bot.TicketDesk.

@@ -241,7 +241,7 @@ func TestDeskMetrics(t *testing.T) {
 	for _, want := range []string{
 		`enrollbot_handoffs_total{destination="jira",outcome="created"} 1`,
 		`enrollbot_handoffs_total{destination="jira",outcome="commented"} 1`,
-		`enrollbot_handoffs_total{destination="webhook",outcome="failed"} 1`,
+		`enrollbot_handoffs_total{destination="webhook",outcome="failed"} 2`,
 		`enrollbot_tracker_retries_total{destination="jira"} 1`,
 	} {
 		if !strings.Contains(rec.Body.String(), want) {

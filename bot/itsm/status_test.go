@@ -13,15 +13,19 @@ import (
 )
 
 type newsRecorder struct {
-	mu   sync.Mutex
-	news []bot.TicketRecord
+	mu     sync.Mutex
+	news   []bot.TicketRecord // resolved
+	opened []bot.TicketRecord
 }
 
 func (n *newsRecorder) TicketNews(_ context.Context, t bot.TicketRecord, news bot.TicketState) (bool, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if news == bot.TicketResolved {
+	switch news {
+	case bot.TicketResolved:
 		n.news = append(n.news, t)
+	case bot.TicketOpen:
+		n.opened = append(n.opened, t)
 	}
 	return true, nil
 }
@@ -68,5 +72,41 @@ func TestStatusFromServiceDesk(t *testing.T) {
 	}
 	if tk, _, _ := tickets.TicketOf(context.Background(), "slack:D1"); tk.State != bot.TicketResolved || n.news[0].Conversation != "slack:D1" {
 		t.Errorf("ticket after the desk resolved it: %+v", tk)
+	}
+}
+
+func TestOutboxRetriesPendingTicketsAfterRestart(t *testing.T) {
+	f := &fakeJira{failN: 100}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	jira := &itsm.Jira{BaseURL: srv.URL, Email: "bot@example.com", Token: "tok", Project: "ENR", Client: srv.Client()}
+	tickets := bot.NewMemoryTickets() // stands for Redis: it outlives the desk
+	first, _ := itsm.NewDesk(itsm.DeskConfig{Tickets: tickets, Trackers: []itsm.Tracker{jira}, NewID: func() string { return "EB-P1" }})
+	if _, err := first.HandOff(context.Background(), handoff("slack:D1")); err == nil {
+		t.Fatal("a hand-off no tracker took reported success")
+	}
+	tk, ok, _ := tickets.TicketOf(context.Background(), "slack:D1")
+	if !ok || len(tk.Pending) != 1 || tk.Body == "" {
+		t.Fatalf("the failed hand-off was not kept for retry: %+v", tk)
+	}
+	// A new process, Jira back.
+	f.mu.Lock()
+	f.failN = 0
+	f.mu.Unlock()
+	n := &newsRecorder{}
+	second, _ := itsm.NewDesk(itsm.DeskConfig{Tickets: tickets, Trackers: []itsm.Tracker{jira}, Dedupe: bot.NewMemoryDedupe()})
+	second.SetNotifier(n)
+	if err := second.RetryPending(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.RetryPending(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tk, _, _ = tickets.TicketOf(context.Background(), "slack:D1")
+	if tk.Ref != "ENR-1" || len(tk.Pending) != 0 || tk.Body != "" || len(f.creates) != 1 {
+		t.Errorf("after the retry: %+v, %d issue(s) created", tk, len(f.creates))
+	}
+	if len(n.news) != 0 || len(n.opened) != 1 || n.opened[0].Ref != "ENR-1" || n.opened[0].Conversation != "slack:D1" {
+		t.Errorf("user told resolved %v, opened %v: want told once that ENR-1 exists", n.news, n.opened)
 	}
 }

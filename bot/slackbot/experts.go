@@ -264,10 +264,16 @@ func (b *Bot) tellUser(ctx context.Context, conv, text string, attrs []any) (tol
 
 // TicketNews implements bot.TicketNotifier for conversations in Slack.
 func (b *Bot) TicketNews(ctx context.Context, t bot.TicketRecord, news bot.TicketState) (bool, error) {
-	if news != bot.TicketResolved {
+	var id string
+	switch news {
+	case bot.TicketResolved:
+		id = "UserResolvedDesk"
+	case bot.TicketOpen:
+		id = "UserTicketCreated"
+	default:
 		return false, nil
 	}
-	text := escape(b.words.Get(b.userLang(t.Lang), "UserResolvedDesk", map[string]any{"Ticket": t.Ref}))
+	text := escape(b.words.Get(b.userLang(t.Lang), id, map[string]any{"Ticket": t.Ref}))
 	return b.tellUser(ctx, t.Conversation, text, []any{"ticket", t.Ref})
 }
 

@@ -20,7 +20,7 @@ const deskTimeout = 10 * time.Second
 // JIRA_BASE_URL is set, ServiceNow when SERVICENOW_INSTANCE_URL is, the
 // webhook when ENROLLBOT_TICKET_WEBHOOK_URL is, told to channels (an
 // experts channel). None: nil, and users get the summary to copy.
-func newDesk(getenv func(string) string, tickets bot.Tickets, obs itsm.Observer, logger *slog.Logger, channels ...itsm.Tracker) (*itsm.Desk, error) {
+func newDesk(getenv func(string) string, tickets bot.Tickets, dedupe bot.Dedupe, obs itsm.Observer, logger *slog.Logger, channels ...itsm.Tracker) (*itsm.Desk, error) {
 	for _, name := range []string{"JIRA_BASE_URL", "SERVICENOW_INSTANCE_URL", "ENROLLBOT_TICKET_WEBHOOK_URL"} {
 		if u := getenv(name); u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 			return nil, fmt.Errorf("%s %q is not an http(s) URL", name, u)
@@ -53,7 +53,7 @@ func newDesk(getenv func(string) string, tickets bot.Tickets, obs itsm.Observer,
 	if len(trackers)+len(channels) == 0 {
 		return nil, nil
 	}
-	d, err := itsm.NewDesk(itsm.DeskConfig{Trackers: trackers, Channels: channels, Tickets: tickets, Observer: obs, Logger: logger,
+	d, err := itsm.NewDesk(itsm.DeskConfig{Trackers: trackers, Channels: channels, Tickets: tickets, Dedupe: dedupe, Observer: obs, Logger: logger,
 		Retry: delivery.Retry{Max: 2, Backoff: 500 * time.Millisecond}})
 	if err != nil {
 		return nil, fmt.Errorf("ticket desk: %w", err)

@@ -40,7 +40,7 @@ func TestNewDeskFromEnvironment(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := newDesk(func(k string) string { return tc.env[k] }, bot.NewMemoryTickets(), nil, nil)
+			d, err := newDesk(func(k string) string { return tc.env[k] }, bot.NewMemoryTickets(), nil, nil, nil)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err %v, want %q", err, tc.wantErr)

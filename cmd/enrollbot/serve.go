@@ -247,7 +247,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		experts = slackbot.NewExperts(ch, elang)
 		channels = append(channels, experts)
 	}
-	desk, err := newDesk(os.Getenv, st.tickets, obs, logger, channels...)
+	desk, err := newDesk(os.Getenv, st.tickets, st.dedupe, obs, logger, channels...)
 	if err != nil {
 		return fmt.Errorf("enrollbot serve: %w", err)
 	}
@@ -322,13 +322,16 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		shutdowns = append(shutdowns, sb.Shutdown)
 	}
 
+	// Users in Slack are told news of their tickets from outside the chat.
+	var notifier bot.TicketNotifier
+	if sb != nil {
+		notifier = sb
+	}
+	if desk != nil {
+		desk.SetNotifier(notifier)
+	}
 	if secret := os.Getenv("ENROLLBOT_TICKET_STATUS_SECRET"); secret != "" && desk != nil {
-		// Service desks report resolved tickets here; users in Slack are
-		// told.
-		var notifier bot.TicketNotifier
-		if sb != nil {
-			notifier = sb
-		}
+		// Service desks report resolved tickets here.
 		mux.Handle("POST "+itsm.PathStatus, obs.Instrument("tickets",
 			&itsm.StatusHandler{Secret: secret, Desk: desk, Notifier: notifier, Logger: logger}))
 	}
@@ -396,6 +399,17 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 			errc <- fmt.Errorf("http server: %w", err)
 		}
 	}()
+	outboxDone := make(chan struct{})
+	if desk != nil {
+		// The outbox: tickets a tracker refused are offered again, also
+		// the ones an earlier process left pending.
+		go func() {
+			defer close(outboxDone)
+			desk.Run(runCtx, outboxInterval)
+		}()
+	} else {
+		close(outboxDone)
+	}
 	socketDone := make(chan struct{})
 	if sb != nil && cfg.slack.appToken != "" {
 		smc := socketmode.New(api, socketmode.OptionLog(slog.NewLogLogger(logger.Handler(), slog.LevelDebug)))
@@ -424,6 +438,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	}
 	stop()
 	<-socketDone
+	<-outboxDone
 	// Each platform's replies in flight get the same bound, at once.
 	var wg sync.WaitGroup
 	for _, shutdown := range shutdowns {
@@ -436,6 +451,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	wg.Wait()
 	return runErr
 }
+
+// outboxInterval is how often pending tickets are offered to their
+// trackers again.
+const outboxInterval = time.Minute
 
 // state is where the bot keeps what outlives a request: in memory for one
 // replica, in Redis for several.
