@@ -1112,12 +1112,17 @@ func (e *Engine) cancelHandoff(st State, in Input) (Reply, State) {
 	return e.smalltalk(lang, "HandoffCancelled", false), st
 }
 
-// HandoffSent is the intro of a hand-off that reached people under ticket
-// ref (added to an open ticket when added is true).
-func (e *Engine) HandoffSent(lang kb.Lang, ref string, added bool) string {
+// HandoffSent is the intro of a hand-off that reached people as ticket t:
+// added to an open ticket, or opened; when t relays, the user is told that
+// what they write next reaches people too.
+func (e *Engine) HandoffSent(lang kb.Lang, t Ticket) string {
+	ref := t.Ref
 	id := "HandoffSent"
-	if added {
+	switch {
+	case t.Added:
 		id = "HandoffAdded"
+	case t.Relays:
+		id = "HandoffSentRelay"
 	}
 	return e.word(lang, id, map[string]any{"Ticket": ref})
 }

@@ -207,7 +207,7 @@ func (s *Sessions) handOff(ctx context.Context, t Turn, r Reply, next State) (Re
 		r.Summary = r.Handoff.Summary
 		return r, next
 	}
-	r.Intro = s.eng.HandoffSent(r.Lang, tk.Ref, tk.Added)
+	r.Intro = s.eng.HandoffSent(r.Lang, tk)
 	next.Ticket = tk.Ref
 	return r, next
 }

@@ -266,4 +266,7 @@ type Ticket struct {
 	Ref string
 	// Added is true when the hand-off was added to an open ticket.
 	Added bool
+	// Relays is true when people reply in the conversation and read what
+	// the user writes next (an experts channel took it).
+	Relays bool
 }

@@ -202,7 +202,11 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 	if len(rec.Refs) == 0 {
 		return bot.Ticket{}, fmt.Errorf("ticket %s pending: %w", rec.ID, errors.Join(errs...))
 	}
-	return bot.Ticket{Ref: rec.Ref}, nil
+	relays := false
+	for _, c := range d.channels {
+		relays = relays || rec.Refs[c.Name()] != ""
+	}
+	return bot.Ticket{Ref: rec.Ref, Relays: relays}, nil
 }
 
 // SetNotifier makes the desk tell users when a pending ticket reaches

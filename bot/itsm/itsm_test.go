@@ -89,8 +89,8 @@ func TestJiraCreateThenComment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk.Ref != "ENR-1" || tk.Added {
-		t.Fatalf("ticket %+v, want ENR-1 opened after two 503s", tk)
+	if tk.Ref != "ENR-1" || tk.Added || tk.Relays {
+		t.Fatalf("ticket %+v, want ENR-1 opened after two 503s, with no channel to relay", tk)
 	}
 	fields := f.creates[0]["fields"].(map[string]any)
 	if fields["project"].(map[string]any)["key"] != "ENR" || fields["issuetype"].(map[string]any)["name"] != "Task" ||

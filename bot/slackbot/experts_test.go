@@ -85,6 +85,9 @@ func TestHandoffToExpertsChannel(t *testing.T) {
 	if card.TS == "" || told.TS == "" {
 		t.Fatalf("card %v / user told %v: want both", card.all(), told.all())
 	}
+	if !strings.Contains(told.Form.Get("text"), "reaches them too") {
+		t.Errorf("the user was not told that what they write next reaches IT: %q", told.Form.Get("text"))
+	}
 	all := fmt.Sprint(card.blocks(t))
 	for _, want := range []string{"EB-TEST1", "<@U0001>", "0x80180014", "&lt;!channel&gt;"} {
 		if !strings.Contains(all, want) {
