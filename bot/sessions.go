@@ -95,6 +95,10 @@ type Turn struct {
 	// reaction; otherwise it leaves no trace but the rate limit's count (no
 	// state, no log, no metric).
 	Quiet bool
+	// Reach is how the channel adapter reaches the conversation later,
+	// outside a turn (Teams: the service URL); kept with a ticket so that
+	// its user can be told news.
+	Reach string
 	// Message identifies the message a button was on, so that a user's
 	// later verdict on it replaces the earlier one; the conversation when
 	// empty.
@@ -200,7 +204,7 @@ func (s *Sessions) handOff(ctx context.Context, t Turn, r Reply, next State) (Re
 	if s.desk == nil {
 		return r, next
 	}
-	tk, err := s.desk.HandOff(ctx, Handoff{Key: t.Key, User: t.User, Request: *r.Handoff})
+	tk, err := s.desk.HandOff(ctx, Handoff{Key: t.Key, User: t.User, Reach: t.Reach, Request: *r.Handoff})
 	if err != nil {
 		s.log.Error("hand off", "key", t.Key, "err", err)
 		r.Intro = s.eng.HandoffFailed(r.Lang)

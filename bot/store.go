@@ -256,7 +256,9 @@ type Desk interface {
 type Handoff struct {
 	// Key names the conversation; User the user, channel-scoped.
 	Key, User string
-	Request   HandoffRequest
+	// Reach is how the adapter reaches the conversation later (Turn.Reach).
+	Reach   string
+	Request HandoffRequest
 }
 
 // Ticket is a hand-off as people see it.

@@ -30,10 +30,12 @@ type TicketRecord struct {
 	// name ("jira", "slack-experts").
 	Refs         map[string]string `json:"refs,omitempty"`
 	Conversation string            `json:"conversation"`
-	User         string            `json:"user,omitempty"`
-	Lang         kb.Lang           `json:"lang,omitempty"`
-	Entry        string            `json:"entry,omitempty"`
-	State        TicketState       `json:"state"`
+	// Reach is how the conversation's adapter reaches it (Turn.Reach).
+	Reach string      `json:"reach,omitempty"`
+	User  string      `json:"user,omitempty"`
+	Lang  kb.Lang     `json:"lang,omitempty"`
+	Entry string      `json:"entry,omitempty"`
+	State TicketState `json:"state"`
 	// By is who took or resolved it last.
 	By       string    `json:"by,omitempty"`
 	Created  time.Time `json:"created"`
@@ -129,10 +131,52 @@ type TicketDesk interface {
 	Ticket(ctx context.Context, ref string) (TicketRecord, bool, error)
 }
 
-// TicketNotifier tells a ticket's user news of it from outside the chat:
-// the service desk resolved it (TicketResolved), or a ticket that was
-// pending reached the service desk (TicketOpen). told is false when the conversation is
-// not one the notifier reaches (another chat platform).
+// TicketNotifier tells a ticket's user, in their conversation, what
+// happens outside it. told is false when the conversation is not one the
+// notifier reaches (another chat platform).
 type TicketNotifier interface {
+	// TicketNews tells that the service desk resolved the ticket
+	// (TicketResolved), or that a ticket that was pending reached it
+	// (TicketOpen).
 	TicketNews(ctx context.Context, t TicketRecord, news TicketState) (told bool, err error)
+	// RelayToUser passes what an expert (named by from, a display name;
+	// empty when unknown) wrote about the ticket.
+	RelayToUser(ctx context.Context, t TicketRecord, from, text string) (told bool, err error)
+}
+
+// Notifiers asks each of its notifiers in turn until one reaches the
+// ticket's user: every chat adapter serves its own conversations. It is
+// made before the adapters, which are added as they are made.
+type Notifiers struct {
+	mu   sync.Mutex
+	list []TicketNotifier
+}
+
+// Add adds n.
+func (ns *Notifiers) Add(n TicketNotifier) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	ns.list = append(ns.list, n)
+}
+
+func (ns *Notifiers) each(f func(n TicketNotifier) (bool, error)) (bool, error) {
+	ns.mu.Lock()
+	list := slices.Clone(ns.list)
+	ns.mu.Unlock()
+	for _, n := range list {
+		if told, err := f(n); told || err != nil {
+			return told, err
+		}
+	}
+	return false, nil
+}
+
+// TicketNews implements TicketNotifier.
+func (ns *Notifiers) TicketNews(ctx context.Context, t TicketRecord, news TicketState) (bool, error) {
+	return ns.each(func(n TicketNotifier) (bool, error) { return n.TicketNews(ctx, t, news) })
+}
+
+// RelayToUser implements TicketNotifier.
+func (ns *Notifiers) RelayToUser(ctx context.Context, t TicketRecord, from, text string) (bool, error) {
+	return ns.each(func(n TicketNotifier) (bool, error) { return n.RelayToUser(ctx, t, from, text) })
 }

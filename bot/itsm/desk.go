@@ -157,7 +157,7 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 		}
 		return bot.Ticket{Ref: rec.Ref, Added: true}, nil
 	}
-	rec = bot.TicketRecord{ID: d.newID(), Refs: map[string]string{}, Conversation: h.Key, User: h.User,
+	rec = bot.TicketRecord{ID: d.newID(), Refs: map[string]string{}, Conversation: h.Key, Reach: h.Reach, User: h.User,
 		Lang: h.Request.Lang, Entry: h.Request.Entry, State: bot.TicketOpen, Created: d.now()}
 	var errs []error
 	for i, t := range d.all() {

@@ -110,3 +110,7 @@ func TestOutboxRetriesPendingTicketsAfterRestart(t *testing.T) {
 		t.Errorf("user told resolved %v, opened %v: want told once that ENR-1 exists", n.news, n.opened)
 	}
 }
+
+func (n *newsRecorder) RelayToUser(context.Context, bot.TicketRecord, string, string) (bool, error) {
+	return false, nil
+}

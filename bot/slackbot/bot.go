@@ -81,6 +81,9 @@ type Config struct {
 	// Tickets records what experts do on the card (taken, resolved, a
 	// catalog gap); nil records nothing.
 	Tickets bot.TicketDesk
+	// Notify reaches ticket users outside Slack (Teams) with experts'
+	// replies; nil: they are not told.
+	Notify bot.TicketNotifier
 	// Gaps records what experts flag with Add to catalog, for
 	// `enrollbot report`; nil records nothing.
 	Gaps bot.UnansweredLog

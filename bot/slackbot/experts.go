@@ -216,7 +216,8 @@ func (b *Bot) ticketClick(ctx context.Context, k click, blocks []slack.Block) {
 }
 
 // relayToUser passes an expert's reply in a ticket's thread to the
-// ticket's user, while the ticket is not resolved.
+// ticket's user, while the ticket is not resolved: in Slack itself, or
+// through Config.Notify for a user elsewhere (Teams).
 func (b *Bot) relayToUser(ctx context.Context, j job) {
 	if b.cfg.Tickets == nil {
 		return
@@ -229,15 +230,33 @@ func (b *Bot) relayToUser(ctx context.Context, j job) {
 	if !ok || t.State == bot.TicketResolved {
 		return
 	}
-	text := b.words.withUser(b.userLang(t.Lang), "RelayFromExpert", j.user, map[string]any{"Ticket": t.Ref}) +
-		"\n" + cut(escape(strings.TrimSpace(j.text)), maxTicketText)
-	told, err := b.tellUser(ctx, t.Conversation, text, j.attrs())
+	told, err := b.RelayToUser(ctx, t, mention(j.user), j.text)
+	if !told && err == nil && b.cfg.Notify != nil {
+		// Another platform's user: the expert's Slack name means nothing
+		// there.
+		told, err = b.cfg.Notify.RelayToUser(ctx, t, "", j.text)
+	}
 	switch {
 	case err != nil:
 		b.log.Warn("relay to user", append(j.attrs(), "ticket", t.Ref, "err", err)...)
 	case !told:
-		b.log.Info("relay: ticket user outside Slack", append(j.attrs(), "ticket", t.Ref)...)
+		b.log.Info("relay: ticket user not reachable", append(j.attrs(), "ticket", t.Ref)...)
 	}
+}
+
+// RelayToUser implements bot.TicketNotifier for conversations in Slack;
+// from is mrkdwn (a mention) or empty.
+func (b *Bot) RelayToUser(ctx context.Context, t bot.TicketRecord, from, text string) (bool, error) {
+	if _, _, _, ok := userPlace(t.Conversation); !ok {
+		return false, nil
+	}
+	id := "RelayFromExpert"
+	if from == "" {
+		id = "RelayFromIT"
+	}
+	lead := strings.ReplaceAll(escape(b.words.Get(b.userLang(t.Lang), id,
+		map[string]any{"User": userPlaceholder, "Ticket": t.Ref})), userPlaceholder, from)
+	return b.tellUser(ctx, t.Conversation, lead+"\n"+cut(escape(strings.TrimSpace(text)), maxTicketText), []any{"ticket", t.Ref})
 }
 
 func (b *Bot) userLang(l kb.Lang) kb.Lang {

@@ -247,6 +247,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		experts = slackbot.NewExperts(ch, elang)
 		channels = append(channels, experts)
 	}
+	// Each chat adapter tells its own users news of their tickets; the
+	// set is filled as the adapters are made.
+	notifiers := &bot.Notifiers{}
 	desk, err := newDesk(os.Getenv, st.tickets, st.dedupe, obs, logger, channels...)
 	if err != nil {
 		return fmt.Errorf("enrollbot serve: %w", err)
@@ -302,6 +305,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 			Experts:       experts,
 			Gaps:          st.unanswered,
 			Tickets:       ticketDesk,
+			Notify:        notifiers,
 		})
 		if err != nil {
 			return err
@@ -322,18 +326,18 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		shutdowns = append(shutdowns, sb.Shutdown)
 	}
 
-	// Users in Slack are told news of their tickets from outside the chat.
-	var notifier bot.TicketNotifier
+	// Users are told news of their tickets from outside the chat by the
+	// adapter of their conversation.
 	if sb != nil {
-		notifier = sb
+		notifiers.Add(sb)
 	}
 	if desk != nil {
-		desk.SetNotifier(notifier)
+		desk.SetNotifier(notifiers)
 	}
 	if secret := os.Getenv("ENROLLBOT_TICKET_STATUS_SECRET"); secret != "" && desk != nil {
 		// Service desks report resolved tickets here.
 		mux.Handle("POST "+itsm.PathStatus, obs.Instrument("tickets",
-			&itsm.StatusHandler{Secret: secret, Desk: desk, Notifier: notifier, Logger: logger}))
+			&itsm.StatusHandler{Secret: secret, Desk: desk, Notifier: notifiers, Logger: logger}))
 	}
 
 	if cfg.teams.enabled {
@@ -367,6 +371,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 			served = append(served, fmt.Sprintf("Microsoft Teams WITHOUT AUTHENTICATION (POST %s)", teamsbot.Path))
 		}
 		shutdowns = append(shutdowns, tb.Shutdown)
+		notifiers.Add(tb)
 	}
 
 	srv := newServer(mux, logger)
