@@ -358,7 +358,9 @@ const maxRelay = 3000
 
 // Relay implements bot.Desk: the user's message goes to the channels'
 // threads of the conversation's open ticket (not to the trackers, whose
-// tickets grow only by explicit requests).
+// tickets grow only by explicit requests). Only the user who asked is
+// relayed: a colleague's remark in the same channel thread did not agree
+// to reach the experts.
 func (d *Desk) Relay(ctx context.Context, key, user, text string) error {
 	if key == "" || len(d.channels) == 0 || strings.TrimSpace(text) == "" {
 		return nil
@@ -367,7 +369,7 @@ func (d *Desk) Relay(ctx context.Context, key, user, text string) error {
 	if err != nil {
 		return fmt.Errorf("load ticket of %s: %w", key, err)
 	}
-	if !ok || t.State == bot.TicketResolved {
+	if !ok || t.State == bot.TicketResolved || t.User != user {
 		return nil
 	}
 	if r := []rune(text); len(r) > maxRelay {

@@ -114,3 +114,43 @@ func TestOutboxRetriesPendingTicketsAfterRestart(t *testing.T) {
 func (n *newsRecorder) RelayToUser(context.Context, bot.TicketRecord, string, string) (bool, error) {
 	return false, nil
 }
+
+// channelFake is a channel tracker that records comments.
+type channelFake struct {
+	mu       sync.Mutex
+	comments []string
+}
+
+func (c *channelFake) Name() string { return "fake-channel" }
+func (c *channelFake) Create(context.Context, itsm.Issue) (string, error) {
+	return "card-1", nil
+}
+func (c *channelFake) Comment(_ context.Context, ref, text string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.comments = append(c.comments, ref+"|"+text)
+	return nil
+}
+
+func TestRelayOnlyTheAskingUserWhileOpen(t *testing.T) {
+	ch := &channelFake{}
+	d, _ := itsm.NewDesk(itsm.DeskConfig{Channels: []itsm.Tracker{ch}})
+	ctx := context.Background()
+	if err := d.Relay(ctx, "slack:C1:1.2", "slack:U1", "before any ticket"); err != nil {
+		t.Fatal(err)
+	}
+	h := handoff("slack:C1:1.2")
+	if _, err := d.HandOff(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	_ = d.Relay(ctx, "slack:C1:1.2", "slack:U2", "a colleague's remark")
+	_ = d.Relay(ctx, "slack:C1:1.2", "slack:U1", "the user's detail")
+	tk, _, _ := d.Ticket(ctx, "card-1")
+	if _, err := d.Mark(ctx, tk.Ref, bot.TicketResolved, "slack:U9", false); err != nil {
+		t.Fatal(err)
+	}
+	_ = d.Relay(ctx, "slack:C1:1.2", "slack:U1", "after resolved")
+	if len(ch.comments) != 1 || ch.comments[0] != "card-1|» the user's detail" {
+		t.Errorf("relayed %q: want only the asking user's message while open", ch.comments)
+	}
+}
