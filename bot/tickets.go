@@ -180,3 +180,15 @@ func (ns *Notifiers) TicketNews(ctx context.Context, t TicketRecord, news Ticket
 func (ns *Notifiers) RelayToUser(ctx context.Context, t TicketRecord, from, text string) (bool, error) {
 	return ns.each(func(n TicketNotifier) (bool, error) { return n.RelayToUser(ctx, t, from, text) })
 }
+
+// NewsMessage is the id of the message (package locales) that tells a
+// user news; ok is false for news users are not told.
+func NewsMessage(news TicketState) (id string, ok bool) {
+	switch news {
+	case TicketResolved:
+		return "UserResolvedDesk", true
+	case TicketOpen:
+		return "UserTicketCreated", true
+	}
+	return "", false
+}

@@ -152,10 +152,13 @@ type Jira struct {
 // Name implements Tracker.
 func (j *Jira) Name() string { return "jira" }
 
-func (j *Jira) header() http.Header {
+func (j *Jira) header() http.Header { return basicAuth(j.Email, j.Token) }
+
+// basicAuth is the header of HTTP basic authentication.
+func basicAuth(user, password string) http.Header {
 	h := http.Header{}
 	req := http.Request{Header: h}
-	req.SetBasicAuth(j.Email, j.Token)
+	req.SetBasicAuth(user, password)
 	return h
 }
 
@@ -207,12 +210,7 @@ type ServiceNow struct {
 // Name implements Tracker.
 func (s *ServiceNow) Name() string { return "servicenow" }
 
-func (s *ServiceNow) header() http.Header {
-	h := http.Header{}
-	req := http.Request{Header: h}
-	req.SetBasicAuth(s.User, s.Password)
-	return h
-}
+func (s *ServiceNow) header() http.Header { return basicAuth(s.User, s.Password) }
 
 // Create implements Tracker and returns the incident's number
 // (INC0010001).

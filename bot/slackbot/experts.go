@@ -283,13 +283,8 @@ func (b *Bot) tellUser(ctx context.Context, conv, text string, attrs []any) (tol
 
 // TicketNews implements bot.TicketNotifier for conversations in Slack.
 func (b *Bot) TicketNews(ctx context.Context, t bot.TicketRecord, news bot.TicketState) (bool, error) {
-	var id string
-	switch news {
-	case bot.TicketResolved:
-		id = "UserResolvedDesk"
-	case bot.TicketOpen:
-		id = "UserTicketCreated"
-	default:
+	id, ok := bot.NewsMessage(news)
+	if !ok {
 		return false, nil
 	}
 	text := escape(b.words.Get(b.userLang(t.Lang), id, map[string]any{"Ticket": t.Ref}))

@@ -45,13 +45,8 @@ func (b *Bot) ticketLang(t bot.TicketRecord) kb.Lang {
 
 // TicketNews implements bot.TicketNotifier for conversations in Teams.
 func (b *Bot) TicketNews(ctx context.Context, t bot.TicketRecord, news bot.TicketState) (bool, error) {
-	var id string
-	switch news {
-	case bot.TicketResolved:
-		id = "UserResolvedDesk"
-	case bot.TicketOpen:
-		id = "UserTicketCreated"
-	default:
+	id, ok := bot.NewsMessage(news)
+	if !ok {
 		return false, nil
 	}
 	return b.tell(ctx, t, b.words.Get(b.ticketLang(t), id, map[string]any{"Ticket": t.Ref}))
