@@ -188,10 +188,12 @@ func (b *Bot) ticketClick(ctx context.Context, k click, blocks []slack.Block) {
 	default:
 		return
 	}
+	var marked bot.TicketRecord
 	if b.cfg.Tickets != nil {
 		// The card is the experts' truth even when the store forgot the
 		// ticket (memory, a restart): it is updated regardless.
-		if _, err := b.cfg.Tickets.Mark(ctx, r.Ticket, state, sessionUser(k.user), k.action == actionTicketGap); err != nil {
+		var err error
+		if marked, err = b.cfg.Tickets.Mark(ctx, r.Ticket, state, sessionUser(k.user), k.action == actionTicketGap); err != nil {
 			b.log.Warn("mark ticket", append(k.attrs(), "ticket", r.Ticket, "err", err)...)
 		}
 	}
@@ -210,7 +212,11 @@ func (b *Bot) ticketClick(ctx context.Context, k click, blocks []slack.Block) {
 	}
 	ulang := b.userLang(r.Lang)
 	text := b.words.withUser(ulang, userID, k.user, map[string]any{"Ticket": r.Ticket})
-	if _, err := b.tellUser(ctx, r.Conv, text, k.attrs()); err != nil {
+	var verdict []slack.BlockElement
+	if state == bot.TicketResolved {
+		verdict = b.verdictButtons(ulang, r.Conv, marked.Entry)
+	}
+	if _, err := b.tellUser(ctx, r.Conv, text, k.attrs(), verdict...); err != nil {
 		b.log.Warn("tell ticket user", append(k.attrs(), "ticket", r.Ticket, "err", err)...)
 	}
 }
@@ -266,14 +272,31 @@ func (b *Bot) userLang(l kb.Lang) kb.Lang {
 	return b.sessions.Engine().DefaultLang()
 }
 
-// tellUser posts text (mrkdwn) where the Slack conversation conv's user
-// reads it; told is false for a conversation outside Slack.
-func (b *Bot) tellUser(ctx context.Context, conv, text string, attrs []any) (told bool, err error) {
+// verdictButtons are Solved / Not solved on the entry the conversation
+// answered last, so that the user's answer to "is it fixed?" is recorded
+// like any verdict; none when no entry was answered.
+func (b *Bot) verdictButtons(lang kb.Lang, conv, entry string) []slack.BlockElement {
+	if entry == "" {
+		return nil
+	}
+	r := ref{Act: bot.ActSolved, Conv: conv, Entry: entry, Lang: lang}
+	solved := button(actionSolved, ":+1: "+b.words.Get(lang, "ActionSolved", nil), r).WithStyle(slack.StylePrimary)
+	r.Act = bot.ActNotSolved
+	return []slack.BlockElement{solved, button(actionNotSolved, ":-1: "+b.words.Get(lang, "ActionNotSolved", nil), r)}
+}
+
+// tellUser posts text (mrkdwn), with buttons when given, where the Slack
+// conversation conv's user reads it; told is false for a conversation
+// outside Slack.
+func (b *Bot) tellUser(ctx context.Context, conv, text string, attrs []any, buttons ...slack.BlockElement) (told bool, err error) {
 	channel, thread, eph, ok := userPlace(conv)
 	if !ok {
 		return false, nil
 	}
 	msg := message{Text: text, Blocks: []slack.Block{section(text)}}
+	if len(buttons) > 0 {
+		msg.Blocks = append(msg.Blocks, slack.NewActionBlock(blockAnswerActions, buttons...))
+	}
 	if eph != "" {
 		return true, b.ephemeral(ctx, "", channel, eph, msg, false, attrs)
 	}
@@ -287,8 +310,13 @@ func (b *Bot) TicketNews(ctx context.Context, t bot.TicketRecord, news bot.Ticke
 	if !ok {
 		return false, nil
 	}
-	text := escape(b.words.Get(b.userLang(t.Lang), id, map[string]any{"Ticket": t.Ref}))
-	return b.tellUser(ctx, t.Conversation, text, []any{"ticket", t.Ref})
+	lang := b.userLang(t.Lang)
+	text := escape(b.words.Get(lang, id, map[string]any{"Ticket": t.Ref}))
+	var verdict []slack.BlockElement
+	if news == bot.TicketResolved {
+		verdict = b.verdictButtons(lang, t.Conversation, t.Entry)
+	}
+	return b.tellUser(ctx, t.Conversation, text, []any{"ticket", t.Ref}, verdict...)
 }
 
 // withStatus returns a card's blocks with line shown above the buttons;

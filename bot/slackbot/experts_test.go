@@ -122,8 +122,15 @@ func TestHandoffToExpertsChannel(t *testing.T) {
 		t.Errorf("after Resolved the card is %v", updates[len(updates)-1].all())
 	}
 	last = e.slack.byMethod("chat.postMessage")
-	if n := last[len(last)-1]; !strings.Contains(n.all(), "EB-TEST1 as resolved") {
-		t.Errorf("the user was not asked whether it is fixed: %v", n.all())
+	asked := last[len(last)-1]
+	if !strings.Contains(asked.all(), "EB-TEST1 as resolved") || !hasButton(asked.blocks(t), actionSolved) {
+		t.Fatalf("the user was not asked whether it is fixed: %v", asked.all())
+	}
+	// The user's answer is recorded as a verdict on the entry answered.
+	e.click("U0001", "D0001", asked.TS, "", false, e.slack.responseURL("fixed"), findButton(t, asked.blocks(t), actionSolved))
+	e.idle()
+	if c, _ := st.fb.FeedbackCounts(context.Background(), "your-organization-does-not-support-this-version-of-windows"); c.Solved != 1 {
+		t.Errorf("the user's answer to 'is it fixed?' was not recorded: %+v", c)
 	}
 
 	// The card's buttons do nothing outside the experts channel.
