@@ -175,3 +175,5 @@ func TestUserMessagesReachTheOpenTicket(t *testing.T) {
 		t.Errorf("relayed %v: want the one typed message after the ticket", d.relayed)
 	}
 }
+
+func TestMemorySettings(t *testing.T) { bottest.SettingsContract(t, &bot.MemorySettings{}) }

@@ -272,3 +272,41 @@ type Ticket struct {
 	// the user writes next (an experts channel took it).
 	Relays bool
 }
+
+// Settings keeps the few things an admin sets from a chat (the Teams
+// experts channel): small values by key, kept until changed.
+type Settings interface {
+	// Setting returns the value under key; ok is false when none is set.
+	Setting(ctx context.Context, key string) (value string, ok bool, err error)
+	// SetSetting sets key to value; an empty value removes it.
+	SetSetting(ctx context.Context, key, value string) error
+}
+
+// MemorySettings keeps settings in process memory.
+type MemorySettings struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// Setting implements Settings.
+func (s *MemorySettings) Setting(_ context.Context, key string) (string, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[key]
+	return v, ok, nil
+}
+
+// SetSetting implements Settings.
+func (s *MemorySettings) SetSetting(_ context.Context, key, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if value == "" {
+		delete(s.m, key)
+		return nil
+	}
+	if s.m == nil {
+		s.m = map[string]string{}
+	}
+	s.m[key] = value
+	return nil
+}

@@ -391,3 +391,33 @@ func (s *Store) AllTickets(ctx context.Context) ([]bot.TicketRecord, error) {
 	}
 	return out, nil
 }
+
+// Setting implements bot.Settings.
+func (s *Store) Setting(ctx context.Context, key string) (string, bool, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	v, err := s.rdb.Get(ctx, s.key("setting", key)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("redis get setting %s: %w", key, err)
+	}
+	return v, true, nil
+}
+
+// SetSetting implements bot.Settings; settings do not expire.
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	var err error
+	if value == "" {
+		err = s.rdb.Del(ctx, s.key("setting", key)).Err()
+	} else {
+		err = s.rdb.Set(ctx, s.key("setting", key), value, 0).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("redis set setting %s: %w", key, err)
+	}
+	return nil
+}

@@ -246,3 +246,7 @@ func (doubleSet) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 func TestTickets(t *testing.T) {
 	bottest.TicketsContract(t, open(t, redisURL(t), Options{}))
 }
+
+func TestSettings(t *testing.T) {
+	bottest.SettingsContract(t, open(t, redisURL(t), Options{}))
+}

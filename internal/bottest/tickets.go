@@ -48,3 +48,24 @@ func TicketsContract(t *testing.T, s bot.Tickets) {
 		t.Errorf("all tickets %+v, %v: want EB-A then EB-B", all, err)
 	}
 }
+
+// SettingsContract checks what every bot.Settings must do.
+func SettingsContract(t *testing.T, s bot.Settings) {
+	t.Helper()
+	ctx := context.Background()
+	if _, ok, err := s.Setting(ctx, "teams-experts"); ok || err != nil {
+		t.Fatalf("empty: ok=%v err=%v", ok, err)
+	}
+	if err := s.SetSetting(ctx, "teams-experts", `{"channel":"19:x"}`); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := s.Setting(ctx, "teams-experts"); !ok || err != nil || v != `{"channel":"19:x"}` {
+		t.Errorf("after set: %q ok=%v err=%v", v, ok, err)
+	}
+	if err := s.SetSetting(ctx, "teams-experts", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Setting(ctx, "teams-experts"); ok {
+		t.Error("an empty value did not remove the setting")
+	}
+}
