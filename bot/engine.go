@@ -1128,13 +1128,18 @@ func (e *Engine) HandoffSent(lang kb.Lang, t Ticket) string {
 }
 
 // HandoffFailed is the intro of a hand-off that could not be sent: the
-// failure said plainly, and how to reach IT.
-func (e *Engine) HandoffFailed(lang kb.Lang) string {
+// failure said plainly (that it is kept and retried, when pending), and
+// how to reach IT.
+func (e *Engine) HandoffFailed(lang kb.Lang, pending bool) string {
 	text := e.handoff
 	if text == "" {
 		text = e.word(lang, "HandoffNone", nil)
 	}
-	return e.word(lang, "HandoffFailed", nil) + " " + text
+	id := "HandoffFailed"
+	if pending {
+		id = "HandoffPending"
+	}
+	return e.word(lang, id, nil) + " " + text
 }
 
 // summary sums the conversation up.

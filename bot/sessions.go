@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -207,7 +208,7 @@ func (s *Sessions) handOff(ctx context.Context, t Turn, r Reply, next State) (Re
 	tk, err := s.desk.HandOff(ctx, Handoff{Key: t.Key, User: t.User, Reach: t.Reach, Request: *r.Handoff})
 	if err != nil {
 		s.log.Error("hand off", "key", t.Key, "err", err)
-		r.Intro = s.eng.HandoffFailed(r.Lang)
+		r.Intro = s.eng.HandoffFailed(r.Lang, errors.Is(err, ErrHandoffPending))
 		r.Summary = r.Handoff.Summary
 		return r, next
 	}

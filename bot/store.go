@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -251,6 +252,10 @@ type Desk interface {
 	// when it has none or it is resolved.
 	Relay(ctx context.Context, key, user, text string) error
 }
+
+// ErrHandoffPending is wrapped by a Desk's error when no one took the
+// hand-off yet but it is kept and retried: the user is told it will come.
+var ErrHandoffPending = errors.New("hand-off pending")
 
 // Handoff is a confirmed request for a person from one conversation.
 type Handoff struct {

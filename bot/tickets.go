@@ -44,8 +44,8 @@ type TicketRecord struct {
 	// Gap marks a ticket experts flagged as a catalog gap.
 	Gap bool `json:"gap,omitempty"`
 	// Pending names the trackers that have yet to take the ticket: the
-	// outbox, retried until they do. Title and Body are what they are to
-	// be sent, kept only while some are pending.
+	// outbox, retried until they do. Title and Body are what was sent,
+	// for them and for the experts' card when it is redrawn.
 	Pending []string `json:"pending,omitempty"`
 	Title   string   `json:"title,omitempty"`
 	Body    string   `json:"body,omitempty"`
@@ -189,6 +189,8 @@ func NewsMessage(news TicketState) (id string, ok bool) {
 		return "UserResolvedDesk", true
 	case TicketOpen:
 		return "UserTicketCreated", true
+	case TicketTaken:
+		return "UserTakenBy", true
 	}
 	return "", false
 }

@@ -184,11 +184,10 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 		d.obs.HandedOff(t.Name(), "created")
 		rec.Refs[t.Name()] = ref
 	}
-	if len(rec.Pending) > 0 {
-		// The outbox: what the trackers are still to take, kept with the
-		// ticket so that a restart does not lose it.
-		rec.Title, rec.Body = issue.Title, issue.Body
-	}
+	// The outbox keeps what the trackers are still to take with the
+	// ticket, so that a restart does not lose it; the experts' card is
+	// redrawn from it.
+	rec.Title, rec.Body = issue.Title, issue.Body
 	if len(rec.Refs) == 0 && len(rec.Pending) == 0 {
 		return bot.Ticket{}, errors.Join(errs...)
 	}
@@ -200,7 +199,7 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 		}
 	}
 	if len(rec.Refs) == 0 {
-		return bot.Ticket{}, fmt.Errorf("ticket %s pending: %w", rec.ID, errors.Join(errs...))
+		return bot.Ticket{}, fmt.Errorf("ticket %s: %w: %w", rec.ID, bot.ErrHandoffPending, errors.Join(errs...))
 	}
 	relays := false
 	for _, c := range d.channels {
@@ -241,9 +240,6 @@ func (d *Desk) flush(ctx context.Context, t *bot.TicketRecord) bool {
 		took = true
 	}
 	t.Pending = still
-	if len(still) == 0 {
-		t.Title, t.Body = "", ""
-	}
 	if !took {
 		return false
 	}

@@ -311,7 +311,7 @@ func (b *Bot) TicketNews(ctx context.Context, t bot.TicketRecord, news bot.Ticke
 		return false, nil
 	}
 	lang := b.userLang(t.Lang)
-	text := escape(b.words.Get(lang, id, map[string]any{"Ticket": t.Ref}))
+	text := escape(b.words.Get(lang, id, map[string]any{"Ticket": t.Ref, "Name": t.By}))
 	var verdict []slack.BlockElement
 	if news == bot.TicketResolved {
 		verdict = b.verdictButtons(lang, t.Conversation, t.Entry)

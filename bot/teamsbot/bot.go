@@ -92,6 +92,14 @@ type Config struct {
 	// Logger receives rejected requests, failed connector calls and dropped
 	// work; discarded when nil.
 	Logger *slog.Logger
+	// Experts is the experts channel hand-offs are posted to (NewExperts,
+	// put on the sessions' desk); nil: none. Settings keeps the channel
+	// registered with "experts here"; Tickets records what experts do on
+	// the card; Notify tells users in any chat of it.
+	Experts  *Experts
+	Settings bot.Settings
+	Tickets  bot.TicketDesk
+	Notify   bot.TicketNotifier
 
 	// The fields below are optional: a zero value takes the Default*
 	// constant.
@@ -185,7 +193,7 @@ func New(cfg Config) (*Bot, error) {
 	creds := auth.SimpleCredentialProvider{AppID: cfg.AppID, Password: cfg.AppPassword}
 	tokens := newTokenSource(cfg.TokenURL, cfg.AppID, cfg.AppPassword, cfg.HTTPClient)
 	w := cfg.Sessions.Engine().Wording()
-	return &Bot{
+	b := &Bot{
 		cfg:       cfg,
 		sessions:  cfg.Sessions,
 		dedupe:    cfg.Dedupe,
@@ -204,7 +212,11 @@ func New(cfg Config) (*Bot, error) {
 			loopbackOnly: cfg.InsecureNoAuth,
 		},
 		replies: bot.NewReplies("teams", cfg.MaxConcurrent, cfg.ReplyTimeout, cfg.Logger),
-	}, nil
+	}
+	if cfg.Experts != nil {
+		cfg.Experts.bot = b
+	}
+	return b, nil
 }
 
 // Authenticated reports whether requests are verified (the bot has

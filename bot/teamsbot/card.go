@@ -133,6 +133,10 @@ type submitData struct {
 	Question string  `json:"q,omitempty"`
 	Option   string  `json:"o,omitempty"`
 	Lang     kb.Lang `json:"l,omitempty"`
+	// Ticket and Conv are the experts' card's: the ticket and the user's
+	// conversation.
+	Ticket string `json:"tk,omitempty"`
+	Conv   string `json:"cv,omitempty"`
 }
 
 // optionInput is the id of the choice set that answers question: Teams

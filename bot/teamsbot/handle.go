@@ -94,6 +94,8 @@ type message struct {
 	text string
 	// data is the bot's button data the message carries, if any.
 	data *submitData
+	// ticket is a press of the experts' card, if it is one.
+	ticket *submitData
 }
 
 // classify decides whether a message is one to act on. It does no I/O: it
@@ -105,6 +107,9 @@ func classify(in *inbound) (message, bool) {
 	sc := in.scope()
 	if sc == 0 {
 		return message{}, false
+	}
+	if d, ok := parseTicketSubmit(in.Value); ok {
+		return message{ticket: &d}, true
 	}
 	// A button on one of the bot's cards: the click is addressed to the
 	// bot wherever the card is.
@@ -131,11 +136,14 @@ func (b *Bot) acceptMessage(ctx context.Context, in *inbound) {
 		return
 	}
 	err := b.spawn(func(ctx context.Context) {
-		if m.data != nil {
+		switch {
+		case m.ticket != nil:
+			b.ticketClick(ctx, in, *m.ticket)
+		case m.data != nil:
 			b.click(ctx, in, *m.data)
-			return
+		default:
+			b.answer(ctx, in, m.text)
 		}
-		b.answer(ctx, in, m.text)
 	})
 	if err != nil {
 		b.log.Warn("teams message dropped", append(in.attrs(), "err", err)...)
@@ -189,6 +197,18 @@ func (b *Bot) outgoing(in *inbound, c card, summary string) schema.Activity {
 // answer replies to what a user wrote: the language command, or a turn
 // for the engine (greetings and "help" included).
 func (b *Bot) answer(ctx context.Context, in *inbound, text string) {
+	if in.scope() == scopeChannel && b.cfg.Experts != nil {
+		if on, ok := expertsCommand(text); ok {
+			b.registerExperts(ctx, in, on)
+			return
+		}
+		if b.isExpertsChannel(ctx, in) {
+			// Experts speak to users through tickets' threads; the bot
+			// answers nothing there.
+			b.relayToUser(ctx, in, text)
+			return
+		}
+	}
 	if lang, clear, ok := bot.ParseLangCommand(text); ok {
 		b.langCommand(ctx, in, lang, clear)
 		return

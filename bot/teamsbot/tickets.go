@@ -49,7 +49,7 @@ func (b *Bot) TicketNews(ctx context.Context, t bot.TicketRecord, news bot.Ticke
 	if !ok {
 		return false, nil
 	}
-	return b.tell(ctx, t, b.words.Get(b.ticketLang(t), id, map[string]any{"Ticket": t.Ref}))
+	return b.tell(ctx, t, b.words.Get(b.ticketLang(t), id, map[string]any{"Ticket": t.Ref, "Name": t.By}))
 }
 
 // RelayToUser implements bot.TicketNotifier for conversations in Teams.

@@ -82,6 +82,7 @@ var configVars = []string{
 	"SERVICENOW_INSTANCE_URL", "SERVICENOW_USER", "SERVICENOW_PASSWORD",
 	"ENROLLBOT_TICKET_WEBHOOK_URL", "ENROLLBOT_TICKET_WEBHOOK_SECRET",
 	"ENROLLBOT_SLACK_EXPERTS_CHANNEL", "ENROLLBOT_EXPERTS_LANG", "ENROLLBOT_TICKET_STATUS_SECRET",
+	"ENROLLBOT_TEAMS_EXPERTS",
 }
 
 func envOr(name, def string) string {
@@ -247,6 +248,18 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		experts = slackbot.NewExperts(ch, elang)
 		channels = append(channels, experts)
 	}
+	var teamsExperts *teamsbot.Experts
+	if envBool("ENROLLBOT_TEAMS_EXPERTS") {
+		if !cfg.teams.enabled {
+			return errors.New("enrollbot serve: ENROLLBOT_TEAMS_EXPERTS needs Teams configured")
+		}
+		elang, ok := kb.LangFromLocale(envOr("ENROLLBOT_EXPERTS_LANG", "en"))
+		if !ok {
+			return fmt.Errorf("enrollbot serve: ENROLLBOT_EXPERTS_LANG %q: want en, nl, sv or de", os.Getenv("ENROLLBOT_EXPERTS_LANG"))
+		}
+		teamsExperts = teamsbot.NewExperts(elang)
+		channels = append(channels, teamsExperts)
+	}
 	// Each chat adapter tells its own users news of their tickets; the
 	// set is filled as the adapters are made.
 	notifiers := &bot.Notifiers{}
@@ -352,6 +365,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 			TokenURL:          cfg.teams.tokenURL,
 			Observer:          obs,
 			Logger:            logger,
+			Experts:           teamsExperts,
+			Settings:          st.settings,
+			Tickets:           ticketDesk,
+			Notify:            notifiers,
 		})
 		if err != nil {
 			return err
@@ -471,6 +488,7 @@ type state struct {
 	limiter    bot.RateLimiter
 	unanswered bot.UnansweredLog
 	tickets    bot.Tickets
+	settings   bot.Settings
 	// ping checks the shared store for readiness; nil in memory.
 	ping  func(context.Context) error
 	where string
@@ -482,14 +500,14 @@ func openState(ctx context.Context, cfg serveConfig) (*state, error) {
 		return &state{
 			store: bot.NewMemoryStore(), prefs: bot.NewMemoryPreferences(), dedupe: bot.NewMemoryDedupe(),
 			feedback: bot.NewMemoryFeedback(), limiter: bot.NewMemoryLimiter(cfg.rateLimit, time.Minute),
-			unanswered: bot.NewMemoryUnanswered(), tickets: bot.NewMemoryTickets(), where: "in memory (one replica)", close: func() {},
+			unanswered: bot.NewMemoryUnanswered(), tickets: bot.NewMemoryTickets(), settings: &bot.MemorySettings{}, where: "in memory (one replica)", close: func() {},
 		}, nil
 	}
 	rs, err := redisstore.Open(ctx, cfg.redisURL, redisstore.Options{RateLimit: cfg.rateLimit, RateWindow: time.Minute})
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	return &state{store: rs, prefs: rs, dedupe: rs, feedback: rs, limiter: rs, unanswered: rs, tickets: rs,
+	return &state{store: rs, prefs: rs, dedupe: rs, feedback: rs, limiter: rs, unanswered: rs, tickets: rs, settings: rs,
 		ping: rs.Ping, where: "in Redis", close: func() { _ = rs.Close() }}, nil
 }
 
