@@ -216,9 +216,40 @@ func (b *Bot) ticketClick(ctx context.Context, k click, blocks []slack.Block) {
 	if state == bot.TicketResolved {
 		verdict = b.verdictButtons(ulang, r.Conv, marked.Entry)
 	}
-	if _, err := b.tellUser(ctx, r.Conv, text, k.attrs(), verdict...); err != nil {
-		b.log.Warn("tell ticket user", append(k.attrs(), "ticket", r.Ticket, "err", err)...)
+	told, err := b.tellUser(ctx, r.Conv, text, k.attrs(), verdict...)
+	if !told && err == nil && b.cfg.Notify != nil && marked.Conversation != "" {
+		// A user elsewhere (Teams) is told by their adapter, with the
+		// expert's name: a Slack mention means nothing there.
+		marked.By = b.displayName(ctx, k.user)
+		told, err = b.cfg.Notify.TicketNews(ctx, marked, state)
 	}
+	if err != nil {
+		b.log.Warn("tell ticket user", append(k.attrs(), "ticket", r.Ticket, "err", err)...)
+	} else if !told {
+		b.log.Info("ticket user not reachable", append(k.attrs(), "ticket", r.Ticket)...)
+	}
+}
+
+// displayName is a Slack user's name for people outside Slack: the real
+// name, else the display name, else the handle, else the id.
+func (b *Bot) displayName(ctx context.Context, user string) string {
+	var u *slack.User
+	_ = b.call(ctx, "users.info", []any{"user", user}, func(ctx context.Context) error {
+		var err error
+		u, err = b.api.GetUserInfoContext(ctx, user)
+		return err
+	})
+	switch {
+	case u == nil:
+		return user
+	case u.RealName != "":
+		return u.RealName
+	case u.Profile.DisplayName != "":
+		return u.Profile.DisplayName
+	case u.Name != "":
+		return u.Name
+	}
+	return user
 }
 
 // relayToUser passes an expert's reply in a ticket's thread to the

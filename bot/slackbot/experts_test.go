@@ -234,3 +234,45 @@ func TestRelayBetweenUserAndExperts(t *testing.T) {
 		t.Errorf("a reply on a resolved ticket was relayed: %v", methods(e.slack.snapshot()[n:]))
 	}
 }
+
+// newsCatcher stands for another platform's adapter.
+type newsCatcher struct {
+	news []bot.TicketRecord
+}
+
+func (n *newsCatcher) TicketNews(_ context.Context, t bot.TicketRecord, s bot.TicketState) (bool, error) {
+	if !strings.HasPrefix(t.Conversation, "teams:") {
+		return false, nil
+	}
+	n.news = append(n.news, t)
+	return true, nil
+}
+
+func (n *newsCatcher) RelayToUser(context.Context, bot.TicketRecord, string, string) (bool, error) {
+	return false, nil
+}
+
+func TestSlackExpertsTellTeamsUsersByName(t *testing.T) {
+	st := memStores()
+	tickets := bot.NewMemoryTickets()
+	catcher := &newsCatcher{}
+	e := startEnv(t, newFakeSlack(t), st, withExperts(t, st, tickets), func(c *Config) { c.Notify = catcher })
+	// A Teams user's ticket, posted to the Slack experts channel.
+	tk, err := e.bot.cfg.Experts.Create(context.Background(), itsm.Issue{Ref: "EB-X", Conversation: "teams:a:1", User: "teams:aad-1", Lang: "de", Body: "Fehler"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = tickets.SaveTicket(context.Background(), bot.TicketRecord{ID: "EB-X", Ref: "EB-X", Refs: map[string]string{"slack-experts": tk},
+		Conversation: "teams:a:1", Lang: "de", State: bot.TicketOpen})
+	var card apiCall
+	for _, p := range e.slack.byMethod("chat.postMessage") {
+		if p.TS == tk {
+			card = p
+		}
+	}
+	e.clickCard("U0EXP", card, findButton(t, card.blocks(t), actionTicketTake))
+	e.idle()
+	if len(catcher.news) != 1 || catcher.news[0].State != bot.TicketTaken || catcher.news[0].By != "someone" {
+		t.Errorf("the Teams user's adapter got %+v; want the taken ticket with the expert's name", catcher.news)
+	}
+}
