@@ -55,12 +55,16 @@ type Observer interface {
 	HandedOff(destination, outcome string)
 	// TrackerRetry reports a destination's call retried.
 	TrackerRetry(destination string)
+	// Tickets reports how many tickets the store holds in each state, and
+	// how many wait in the outbox (state "pending").
+	Tickets(counts map[string]int)
 }
 
 type nopObserver struct{}
 
 func (nopObserver) HandedOff(string, string) {}
 func (nopObserver) TrackerRetry(string)      {}
+func (nopObserver) Tickets(map[string]int)   {}
 
 // DeskConfig wires a Desk.
 type DeskConfig struct {
@@ -276,6 +280,17 @@ func (d *Desk) RetryPending(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list tickets: %w", err)
 	}
+	// The outbox walks every ticket anyway: it counts them for metrics on
+	// the way (read from the shared store, so every replica reports the
+	// same figures).
+	counts := map[string]int{string(bot.TicketOpen): 0, string(bot.TicketTaken): 0, string(bot.TicketResolved): 0, "pending": 0}
+	for _, t := range all {
+		counts[string(t.State)]++
+		if len(t.Pending) > 0 && t.State != bot.TicketResolved {
+			counts["pending"]++
+		}
+	}
+	d.obs.Tickets(counts)
 	for _, t := range all {
 		if len(t.Pending) == 0 || t.State == bot.TicketResolved {
 			continue
@@ -299,18 +314,19 @@ func (d *Desk) RetryPending(ctx context.Context) error {
 	return nil
 }
 
-// Run retries pending tickets every interval until ctx ends.
+// Run retries pending tickets at once (what an earlier process left) and
+// then every interval, until ctx ends.
 func (d *Desk) Run(ctx context.Context, every time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
+		if err := d.RetryPending(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("retry pending tickets", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if err := d.RetryPending(ctx); err != nil {
-				d.log.Warn("retry pending tickets", "err", err)
-			}
 		}
 	}
 }

@@ -236,12 +236,18 @@ func TestDeskMetrics(t *testing.T) {
 	if _, err := d.HandOff(context.Background(), handoff("c")); err != nil {
 		t.Fatal(err)
 	}
+	if err := d.RetryPending(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	for _, want := range []string{
+		`enrollbot_tickets{state="open"} 1`,
+		`enrollbot_tickets{state="pending"} 1`,
+		`enrollbot_tickets{state="resolved"} 0`,
 		`enrollbot_handoffs_total{destination="jira",outcome="created"} 1`,
 		`enrollbot_handoffs_total{destination="jira",outcome="commented"} 1`,
-		`enrollbot_handoffs_total{destination="webhook",outcome="failed"} 2`,
+		`enrollbot_handoffs_total{destination="webhook",outcome="failed"} 3`,
 		`enrollbot_tracker_retries_total{destination="jira"} 1`,
 	} {
 		if !strings.Contains(rec.Body.String(), want) {

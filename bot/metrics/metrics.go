@@ -26,6 +26,7 @@ type Metrics struct {
 	dedupe         *prometheus.CounterVec
 	handoffs       *prometheus.CounterVec
 	trackerRetries *prometheus.CounterVec
+	tickets        *prometheus.GaugeVec
 }
 
 var _ bot.Observer = (*Metrics)(nil)
@@ -63,8 +64,12 @@ func New() *Metrics {
 			Name: "enrollbot_tracker_retries_total",
 			Help: "Ticket tracker calls retried after a 429, a 5xx or a network failure, by destination.",
 		}, []string{"destination"}),
+		tickets: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "enrollbot_tickets",
+			Help: "Tickets in the store by state (open, taken, resolved), and pending in the outbox; refreshed every minute.",
+		}, []string{"state"}),
 	}
-	m.reg.MustRegister(m.requests, m.replies, m.latency, m.retries, m.dedupe, m.handoffs, m.trackerRetries,
+	m.reg.MustRegister(m.requests, m.replies, m.latency, m.retries, m.dedupe, m.handoffs, m.trackerRetries, m.tickets,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -77,6 +82,13 @@ func (m *Metrics) HandedOff(destination, outcome string) {
 // TrackerRetry implements itsm.Observer.
 func (m *Metrics) TrackerRetry(destination string) {
 	m.trackerRetries.WithLabelValues(destination).Inc()
+}
+
+// Tickets implements itsm.Observer.
+func (m *Metrics) Tickets(counts map[string]int) {
+	for state, n := range counts {
+		m.tickets.WithLabelValues(state).Set(float64(n))
+	}
 }
 
 // Handler serves the metrics.
