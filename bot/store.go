@@ -261,6 +261,8 @@ var ErrHandoffPending = errors.New("hand-off pending")
 type Handoff struct {
 	// Key names the conversation; User the user, channel-scoped.
 	Key, User string
+	// UserName is the user's display name, when known (Turn.UserName).
+	UserName string
 	// Reach is how the adapter reaches the conversation later (Turn.Reach).
 	Reach   string
 	Request HandoffRequest

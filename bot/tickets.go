@@ -31,11 +31,13 @@ type TicketRecord struct {
 	Refs         map[string]string `json:"refs,omitempty"`
 	Conversation string            `json:"conversation"`
 	// Reach is how the conversation's adapter reaches it (Turn.Reach).
-	Reach string      `json:"reach,omitempty"`
-	User  string      `json:"user,omitempty"`
-	Lang  kb.Lang     `json:"lang,omitempty"`
-	Entry string      `json:"entry,omitempty"`
-	State TicketState `json:"state"`
+	Reach string `json:"reach,omitempty"`
+	User  string `json:"user,omitempty"`
+	// UserName is the user's display name, when known.
+	UserName string      `json:"user_name,omitempty"`
+	Lang     kb.Lang     `json:"lang,omitempty"`
+	Entry    string      `json:"entry,omitempty"`
+	State    TicketState `json:"state"`
 	// By is who took or resolved it last.
 	By       string    `json:"by,omitempty"`
 	Created  time.Time `json:"created"`

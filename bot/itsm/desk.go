@@ -161,7 +161,7 @@ func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
 		}
 		return bot.Ticket{Ref: rec.Ref, Added: true}, nil
 	}
-	rec = bot.TicketRecord{ID: d.newID(), Refs: map[string]string{}, Conversation: h.Key, Reach: h.Reach, User: h.User,
+	rec = bot.TicketRecord{ID: d.newID(), Refs: map[string]string{}, Conversation: h.Key, Reach: h.Reach, User: h.User, UserName: h.UserName,
 		Lang: h.Request.Lang, Entry: h.Request.Entry, State: bot.TicketOpen, Created: d.now()}
 	var errs []error
 	for i, t := range d.all() {
@@ -224,7 +224,7 @@ func (d *Desk) SetNotifier(n bot.TicketNotifier) {
 // flush offers a ticket's pending issue to the trackers still to take it,
 // and reports whether any did. The caller holds d.mu and saves t.
 func (d *Desk) flush(ctx context.Context, t *bot.TicketRecord) bool {
-	issue := Issue{Title: t.Title, Body: t.Body, Conversation: t.Conversation, User: t.User, Lang: string(t.Lang), Entry: t.Entry}
+	issue := Issue{Title: t.Title, Body: t.Body, Conversation: t.Conversation, User: t.User, UserName: t.UserName, Lang: string(t.Lang), Entry: t.Entry}
 	var still []string
 	took := false
 	for _, name := range t.Pending {
@@ -445,12 +445,6 @@ func issueOf(h bot.Handoff) Issue {
 		title += ": " + strings.TrimSpace(strings.SplitN(strings.TrimSpace(r.Error), "\n", 2)[0])
 	}
 	body := r.Summary
-	if h.User != "" {
-		body += "\n\nUser: " + h.User
-	}
-	if h.Key != "" {
-		body += "\nConversation: " + h.Key
-	}
-	return Issue{Title: oneLine(title, 200), Body: body, Conversation: h.Key, User: h.User, Lang: string(r.Lang),
+	return Issue{Title: oneLine(title, 200), Body: body, Conversation: h.Key, User: h.User, UserName: h.UserName, Lang: string(r.Lang),
 		Codes: r.Codes, Entry: r.Entry}
 }

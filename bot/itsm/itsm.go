@@ -34,11 +34,31 @@ type Issue struct {
 	Title string
 	// Body is the conversation summed up.
 	Body string
-	// Conversation and User identify where it came from.
-	Conversation, User string
-	Lang               string
-	Codes              []string
-	Entry              string
+	// Conversation and User identify where it came from; UserName is the
+	// user's display name, when known.
+	Conversation, User, UserName string
+	Lang                         string
+	Codes                        []string
+	Entry                        string
+}
+
+// description is the body a service desk files: the summary and where it
+// came from (the user's name and channel-scoped id, the conversation),
+// which helpdesk staff need to find the user; chat cards show the summary
+// alone.
+func (i Issue) description() string {
+	d := i.Body + "\n"
+	if i.User != "" {
+		who := i.User
+		if i.UserName != "" {
+			who = i.UserName + " (" + i.User + ")"
+		}
+		d += "\nUser: " + who
+	}
+	if i.Conversation != "" {
+		d += "\nConversation: " + i.Conversation
+	}
+	return d
 }
 
 // Tracker files issues in one system.
@@ -173,7 +193,7 @@ func (j *Jira) Create(ctx context.Context, issue Issue) (string, error) {
 	body := map[string]any{"fields": map[string]any{
 		"project":     map[string]string{"key": j.Project},
 		"summary":     oneLine(issue.Title, 255),
-		"description": issue.Body,
+		"description": issue.description(),
 		"issuetype":   map[string]string{"name": kind},
 		"labels":      []string{"enrollbot"},
 	}}
@@ -217,7 +237,7 @@ func (s *ServiceNow) header() http.Header { return basicAuth(s.User, s.Password)
 func (s *ServiceNow) Create(ctx context.Context, issue Issue) (string, error) {
 	body := map[string]string{
 		"short_description": oneLine(issue.Title, 160),
-		"description":       issue.Body,
+		"description":       issue.description(),
 		"category":          "inquiry",
 	}
 	var out struct {
@@ -327,7 +347,7 @@ func (w *Webhook) Create(ctx context.Context, issue Issue) (string, error) {
 		Ref string `json:"ref"`
 	}
 	err := w.post(ctx, WebhookBody{Event: "ticket.created", Ticket: WebhookTicket{Ref: id, Title: issue.Title,
-		Body: issue.Body, Conversation: issue.Conversation, User: issue.User, Lang: issue.Lang,
+		Body: issue.description(), Conversation: issue.Conversation, User: issue.User, Lang: issue.Lang,
 		Codes: issue.Codes, Entry: issue.Entry}}, &out)
 	if err != nil {
 		return "", err

@@ -77,12 +77,17 @@ func (x *Experts) Comment(ctx context.Context, ts, text string) error {
 }
 
 // asker is how the card names the user: a mention for a Slack user, the
-// channel and id for others.
-func asker(user string) string {
+// display name for others (never a raw id, which tells an expert
+// nothing).
+func asker(user, name string) string {
 	if id, ok := strings.CutPrefix(user, "slack:"); ok {
 		return mention(id)
 	}
-	return escape(user)
+	if name != "" {
+		return escape(name)
+	}
+	platform, _, _ := strings.Cut(user, ":")
+	return escape(platform + " user")
 }
 
 // ticketCard renders the experts' card; status, when set, replaces the
@@ -94,7 +99,7 @@ func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, status string) message 
 		title += " · " + w.Get(lang, "ExpertsPending", nil)
 	}
 	fields := []string{
-		"*" + escape(w.Get(lang, "ExpertsAskedBy", nil)) + ":* " + asker(issue.User),
+		"*" + escape(w.Get(lang, "ExpertsAskedBy", nil)) + ":* " + asker(issue.User, issue.UserName),
 		"*" + escape(w.Get(lang, "SummaryLang", nil)) + ":* " + escape(issue.Lang),
 	}
 	if len(issue.Codes) > 0 {

@@ -170,7 +170,7 @@ func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, status string) card {
 	}
 	c := newCard(lang, title)
 	c.Body = append(c.Body, para(title, inline{Weight: "Bolder"}),
-		para(b.words.Get(lang, "ExpertsAskedBy", nil)+": "+issue.User+" · "+b.words.Get(lang, "SummaryLang", nil)+": "+issue.Lang, subtleStyle),
+		para(b.words.Get(lang, "ExpertsAskedBy", nil)+": "+askerName(issue.User, issue.UserName)+" · "+b.words.Get(lang, "SummaryLang", nil)+": "+issue.Lang, subtleStyle),
 		summaryBlock(cutRunes(issue.Body, 3000)))
 	if status != "" {
 		c.Body = append(c.Body, para(status, subtleStyle))
@@ -254,7 +254,7 @@ func (b *Bot) ticketClick(ctx context.Context, in *inbound, d submitData) {
 	if state == bot.TicketResolved {
 		status = "✓ " + status
 	}
-	issue := itsm.Issue{Ref: d.Ticket, Conversation: d.Conv, Lang: string(d.Lang), User: t.User, Body: t.Body}
+	issue := itsm.Issue{Ref: d.Ticket, Conversation: d.Conv, Lang: string(d.Lang), User: t.User, UserName: t.UserName, Body: t.Body}
 	if in.ReplyToID != "" {
 		act := schema.Activity{Type: schema.Message, ID: in.ReplyToID,
 			Attachments:  []schema.Attachment{attachment(b.ticketCard(x.lang, issue, status))},
@@ -313,4 +313,14 @@ func (b *Bot) relayToUser(ctx context.Context, in *inbound, text string) {
 	if _, err := b.cfg.Notify.RelayToUser(ctx, t, in.From.Name, text); err != nil {
 		b.log.Warn("relay to ticket user", append(in.attrs(), "ticket", t.Ref, "err", err)...)
 	}
+}
+
+// askerName is how the card names the user: their display name, or the
+// platform they wrote from; never a raw id.
+func askerName(user, name string) string {
+	if name != "" {
+		return name
+	}
+	platform, _, _ := strings.Cut(user, ":")
+	return strings.ToUpper(platform[:min(1, len(platform))]) + platform[min(1, len(platform)):] + " user"
 }

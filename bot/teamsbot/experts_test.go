@@ -53,7 +53,8 @@ func TestTeamsExpertsChannel(t *testing.T) {
 	if cardN == 0 {
 		t.Fatalf("no card in the experts channel; calls %v", h.calls())
 	}
-	if got := cardCall.texts(t); !strings.Contains(got, "EB-T1") || !strings.Contains(got, "0x80180014") || !strings.Contains(got, "[Take it]") {
+	if got := cardCall.texts(t); !strings.Contains(got, "EB-T1") || !strings.Contains(got, "0x80180014") || !strings.Contains(got, "[Take it]") ||
+		!strings.Contains(got, "Megan Bowen") || strings.Contains(got, testUserAAD) {
 		t.Errorf("card: %s", got)
 	}
 	if got := h.last().texts(t); !strings.Contains(got, "EB-T1") || !strings.Contains(got, "reaches them too") {
