@@ -63,8 +63,29 @@ func (x *Experts) Create(ctx context.Context, issue itsm.Issue) (string, error) 
 	if x.bot == nil {
 		return "", errNoBot
 	}
-	msg := x.bot.ticketCard(x.lang, issue, "")
+	msg := x.bot.ticketCard(x.lang, issue, x.bot.permalink(ctx, issue.Conversation), "")
 	return x.bot.post(ctx, x.channel, "", msg, []any{"ticket", issue.Ref})
+}
+
+// permalink is a link to the conversation's thread in a channel
+// (chat.getPermalink), for the experts to read it; empty for direct
+// messages and slash commands, which are private, and when Slack gives
+// none.
+func (b *Bot) permalink(ctx context.Context, conv string) string {
+	channel, thread, eph, ok := userPlace(conv)
+	if !ok || eph != "" || thread == "" || isDM(channel) {
+		return ""
+	}
+	var link string
+	_ = b.call(ctx, "chat.getPermalink", []any{"channel", channel}, func(ctx context.Context) error {
+		var err error
+		link, err = b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: thread})
+		return err
+	})
+	if !strings.HasPrefix(link, "https://") {
+		return ""
+	}
+	return link
 }
 
 // Comment implements itsm.Tracker: it posts text in the card's thread.
@@ -92,7 +113,7 @@ func asker(user, name string) string {
 
 // ticketCard renders the experts' card; status, when set, replaces the
 // buttons that no longer apply (taken, resolved).
-func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, status string) message {
+func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, permalink, status string) message {
 	w := b.words
 	title := w.Get(lang, "ExpertsTitle", map[string]any{"Ticket": issue.Ref})
 	if issue.Pending {
@@ -105,7 +126,10 @@ func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, status string) message 
 	if len(issue.Codes) > 0 {
 		fields = append(fields, "*"+escape(w.Get(lang, "SummaryCodes", nil))+":* "+escape(strings.Join(issue.Codes, ", ")))
 	}
-	if link := conversationLink(issue.Conversation); link != "" {
+	switch link := conversationLink(issue.Conversation); {
+	case permalink != "":
+		fields = append(fields, "<"+escape(permalink)+"|"+escape(w.Get(lang, "ExpertsConversation", nil))+">")
+	case link != "":
 		fields = append(fields, link)
 	}
 	body := cutChars(issue.Body, maxTicketText)

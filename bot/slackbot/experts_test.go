@@ -276,3 +276,27 @@ func TestSlackExpertsTellTeamsUsersByName(t *testing.T) {
 		t.Errorf("the Teams user's adapter got %+v; want the taken ticket with the expert's name", catcher.news)
 	}
 }
+
+func TestCardLinksChannelThreadsOnly(t *testing.T) {
+	st := memStores()
+	e := startEnv(t, newFakeSlack(t), st, withExperts(t, st, bot.NewMemoryTickets()))
+	for _, tc := range []struct{ conv, want, not string }{
+		{"slack:C0001:1700000000.000100", "https://contoso.slack.com/archives/C0001/p1700000000000100|Open the conversation", ""},
+		{"slack:D0001", "", "contoso.slack.com"},
+		{"slack:cmd:C0001:U0001", "", "contoso.slack.com"},
+	} {
+		ts, err := e.bot.cfg.Experts.Create(context.Background(), itsm.Issue{Ref: "EB-L", Conversation: tc.conv, User: "slack:U0001", Lang: "en", Body: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var card string
+		for _, p := range e.slack.byMethod("chat.postMessage") {
+			if p.TS == ts {
+				card = fmt.Sprint(p.blocks(t))
+			}
+		}
+		if tc.want != "" && !strings.Contains(card, tc.want) || tc.not != "" && strings.Contains(card, tc.not) {
+			t.Errorf("%s: card %s", tc.conv, card)
+		}
+	}
+}

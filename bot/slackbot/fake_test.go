@@ -164,6 +164,10 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/api/"):
 		call.Method = strings.TrimPrefix(r.URL.Path, "/api/")
 		call.Form, _ = url.ParseQuery(string(body))
+		if len(call.Form) == 0 {
+			// Some methods (chat.getPermalink) are GETs with a query.
+			call.Form = r.URL.Query()
+		}
 	case strings.HasPrefix(r.URL.Path, "/response/"):
 		call.Method = "response_url"
 		call.ID = strings.TrimPrefix(r.URL.Path, "/response/")
@@ -216,6 +220,10 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		resp["ts"] = ts
 	case "chat.postEphemeral":
 		resp["message_ts"] = ts
+	case "chat.getPermalink":
+		resp["channel"] = call.Form.Get("channel")
+		resp["permalink"] = "https://contoso.slack.com/archives/" + call.Form.Get("channel") + "/p" +
+			strings.ReplaceAll(call.Form.Get("message_ts"), ".", "")
 	case "users.info":
 		resp["user"] = map[string]any{"id": call.Form.Get("user"), "name": "someone", "locale": locale}
 	case "auth.test":
