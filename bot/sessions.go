@@ -99,6 +99,10 @@ type Turn struct {
 	// UserName is the user's display name where the adapter knows it
 	// (Teams), for people the conversation is handed to.
 	UserName string
+	// Link opens the conversation for people it is handed to, where the
+	// platform has one (a Teams channel thread's deep link); empty for
+	// private chats.
+	Link string
 	// Reach is how the channel adapter reaches the conversation later,
 	// outside a turn (Teams: the service URL); kept with a ticket so that
 	// its user can be told news.
@@ -208,7 +212,7 @@ func (s *Sessions) handOff(ctx context.Context, t Turn, r Reply, next State) (Re
 	if s.desk == nil {
 		return r, next
 	}
-	tk, err := s.desk.HandOff(ctx, Handoff{Key: t.Key, User: t.User, UserName: t.UserName, Reach: t.Reach, Request: *r.Handoff})
+	tk, err := s.desk.HandOff(ctx, Handoff{Key: t.Key, User: t.User, UserName: t.UserName, Link: t.Link, Reach: t.Reach, Request: *r.Handoff})
 	if err != nil {
 		s.log.Error("hand off", "key", t.Key, "err", err)
 		r.Intro = s.eng.HandoffFailed(r.Lang, errors.Is(err, ErrHandoffPending))

@@ -263,6 +263,8 @@ type Handoff struct {
 	Key, User string
 	// UserName is the user's display name, when known (Turn.UserName).
 	UserName string
+	// Link opens the conversation (Turn.Link); empty when private.
+	Link string
 	// Reach is how the adapter reaches the conversation later (Turn.Reach).
 	Reach   string
 	Request HandoffRequest

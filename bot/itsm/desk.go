@@ -445,6 +445,6 @@ func issueOf(h bot.Handoff) Issue {
 		title += ": " + strings.TrimSpace(strings.SplitN(strings.TrimSpace(r.Error), "\n", 2)[0])
 	}
 	body := r.Summary
-	return Issue{Title: oneLine(title, 200), Body: body, Conversation: h.Key, User: h.User, UserName: h.UserName, Lang: string(r.Lang),
+	return Issue{Title: oneLine(title, 200), Body: body, Conversation: h.Key, User: h.User, UserName: h.UserName, Link: h.Link, Lang: string(r.Lang),
 		Codes: r.Codes, Entry: r.Entry}
 }

@@ -37,9 +37,11 @@ type Issue struct {
 	// Conversation and User identify where it came from; UserName is the
 	// user's display name, when known.
 	Conversation, User, UserName string
-	Lang                         string
-	Codes                        []string
-	Entry                        string
+	// Link opens the conversation, where the platform has one.
+	Link  string
+	Lang  string
+	Codes []string
+	Entry string
 }
 
 // description is the body a service desk files: the summary and where it

@@ -126,6 +126,9 @@ func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, permalink, status strin
 	if len(issue.Codes) > 0 {
 		fields = append(fields, "*"+escape(w.Get(lang, "SummaryCodes", nil))+":* "+escape(strings.Join(issue.Codes, ", ")))
 	}
+	if permalink == "" && strings.HasPrefix(issue.Link, "https://") {
+		permalink = issue.Link
+	}
 	switch link := conversationLink(issue.Conversation); {
 	case permalink != "":
 		fields = append(fields, "<"+escape(permalink)+"|"+escape(w.Get(lang, "ExpertsConversation", nil))+">")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -226,3 +227,20 @@ func (in *inbound) cleanText() string {
 
 // blockEnd matches the tags that end a line.
 var blockEnd = regexp.MustCompile(`(?i)^<(?:br|/p|/div)\b`)
+
+// deepLink opens the activity's channel thread in Teams, for the people a
+// conversation is handed to; empty outside channels (chats are private).
+func (in *inbound) deepLink() string {
+	if in.scope() != scopeChannel {
+		return ""
+	}
+	channel, msg, ok := strings.Cut(in.thread(), ";messageid=")
+	if !ok || channel == "" || msg == "" {
+		return ""
+	}
+	q := url.Values{"parentMessageId": {msg}}
+	if in.Conversation.TenantID != "" {
+		q.Set("tenantId", in.Conversation.TenantID)
+	}
+	return "https://teams.microsoft.com/l/message/" + url.PathEscape(channel) + "/" + url.PathEscape(msg) + "?" + q.Encode()
+}

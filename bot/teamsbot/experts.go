@@ -175,6 +175,9 @@ func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, status string) card {
 	if status != "" {
 		c.Body = append(c.Body, para(status, subtleStyle))
 	}
+	if strings.HasPrefix(issue.Link, "https://") {
+		c.Actions = append(c.Actions, action{Type: "Action.OpenUrl", Title: b.words.Get(lang, "ExpertsConversation", nil), URL: issue.Link})
+	}
 	d := submitData{Ticket: issue.Ref, Conv: issue.Conversation, Lang: kb.Lang(issue.Lang)}
 	take, resolve, gap := d, d, d
 	take.Action, resolve.Action, gap.Action = ticketTake, ticketResolve, ticketGap

@@ -2,6 +2,7 @@ package teamsbot
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -117,5 +118,26 @@ func TestTeamsExpertsChannel(t *testing.T) {
 	}
 	if !inThread {
 		t.Errorf("the user's message did not reach the experts' thread: %v", h.calls()[n:])
+	}
+}
+
+func TestDeepLinkOnlyForChannelThreads(t *testing.T) {
+	for _, tc := range []struct {
+		act  map[string]any
+		want string
+	}{
+		{channel("https://smba.trafficmanager.net/emea/", "x", true), "https://teams.microsoft.com/l/message/19:2a8b5ab3f9d84f2a8e1c8d0f0ab12345@thread.tacv2/"},
+		{personal("https://smba.trafficmanager.net/emea/", "x"), ""},
+	} {
+		raw, _ := json.Marshal(tc.act)
+		in, err := parseActivity(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := in.deepLink()
+		if tc.want == "" && got != "" || tc.want != "" && (!strings.HasPrefix(got, tc.want) || !strings.Contains(got, "tenantId="+testTenant) ||
+			!strings.Contains(got, "parentMessageId="+tc.act["id"].(string))) {
+			t.Errorf("deep link %q, want prefix %q with tenant and parent message", got, tc.want)
+		}
 	}
 }

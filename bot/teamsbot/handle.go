@@ -263,7 +263,8 @@ func (b *Bot) click(ctx context.Context, in *inbound, d submitData) {
 // The card a button was on names the verdict given on it, so that a
 // user's later verdict on the same card replaces the earlier one.
 func (b *Bot) turn(ctx context.Context, in *inbound, input bot.Input, v view) {
-	t := bot.Turn{Key: in.conversationKey(), User: in.sessionUser(), Input: input, Reach: in.ServiceURL, UserName: in.From.Name}
+	t := bot.Turn{Key: in.conversationKey(), User: in.sessionUser(), Input: input, Reach: in.ServiceURL, UserName: in.From.Name,
+		Link: in.deepLink()}
 	if input.Action != bot.ActMessage && in.ReplyToID != "" {
 		t.Message = "teams:" + in.Conversation.ID + ":" + in.ReplyToID
 	}
