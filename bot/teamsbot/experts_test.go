@@ -21,11 +21,7 @@ func TestTeamsExpertsChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarness(t, false, func(c *Config) {
-		s, err := bot.NewSessions(bot.SessionsConfig{Engine: newEngine(t), Store: bot.NewMemoryStore(), Desk: desk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Sessions, c.Experts, c.Settings, c.Tickets, c.Notify = s, experts, settings, desk, notifiers
+		c.Sessions, c.Experts, c.Settings, c.Tickets, c.Notify = deskSessions(t, desk), experts, settings, desk, notifiers
 	})
 	notifiers.Add(h.bot)
 	su := h.conn.serviceURL()

@@ -23,13 +23,7 @@ func TestTeamsUserHandoffAndNews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, false, func(c *Config) {
-		s, err := bot.NewSessions(bot.SessionsConfig{Engine: newEngine(t), Store: bot.NewMemoryStore(), Desk: desk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Sessions = s
-	})
+	h := newHarness(t, false, func(c *Config) { c.Sessions = deskSessions(t, desk) })
 	for _, text := range []string{"Enrollment fails with 0x80180014", "talk to a person"} {
 		h.post(personal(h.conn.serviceURL(), text))
 	}
@@ -67,4 +61,14 @@ func TestTeamsUserHandoffAndNews(t *testing.T) {
 	if told, _ := h.bot.TicketNews(context.Background(), bot.TicketRecord{Conversation: "slack:D1", Reach: "x"}, bot.TicketResolved); told {
 		t.Error("Teams claimed a Slack user")
 	}
+}
+
+// deskSessions are sessions over the built-in engine that hand off to desk.
+func deskSessions(t testing.TB, desk bot.Desk) *bot.Sessions {
+	t.Helper()
+	s, err := bot.NewSessions(bot.SessionsConfig{Engine: newEngine(t), Store: bot.NewMemoryStore(), Desk: desk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
