@@ -22,6 +22,7 @@
 package slackbot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -150,14 +151,14 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	setDefault(&cfg.ReplyTimeout, DefaultReplyTimeout)
-	setDefault(&cfg.DedupeTTL, DefaultDedupeTTL)
-	setDefault(&cfg.MaxBody, DefaultMaxBody)
-	setDefault(&cfg.MaxRetries, DefaultMaxRetries)
-	setDefault(&cfg.Backoff, DefaultBackoff)
-	setDefault(&cfg.LocaleTTL, DefaultLocaleTTL)
-	setDefault(&cfg.MaxConcurrent, DefaultMaxConcurrent)
-	setDefault(&cfg.Reaction, DefaultReaction)
+	cfg.ReplyTimeout = cmp.Or(cfg.ReplyTimeout, DefaultReplyTimeout)
+	cfg.DedupeTTL = cmp.Or(cfg.DedupeTTL, DefaultDedupeTTL)
+	cfg.MaxBody = cmp.Or(cfg.MaxBody, DefaultMaxBody)
+	cfg.MaxRetries = cmp.Or(cfg.MaxRetries, DefaultMaxRetries)
+	cfg.Backoff = cmp.Or(cfg.Backoff, DefaultBackoff)
+	cfg.LocaleTTL = cmp.Or(cfg.LocaleTTL, DefaultLocaleTTL)
+	cfg.MaxConcurrent = cmp.Or(cfg.MaxConcurrent, DefaultMaxConcurrent)
+	cfg.Reaction = cmp.Or(cfg.Reaction, DefaultReaction)
 	if cfg.Sleep == nil {
 		cfg.Sleep = bot.Sleep
 	}
@@ -182,13 +183,6 @@ func New(cfg Config) (*Bot, error) {
 		cfg.Experts.bot = b
 	}
 	return b, nil
-}
-
-func setDefault[T comparable](v *T, def T) {
-	var zero T
-	if *v == zero {
-		*v = def
-	}
 }
 
 // Shutdown stops taking new work and waits for the replies in flight until

@@ -26,6 +26,7 @@
 package teamsbot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -171,13 +172,13 @@ func New(cfg Config) (*Bot, error) {
 	if err != nil || (tokenURL.Scheme != "https" && tokenURL.Scheme != "http") || tokenURL.Host == "" {
 		return nil, fmt.Errorf("teams: token URL %q is not an http(s) URL", cfg.TokenURL)
 	}
-	setDefault(&cfg.ConnectorTimeout, 15*time.Second)
-	setDefault(&cfg.ReplyTimeout, DefaultReplyTimeout)
-	setDefault(&cfg.DedupeTTL, DefaultDedupeTTL)
-	setDefault(&cfg.MaxBody, DefaultMaxBody)
-	setDefault(&cfg.MaxRetries, DefaultMaxRetries)
-	setDefault(&cfg.Backoff, DefaultBackoff)
-	setDefault(&cfg.MaxConcurrent, DefaultMaxConcurrent)
+	cfg.ConnectorTimeout = cmp.Or(cfg.ConnectorTimeout, 15*time.Second)
+	cfg.ReplyTimeout = cmp.Or(cfg.ReplyTimeout, DefaultReplyTimeout)
+	cfg.DedupeTTL = cmp.Or(cfg.DedupeTTL, DefaultDedupeTTL)
+	cfg.MaxBody = cmp.Or(cfg.MaxBody, DefaultMaxBody)
+	cfg.MaxRetries = cmp.Or(cfg.MaxRetries, DefaultMaxRetries)
+	cfg.Backoff = cmp.Or(cfg.Backoff, DefaultBackoff)
+	cfg.MaxConcurrent = cmp.Or(cfg.MaxConcurrent, DefaultMaxConcurrent)
 	if cfg.Sleep == nil {
 		cfg.Sleep = bot.Sleep
 	}
@@ -222,13 +223,6 @@ func New(cfg Config) (*Bot, error) {
 // Authenticated reports whether requests are verified (the bot has
 // credentials).
 func (b *Bot) Authenticated() bool { return b.validator != nil }
-
-func setDefault[T comparable](v *T, def T) {
-	var zero T
-	if *v == zero {
-		*v = def
-	}
-}
 
 // Shutdown stops taking new work and waits for the replies in flight until
 // ctx ends; then it cancels them and returns ctx's error. Stop the server
