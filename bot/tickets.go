@@ -127,8 +127,9 @@ func (m *MemoryTickets) AllTickets(context.Context) ([]TicketRecord, error) {
 // took it, resolved it, flagged it as a catalog gap.
 type TicketDesk interface {
 	// Mark moves the ticket ref to state (taken, resolved) by who; gap
-	// flags it as a catalog gap instead. It returns the ticket after.
-	Mark(ctx context.Context, ref string, state TicketState, who string, gap bool) (TicketRecord, error)
+	// flags it as a catalog gap instead. It returns the ticket after, and
+	// whether this call changed it.
+	Mark(ctx context.Context, ref string, state TicketState, who string, gap bool) (t TicketRecord, changed bool, err error)
 	// Ticket returns the ticket with id or reference ref.
 	Ticket(ctx context.Context, ref string) (TicketRecord, bool, error)
 }

@@ -331,33 +331,36 @@ func (d *Desk) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// Mark implements bot.TicketDesk.
-func (d *Desk) Mark(ctx context.Context, ref string, state bot.TicketState, who string, gap bool) (bot.TicketRecord, error) {
+// Mark implements bot.TicketDesk. A move the ticket already made (a
+// second Resolved, a desk repeating itself) changes and saves nothing.
+func (d *Desk) Mark(ctx context.Context, ref string, state bot.TicketState, who string, gap bool) (bot.TicketRecord, bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	t, ok, err := d.tickets.TicketByRef(ctx, ref)
 	if err != nil {
-		return bot.TicketRecord{}, fmt.Errorf("load ticket %s: %w", ref, err)
+		return bot.TicketRecord{}, false, fmt.Errorf("load ticket %s: %w", ref, err)
 	}
 	if !ok {
-		return bot.TicketRecord{}, fmt.Errorf("ticket %s: %w", ref, ErrNoTicket)
+		return bot.TicketRecord{}, false, fmt.Errorf("ticket %s: %w", ref, ErrNoTicket)
 	}
 	now := d.now()
 	switch {
-	case gap:
+	case gap && !t.Gap:
 		t.Gap = true
-	case state == bot.TicketTaken && t.State == bot.TicketOpen:
+	case !gap && state == bot.TicketTaken && t.State == bot.TicketOpen:
 		t.State, t.By, t.Taken = state, who, now
-	case state == bot.TicketResolved && t.State != bot.TicketResolved:
+	case !gap && state == bot.TicketResolved && t.State != bot.TicketResolved:
 		if t.Taken.IsZero() {
 			t.Taken = now
 		}
 		t.State, t.By, t.Resolved = state, who, now
+	default:
+		return t, false, nil
 	}
 	if err := d.tickets.SaveTicket(ctx, t); err != nil {
-		return bot.TicketRecord{}, fmt.Errorf("save ticket %s: %w", t.ID, err)
+		return bot.TicketRecord{}, false, fmt.Errorf("save ticket %s: %w", t.ID, err)
 	}
-	return t, nil
+	return t, true, nil
 }
 
 // Ticket implements bot.TicketDesk.

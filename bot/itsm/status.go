@@ -121,20 +121,10 @@ func (h *StatusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	before, known, err := h.Desk.tickets.TicketByRef(ctx, ref)
-	if err != nil {
-		log.Error("ticket status", "ref", ref, "err", err)
-		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	if !known {
-		// Not one of the bot's tickets: the desk's rule may fire for all.
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	t, err := h.Desk.Mark(ctx, ref, bot.TicketResolved, "desk", false)
+	t, changed, err := h.Desk.Mark(ctx, ref, bot.TicketResolved, "desk", false)
 	if err != nil {
 		if errors.Is(err, ErrNoTicket) {
+			// Not one of the bot's tickets: the desk's rule may fire for all.
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
@@ -143,7 +133,7 @@ func (h *StatusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A repeated report (desks retry) tells the user once.
-	if before.State != bot.TicketResolved && h.Notifier != nil {
+	if changed && h.Notifier != nil {
 		told, err := h.Notifier.TicketNews(ctx, t, bot.TicketResolved)
 		switch {
 		case err != nil:

@@ -147,7 +147,7 @@ func TestRelayOnlyTheAskingUserWhileOpen(t *testing.T) {
 	_ = d.Relay(ctx, "slack:C1:1.2", "slack:U2", "a colleague's remark")
 	_ = d.Relay(ctx, "slack:C1:1.2", "slack:U1", "the user's detail")
 	tk, _, _ := d.Ticket(ctx, "card-1")
-	if _, err := d.Mark(ctx, tk.Ref, bot.TicketResolved, "slack:U9", false); err != nil {
+	if _, _, err := d.Mark(ctx, tk.Ref, bot.TicketResolved, "slack:U9", false); err != nil {
 		t.Fatal(err)
 	}
 	_ = d.Relay(ctx, "slack:C1:1.2", "slack:U1", "after resolved")

@@ -225,7 +225,7 @@ func (b *Bot) ticketClick(ctx context.Context, k click, blocks []slack.Block) {
 		// The card is the experts' truth even when the store forgot the
 		// ticket (memory, a restart): it is updated regardless.
 		var err error
-		if marked, err = b.cfg.Tickets.Mark(ctx, r.Ticket, state, sessionUser(k.user), k.action == actionTicketGap); err != nil {
+		if marked, _, err = b.cfg.Tickets.Mark(ctx, r.Ticket, state, sessionUser(k.user), k.action == actionTicketGap); err != nil {
 			b.log.Warn("mark ticket", append(k.attrs(), "ticket", r.Ticket, "err", err)...)
 		}
 	}

@@ -249,7 +249,7 @@ func (b *Bot) ticketClick(ctx context.Context, in *inbound, d submitData) {
 	var t bot.TicketRecord
 	if b.cfg.Tickets != nil {
 		var err error
-		if t, err = b.cfg.Tickets.Mark(ctx, d.Ticket, state, who, d.Action == ticketGap); err != nil {
+		if t, _, err = b.cfg.Tickets.Mark(ctx, d.Ticket, state, who, d.Action == ticketGap); err != nil {
 			b.log.Warn("mark ticket", append(in.attrs(), "ticket", d.Ticket, "err", err)...)
 		}
 	}
