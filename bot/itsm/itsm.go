@@ -44,6 +44,23 @@ type Issue struct {
 	Entry string
 }
 
+// platformNames name the chat platforms a conversation key starts with.
+var platformNames = map[string]string{"slack": "Slack", "teams": "Teams"}
+
+// Asker names the user for people: their display name, or the platform
+// they wrote from ("Teams user"); never a raw id, which tells an expert
+// nothing.
+func (i Issue) Asker() string {
+	if i.UserName != "" {
+		return i.UserName
+	}
+	platform, _, _ := strings.Cut(i.User, ":")
+	if name, ok := platformNames[platform]; ok {
+		return name + " user"
+	}
+	return "Chat user"
+}
+
 // description is the body a service desk files: the summary and where it
 // came from (the user's name and channel-scoped id, the conversation),
 // which helpdesk staff need to find the user; chat cards show the summary

@@ -97,18 +97,13 @@ func (x *Experts) Comment(ctx context.Context, ts, text string) error {
 	return err
 }
 
-// asker is how the card names the user: a mention for a Slack user, the
-// display name for others (never a raw id, which tells an expert
-// nothing).
-func asker(user, name string) string {
-	if id, ok := strings.CutPrefix(user, "slack:"); ok {
+// asker is how the card names the user: a mention for a Slack user,
+// Issue.Asker for others.
+func asker(issue itsm.Issue) string {
+	if id, ok := strings.CutPrefix(issue.User, "slack:"); ok {
 		return mention(id)
 	}
-	if name != "" {
-		return escape(name)
-	}
-	platform, _, _ := strings.Cut(user, ":")
-	return escape(platform + " user")
+	return escape(issue.Asker())
 }
 
 // ticketCard renders the experts' card; status, when set, replaces the
@@ -120,7 +115,7 @@ func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, permalink, status strin
 		title += " · " + w.Get(lang, "ExpertsPending", nil)
 	}
 	fields := []string{
-		"*" + escape(w.Get(lang, "ExpertsAskedBy", nil)) + ":* " + asker(issue.User, issue.UserName),
+		"*" + escape(w.Get(lang, "ExpertsAskedBy", nil)) + ":* " + asker(issue),
 		"*" + escape(w.Get(lang, "SummaryLang", nil)) + ":* " + escape(issue.Lang),
 	}
 	if len(issue.Codes) > 0 {

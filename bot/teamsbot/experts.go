@@ -100,7 +100,7 @@ func (x *Experts) Create(ctx context.Context, issue itsm.Issue) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	act := schema.Activity{Type: schema.Message, Attachments: []schema.Attachment{attachment(x.bot.ticketCard(x.lang, issue, ""))},
+	act := schema.Activity{Type: schema.Message, Attachments: []schema.Attachment{attachment(x.bot.ticketCard(x.lang, issue, "", false))},
 		Conversation: schema.ConversationAccount{ID: ch.Channel}}
 	id, err := x.bot.postForID(ctx, ch.ServiceURL, ch.Channel, act)
 	if err != nil {
@@ -162,15 +162,15 @@ func (b *Bot) postForID(ctx context.Context, serviceURL, conv string, act schema
 }
 
 // ticketCard is the experts' card; status, when set, shows who took or
-// resolved it and drops the buttons that no longer apply.
-func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, status string) card {
+// resolved it and drops Take it; a resolved ticket loses Resolved too.
+func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, status string, resolved bool) card {
 	title := b.words.Get(lang, "ExpertsTitle", map[string]any{"Ticket": issue.Ref})
 	if issue.Pending {
 		title += " · " + b.words.Get(lang, "ExpertsPending", nil)
 	}
 	c := newCard(lang, title)
 	c.Body = append(c.Body, para(title, inline{Weight: "Bolder"}),
-		para(b.words.Get(lang, "ExpertsAskedBy", nil)+": "+askerName(issue.User, issue.UserName)+" · "+b.words.Get(lang, "SummaryLang", nil)+": "+issue.Lang, subtleStyle),
+		para(b.words.Get(lang, "ExpertsAskedBy", nil)+": "+issue.Asker()+" · "+b.words.Get(lang, "SummaryLang", nil)+": "+issue.Lang, subtleStyle),
 		summaryBlock(cutRunes(issue.Body, 3000)))
 	if status != "" {
 		c.Body = append(c.Body, para(status, subtleStyle))
@@ -186,7 +186,7 @@ func (b *Bot) ticketCard(lang kb.Lang, issue itsm.Issue, status string) card {
 		a.Style = "positive"
 		c.Actions = append(c.Actions, a)
 	}
-	if !strings.HasPrefix(status, "✓") {
+	if !resolved {
 		c.Actions = append(c.Actions, submit(b.words.Get(lang, "ExpertsResolve", nil), resolve))
 	}
 	c.Actions = append(c.Actions, submit(b.words.Get(lang, "ExpertsGap", nil), gap))
@@ -260,7 +260,7 @@ func (b *Bot) ticketClick(ctx context.Context, in *inbound, d submitData) {
 	issue := itsm.Issue{Ref: d.Ticket, Conversation: d.Conv, Lang: string(d.Lang), User: t.User, UserName: t.UserName, Body: t.Body}
 	if in.ReplyToID != "" {
 		act := schema.Activity{Type: schema.Message, ID: in.ReplyToID,
-			Attachments:  []schema.Attachment{attachment(b.ticketCard(x.lang, issue, status))},
+			Attachments:  []schema.Attachment{attachment(b.ticketCard(x.lang, issue, status, state == bot.TicketResolved))},
 			Conversation: schema.ConversationAccount{ID: in.Conversation.ID}}
 		if target, err := b.conn.activitiesURL(in.ServiceURL, in.Conversation.ID, in.ReplyToID); err == nil {
 			_ = b.call(ctx, "update", target, in.attrs(), func(ctx context.Context, cl client.Client) error {
@@ -316,14 +316,4 @@ func (b *Bot) relayToUser(ctx context.Context, in *inbound, text string) {
 	if _, err := b.cfg.Notify.RelayToUser(ctx, t, in.From.Name, text); err != nil {
 		b.log.Warn("relay to ticket user", append(in.attrs(), "ticket", t.Ref, "err", err)...)
 	}
-}
-
-// askerName is how the card names the user: their display name, or the
-// platform they wrote from; never a raw id.
-func askerName(user, name string) string {
-	if name != "" {
-		return name
-	}
-	platform, _, _ := strings.Cut(user, ":")
-	return strings.ToUpper(platform[:min(1, len(platform))]) + platform[min(1, len(platform)):] + " user"
 }
