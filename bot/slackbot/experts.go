@@ -294,7 +294,7 @@ func (b *Bot) relayToUser(ctx context.Context, j job) {
 	if !ok || t.State == bot.TicketResolved {
 		return
 	}
-	told, err := b.RelayToUser(ctx, t, mention(j.user), j.text)
+	told, err := b.relay(ctx, t, mention(j.user), j.text)
 	if !told && err == nil && b.cfg.Notify != nil {
 		// Another platform's user: the expert's Slack name means nothing
 		// there.
@@ -308,9 +308,16 @@ func (b *Bot) relayToUser(ctx context.Context, j job) {
 	}
 }
 
-// RelayToUser implements bot.TicketNotifier for conversations in Slack;
-// from is mrkdwn (a mention) or empty.
+// RelayToUser implements bot.TicketNotifier for conversations in Slack:
+// from is a display name from another platform, plain text, escaped like
+// the text (a Teams name "<!channel>" pings no one).
 func (b *Bot) RelayToUser(ctx context.Context, t bot.TicketRecord, from, text string) (bool, error) {
+	return b.relay(ctx, t, escape(from), text)
+}
+
+// relay tells the ticket's Slack user what an expert wrote; from is
+// mrkdwn (a mention, an escaped name) or empty.
+func (b *Bot) relay(ctx context.Context, t bot.TicketRecord, from, text string) (bool, error) {
 	if _, _, _, ok := userPlace(t.Conversation); !ok {
 		return false, nil
 	}

@@ -300,3 +300,17 @@ func TestCardLinksChannelThreadsOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestRelayFromAnotherPlatformEscapesTheName(t *testing.T) {
+	e := newEnv(t)
+	told, err := e.bot.RelayToUser(context.Background(), bot.TicketRecord{Ref: "EB-N", Conversation: "slack:D0001", Lang: kb.English},
+		"<!channel> Megan", "try <b>this</b>")
+	if !told || err != nil {
+		t.Fatalf("told %v, %v", told, err)
+	}
+	posts := e.slack.byMethod("chat.postMessage")
+	got := fmt.Sprint(posts[len(posts)-1].blocks(t))
+	if strings.Contains(got, "<!channel>") || !strings.Contains(got, "&lt;!channel&gt; Megan from IT (EB-N)") {
+		t.Errorf("relayed as %s", got)
+	}
+}
