@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strings"
 	"sync"
@@ -42,9 +43,28 @@ type Desk struct {
 	dedupe   bot.Dedupe
 	notifier bot.TicketNotifier
 	now      func() time.Time
-	// mu serializes hand-offs of one process, so that a double click does
-	// not open two tickets.
+	// mu guards notifier, which is set after the desk is made.
 	mu sync.Mutex
+	// convs serialize the work on one conversation's ticket in this
+	// process (a double click must not open two tickets), striped so
+	// that a slow tracker holds up only the conversations that share its
+	// stripe, not every hand-off.
+	convs [64]sync.Mutex
+}
+
+// lock locks the stripe of conversation conv and returns its unlock.
+func (d *Desk) lock(conv string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(conv))
+	m := &d.convs[h.Sum32()%uint32(len(d.convs))]
+	m.Lock()
+	return m.Unlock
+}
+
+func (d *Desk) notifierOf() bot.TicketNotifier {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.notifier
 }
 
 // Observer is told what the desk does, for metrics. Implementations must
@@ -121,8 +141,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 // ticket is not resolved comments on it. It fails only when no tracker
 // or channel took it.
 func (d *Desk) HandOff(ctx context.Context, h bot.Handoff) (bot.Ticket, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	defer d.lock(h.Key)()
 	var rec bot.TicketRecord
 	open := false
 	if h.Key != "" {
@@ -222,7 +241,8 @@ func (d *Desk) SetNotifier(n bot.TicketNotifier) {
 }
 
 // flush offers a ticket's pending issue to the trackers still to take it,
-// and reports whether any did. The caller holds d.mu and saves t.
+// and reports whether any did. The caller holds t's conversation lock and
+// saves t.
 func (d *Desk) flush(ctx context.Context, t *bot.TicketRecord) bool {
 	issue := Issue{Title: t.Title, Body: t.Body, Conversation: t.Conversation, User: t.User, UserName: t.UserName, Lang: string(t.Lang), Entry: t.Entry}
 	var still []string
@@ -255,8 +275,8 @@ func (d *Desk) flush(ctx context.Context, t *bot.TicketRecord) bool {
 			}
 		}
 	}
-	if d.notifier != nil {
-		if _, err := d.notifier.TicketNews(ctx, *t, bot.TicketOpen); err != nil {
+	if n := d.notifierOf(); n != nil {
+		if _, err := n.TicketNews(ctx, *t, bot.TicketOpen); err != nil {
 			d.log.Warn("tell user the ticket", "ticket", t.ID, "err", err)
 		}
 	}
@@ -301,7 +321,7 @@ func (d *Desk) RetryPending(ctx context.Context) error {
 				continue
 			}
 		}
-		d.mu.Lock()
+		unlock := d.lock(t.Conversation)
 		// Reload under the lock: a hand-off may have flushed it meanwhile.
 		cur, ok, err := d.tickets.TicketByRef(ctx, t.ID)
 		if err == nil && ok && len(cur.Pending) > 0 && d.flush(ctx, &cur) {
@@ -309,7 +329,7 @@ func (d *Desk) RetryPending(ctx context.Context) error {
 				d.log.Warn("save ticket", "ticket", cur.ID, "err", err)
 			}
 		}
-		d.mu.Unlock()
+		unlock()
 	}
 	return nil
 }
@@ -334,9 +354,13 @@ func (d *Desk) Run(ctx context.Context, every time.Duration) {
 // Mark implements bot.TicketDesk. A move the ticket already made (a
 // second Resolved, a desk repeating itself) changes and saves nothing.
 func (d *Desk) Mark(ctx context.Context, ref string, state bot.TicketState, who string, gap bool) (bot.TicketRecord, bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	t, ok, err := d.tickets.TicketByRef(ctx, ref)
+	if err == nil && ok {
+		// Read again under the conversation's lock: a hand-off or the
+		// outbox may be saving it.
+		defer d.lock(t.Conversation)()
+		t, ok, err = d.tickets.TicketByRef(ctx, ref)
+	}
 	if err != nil {
 		return bot.TicketRecord{}, false, fmt.Errorf("load ticket %s: %w", ref, err)
 	}

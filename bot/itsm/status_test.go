@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/itsm"
@@ -154,4 +155,46 @@ func TestRelayOnlyTheAskingUserWhileOpen(t *testing.T) {
 	if len(ch.comments) != 1 || ch.comments[0] != "card-1|» the user's detail" {
 		t.Errorf("relayed %q: want only the asking user's message while open", ch.comments)
 	}
+}
+
+// gateTracker blocks creates for conversation slow until released.
+type gateTracker struct {
+	slow    string
+	release chan struct{}
+}
+
+func (g *gateTracker) Name() string { return "gate" }
+func (g *gateTracker) Create(ctx context.Context, i itsm.Issue) (string, error) {
+	if i.Conversation == g.slow {
+		<-g.release
+	}
+	return "G-" + i.Conversation, nil
+}
+func (g *gateTracker) Comment(context.Context, string, string) error { return nil }
+
+func TestSlowTrackerHoldsUpOnlyItsConversation(t *testing.T) {
+	g := &gateTracker{slow: "slack:D1", release: make(chan struct{})}
+	d, _ := itsm.NewDesk(itsm.DeskConfig{Trackers: []itsm.Tracker{g}})
+	slowDone := make(chan struct{})
+	go func() {
+		defer close(slowDone)
+		_, _ = d.HandOff(context.Background(), handoff("slack:D1"))
+	}()
+	// Another conversation (on another stripe: "slack:D2" and "slack:D1"
+	// differ in their FNV hash modulo 64) is not held up.
+	done := make(chan error, 1)
+	go func() {
+		_, err := d.HandOff(context.Background(), handoff("slack:D2"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a hand-off waited for another conversation's slow tracker")
+	}
+	close(g.release)
+	<-slowDone
 }
