@@ -1,0 +1,174 @@
+package queue
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/enrollbot/enrollbot/bot"
+)
+
+// DefaultMemoryMax bounds the jobs a Memory backend holds.
+const DefaultMemoryMax = 10_000
+
+// Memory is the in-process Backend: one consumer, jobs lost with the
+// process. Its claims go to a bot.Dedupe. Take hands out the waiting jobs
+// lane by lane in turn, so that a burst in one lane does not hold up the
+// others however many jobs wait.
+type Memory struct {
+	claims bot.Dedupe
+	max    int
+
+	mu      sync.Mutex
+	seq     uint64
+	lanes   map[string][]Job
+	order   []string // lanes with waiting jobs, in turn
+	waiting int
+	taken   map[string]Job
+	more    chan struct{}
+}
+
+var _ Backend = (*Memory)(nil)
+
+// NewMemory returns a Memory backend that claims deliveries in claims and
+// holds at most max jobs (DefaultMemoryMax when zero).
+func NewMemory(claims bot.Dedupe, max int) *Memory {
+	if max <= 0 {
+		max = DefaultMemoryMax
+	}
+	return &Memory{claims: claims, max: max, lanes: map[string][]Job{}, taken: map[string]Job{}, more: make(chan struct{}, 1)}
+}
+
+// Add implements Backend.
+func (m *Memory) Add(ctx context.Context, key string, ttl time.Duration, j Job) (bool, error) {
+	m.mu.Lock()
+	full := m.waiting+len(m.taken) >= m.max
+	m.mu.Unlock()
+	if full {
+		return false, ErrFull
+	}
+	if key != "" {
+		first, err := m.claims.SetIfAbsent(ctx, key, ttl)
+		if err != nil || !first {
+			return false, err
+		}
+	}
+	m.mu.Lock()
+	m.seq++
+	j.ID = strconv.FormatUint(m.seq, 10)
+	m.push(j, false)
+	m.mu.Unlock()
+	select {
+	case m.more <- struct{}{}:
+	default:
+	}
+	return true, nil
+}
+
+// Take implements Backend.
+func (m *Memory) Take(ctx context.Context, max int, wait time.Duration) ([]Job, error) {
+	var timeout <-chan time.Time
+	for {
+		m.mu.Lock()
+		if m.waiting > 0 {
+			var jobs []Job
+			for len(jobs) < max && m.waiting > 0 {
+				j := m.pop()
+				m.taken[j.ID] = j
+				jobs = append(jobs, j)
+			}
+			more := m.waiting > 0
+			m.mu.Unlock()
+			if more {
+				select {
+				case m.more <- struct{}{}:
+				default:
+				}
+			}
+			return jobs, nil
+		}
+		m.mu.Unlock()
+		if wait <= 0 {
+			return nil, nil
+		}
+		if timeout == nil {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-m.more:
+		case <-timeout:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Hold implements Backend: there is no other consumer to hold jobs from.
+func (m *Memory) Hold(context.Context, []string) error { return nil }
+
+// Release implements Backend: the jobs are taken again first.
+func (m *Memory) Release(_ context.Context, ids []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range ids {
+		if j, ok := m.taken[id]; ok {
+			delete(m.taken, id)
+			m.push(j, true)
+		}
+	}
+	return nil
+}
+
+// Done implements Backend.
+func (m *Memory) Done(_ context.Context, id string) error {
+	m.mu.Lock()
+	delete(m.taken, id)
+	m.mu.Unlock()
+	return nil
+}
+
+// Len implements Backend.
+func (m *Memory) Len(context.Context) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.waiting + len(m.taken), nil
+}
+
+// Durable implements Backend: jobs die with the process.
+func (m *Memory) Durable() bool { return false }
+
+// push queues j in its lane, at the lane's front when again is set (a
+// released job goes first). m.mu is held.
+func (m *Memory) push(j Job, again bool) {
+	jobs := m.lanes[j.Lane]
+	if len(jobs) == 0 {
+		m.order = append(m.order, j.Lane)
+	}
+	if again {
+		jobs = append([]Job{j}, jobs...)
+	} else {
+		jobs = append(jobs, j)
+	}
+	m.lanes[j.Lane] = jobs
+	m.waiting++
+}
+
+// pop takes the next lane's first job. m.mu is held and a job waits.
+func (m *Memory) pop() Job {
+	lane := m.order[0]
+	m.order = m.order[1:]
+	jobs := m.lanes[lane]
+	j := jobs[0]
+	if len(jobs) > 1 {
+		m.lanes[lane] = jobs[1:]
+		m.order = append(m.order, lane)
+	} else {
+		delete(m.lanes, lane)
+	}
+	m.waiting--
+	return j
+}
