@@ -11,6 +11,9 @@ type Observer interface {
 	APIRetry(channel string)
 	// DedupeHit reports a delivery dropped as already handled.
 	DedupeHit(channel string)
+	// GaveUp reports a reply given up: it could not be sent within the
+	// bound on a reply's life.
+	GaveUp(channel string)
 }
 
 // NopObserver observes nothing.
@@ -24,3 +27,6 @@ func (NopObserver) APIRetry(string) {}
 
 // DedupeHit implements Observer.
 func (NopObserver) DedupeHit(string) {}
+
+// GaveUp implements Observer.
+func (NopObserver) GaveUp(string) {}

@@ -83,6 +83,12 @@ func (s *Sessions) Engine() *Engine { return s.eng }
 
 // Turn is one input of a user in a conversation.
 type Turn struct {
+	// ID names the delivery the turn answers (the reply queue's job). A
+	// turn whose ID is the conversation's last saved turn was taken before
+	// (its worker died after saving it, before its reply went out): the
+	// conversation's current reply is shown, and the turn is not taken
+	// twice. Empty: every turn is new.
+	ID string
 	// Key names the conversation (a thread, a chat); turns with the same key
 	// continue each other. Empty: a one-off that remembers nothing.
 	Key string
@@ -153,7 +159,11 @@ func (s *Sessions) Handle(ctx context.Context, t Turn) Outcome {
 		}
 	}
 
+	if t.ID != "" && st.Turn == t.ID {
+		in = Input{Action: ActShow, Lang: in.Lang, Locale: in.Locale}
+	}
 	r, next := s.eng.Respond(st, in)
+	next.Turn = t.ID
 	if st.Ticket != "" && s.desk != nil && in.Action == ActMessage && r.Handoff == nil && !r.ConfirmHandoff {
 		// While people work on the conversation's ticket, they read what
 		// the user writes, addressed to the bot or not.

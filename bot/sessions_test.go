@@ -154,3 +154,33 @@ func BenchmarkQuietChatter(b *testing.B) {
 		s.Handle(ctx, bot.Turn{Key: "chan", User: "u", Input: bot.Input{Text: "anyone up for lunch at noon? the build is green again"}, Quiet: true})
 	}
 }
+
+// A delivery worked twice (its first worker died after saving the turn)
+// shows the conversation's reply again instead of taking the turn twice.
+func TestSessionsTurnTakenOnce(t *testing.T) {
+	k := newKit(t)
+	ctx := context.Background()
+	turn := func(id string, in bot.Input) bot.Outcome {
+		return k.s.Handle(ctx, bot.Turn{ID: id, Key: "c", User: "u1", Input: in})
+	}
+	first := turn("job-1", bot.Input{Text: "Profile installation failed. A connection to the server could not be established."})
+	if first.Reply.Entry == nil || len(first.Reply.Entry.Causes) < 3 {
+		t.Fatalf("want an answer with at least three causes, got %+v", first.Reply.Kind)
+	}
+	notSolved := bot.Input{Action: bot.ActNotSolved, Entry: first.Reply.Entry.ID}
+	once := turn("job-2", notSolved)
+	after, _, _ := k.store.Conversation(ctx, "c")
+	again := turn("job-2", notSolved)
+	replayed, _, _ := k.store.Conversation(ctx, "c")
+	if len(replayed.Tried) != len(after.Tried) || len(after.Tried) != 1 {
+		t.Errorf("tried causes after the turn %v, after it was worked again %v; want one, unchanged", after.Tried, replayed.Tried)
+	}
+	if once.Reply.Kind != again.Reply.Kind || len(again.Reply.Causes) == 0 || len(once.Reply.Causes) == 0 || once.Reply.Causes[0].ID != again.Reply.Causes[0].ID {
+		t.Errorf("the turn worked again showed another reply than the turn")
+	}
+	// A new delivery with the same input is a new turn.
+	turn("job-3", notSolved)
+	if st, _, _ := k.store.Conversation(ctx, "c"); len(st.Tried) != 2 {
+		t.Errorf("a new turn's not solved: tried %v, want two causes", st.Tried)
+	}
+}

@@ -54,6 +54,9 @@ type State struct {
 	// Ticket is the reference of the conversation's open ticket: a second
 	// request for a person adds to it.
 	Ticket string `json:"ticket,omitempty"`
+	// Turn is the ID of the turn that saved the state (Turn.ID), so that
+	// a delivery worked twice is not taken twice.
+	Turn string `json:"turn,omitempty"`
 }
 
 // Bounds on what a State keeps.

@@ -24,6 +24,7 @@ type Metrics struct {
 	latency        *prometheus.HistogramVec
 	retries        *prometheus.CounterVec
 	dedupe         *prometheus.CounterVec
+	gaveUp         *prometheus.CounterVec
 	handoffs       *prometheus.CounterVec
 	trackerRetries *prometheus.CounterVec
 	tickets        *prometheus.GaugeVec
@@ -56,6 +57,10 @@ func New() *Metrics {
 			Name: "enrollbot_dedupe_hits_total",
 			Help: "Deliveries dropped because another delivery of the same event was handled, by channel.",
 		}, []string{"channel"}),
+		gaveUp: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "enrollbot_replies_given_up_total",
+			Help: "Replies not delivered: the chat platform kept failing, or the reply waited, past the bound on a reply's life (10 minutes by default), by channel.",
+		}, []string{"channel"}),
 		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "enrollbot_handoffs_total",
 			Help: "Hand-offs to people by destination (jira, servicenow, webhook, slack-experts) and outcome (created, commented, failed).",
@@ -69,7 +74,7 @@ func New() *Metrics {
 			Help: "Tickets in the store by state (open, taken, resolved), and pending in the outbox; refreshed every minute.",
 		}, []string{"state"}),
 	}
-	m.reg.MustRegister(m.requests, m.replies, m.latency, m.retries, m.dedupe, m.handoffs, m.trackerRetries, m.tickets,
+	m.reg.MustRegister(m.requests, m.replies, m.latency, m.retries, m.dedupe, m.gaveUp, m.handoffs, m.trackerRetries, m.tickets,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -116,6 +121,9 @@ func (m *Metrics) APIRetry(channel string) { m.retries.WithLabelValues(channel).
 
 // DedupeHit implements bot.Observer.
 func (m *Metrics) DedupeHit(channel string) { m.dedupe.WithLabelValues(channel).Inc() }
+
+// GaveUp implements bot.Observer.
+func (m *Metrics) GaveUp(channel string) { m.gaveUp.WithLabelValues(channel).Inc() }
 
 type statusWriter struct {
 	http.ResponseWriter

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -19,6 +20,9 @@ const DefaultMemoryMax = 10_000
 type Memory struct {
 	claims bot.Dedupe
 	max    int
+	// prefix makes job ids unique beyond the process: they name turns
+	// in conversations a shared store keeps.
+	prefix string
 
 	mu      sync.Mutex
 	seq     uint64
@@ -37,7 +41,7 @@ func NewMemory(claims bot.Dedupe, max int) *Memory {
 	if max <= 0 {
 		max = DefaultMemoryMax
 	}
-	return &Memory{claims: claims, max: max, lanes: map[string][]Job{}, taken: map[string]Job{}, more: make(chan struct{}, 1)}
+	return &Memory{claims: claims, max: max, prefix: strconv.FormatUint(rand.Uint64(), 36) + "-", lanes: map[string][]Job{}, taken: map[string]Job{}, more: make(chan struct{}, 1)}
 }
 
 // Add implements Backend.
@@ -56,7 +60,7 @@ func (m *Memory) Add(ctx context.Context, key string, ttl time.Duration, j Job) 
 	}
 	m.mu.Lock()
 	m.seq++
-	j.ID = strconv.FormatUint(m.seq, 10)
+	j.ID = m.prefix + strconv.FormatUint(m.seq, 10)
 	m.push(j, false)
 	m.mu.Unlock()
 	select {

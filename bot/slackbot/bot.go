@@ -13,9 +13,10 @@
 // Slack reaches the bot over HTTP (Handler: the Events API, slash commands
 // and interactivity endpoints, each request's signature verified before
 // anything is parsed) or over Socket Mode (RunSocketMode); both feed the
-// same handlers. Every delivery is acknowledged at once; the reply work
-// (Sessions and Web API calls) runs afterwards in a goroutine bounded by a
-// timeout, and Shutdown waits for it. Events Slack delivers again are
+// same handlers. Every delivery is acknowledged as soon as its work is
+// queued (package queue: with Redis, durably); workers do the reply work
+// (Sessions and Web API calls) afterwards, users' work in turn, each bounded
+// in time, and Shutdown waits for it. Events Slack delivers again are
 // answered once (bot.Dedupe), Web API rate limits and transient failures
 // are retried, and everything a user wrote that a reply quotes is escaped
 // so that a pasted <!channel> never pings anyone.
@@ -34,15 +35,17 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/bot/queue"
 	"github.com/enrollbot/enrollbot/kb"
 )
 
 // Defaults of Config's optional fields.
 const (
-	DefaultReplyTimeout  = 30 * time.Second
+	DefaultReplyTimeout  = 2 * time.Minute
+	DefaultGiveUp        = 10 * time.Minute
 	DefaultDedupeTTL     = time.Hour
 	DefaultMaxBody       = 1 << 20
-	DefaultMaxRetries    = 3
+	DefaultMaxRetries    = 50
 	DefaultBackoff       = 500 * time.Millisecond
 	DefaultLocaleTTL     = time.Hour
 	DefaultMaxConcurrent = 32
@@ -57,6 +60,10 @@ type Config struct {
 	Sessions *bot.Sessions
 	// Dedupe makes redelivered events answered once; in memory when nil.
 	Dedupe bot.Dedupe
+	// Queue keeps the work of acknowledged deliveries until it is done
+	// (with Redis: across restarts and replicas); in process over Dedupe
+	// when nil.
+	Queue queue.Backend
 	// API is the Web API client, with the bot token; required.
 	API *slack.Client
 	// SigningSecret verifies HTTP requests; required by Handler.
@@ -92,13 +99,18 @@ type Config struct {
 	// The fields below are optional: a zero value takes the Default*
 	// constant.
 
-	// ReplyTimeout bounds the work behind one delivery, retries included.
+	// ReplyTimeout bounds the work behind one delivery, retries included,
+	// counted from when a worker starts it.
 	ReplyTimeout time.Duration
+	// GiveUp bounds a reply's life from the delivery's acknowledgement:
+	// past it, the reply is given up, logged at Warn and counted.
+	GiveUp time.Duration
 	// DedupeTTL is how long event ids are remembered.
 	DedupeTTL time.Duration
 	// MaxBody caps the size of an HTTP request body.
 	MaxBody int64
-	// MaxRetries bounds the retries of one Web API call.
+	// MaxRetries bounds the retries of one Web API call; the reply's
+	// deadline usually ends them first.
 	MaxRetries int
 	// Backoff is the wait before the first retry after a transient failure;
 	// it doubles with each retry.
@@ -127,8 +139,8 @@ type Bot struct {
 	locales  *localeCache
 	sleep    func(ctx context.Context, d time.Duration) error
 
-	// replies runs the work behind each acknowledged delivery.
-	replies *bot.Replies
+	// queue runs the work behind each acknowledged delivery.
+	queue *queue.Queue
 }
 
 // New checks cfg and returns a Bot.
@@ -152,6 +164,7 @@ func New(cfg Config) (*Bot, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.ReplyTimeout = cmp.Or(cfg.ReplyTimeout, DefaultReplyTimeout)
+	cfg.GiveUp = cmp.Or(cfg.GiveUp, DefaultGiveUp)
 	cfg.DedupeTTL = cmp.Or(cfg.DedupeTTL, DefaultDedupeTTL)
 	cfg.MaxBody = cmp.Or(cfg.MaxBody, DefaultMaxBody)
 	cfg.MaxRetries = cmp.Or(cfg.MaxRetries, DefaultMaxRetries)
@@ -174,7 +187,9 @@ func New(cfg Config) (*Bot, error) {
 		render:   &renderer{w: w},
 		locales:  newLocaleCache(cfg.LocaleTTL),
 		sleep:    cfg.Sleep,
-		replies:  bot.NewReplies("slack", cfg.MaxConcurrent, cfg.ReplyTimeout, cfg.Logger),
+	}
+	if cfg.Queue == nil {
+		cfg.Queue = queue.NewMemory(cfg.Dedupe, 0)
 	}
 	if cfg.Experts != nil {
 		if cfg.Experts.channel == "" {
@@ -182,17 +197,18 @@ func New(cfg Config) (*Bot, error) {
 		}
 		cfg.Experts.bot = b
 	}
+	b.queue = queue.New(cfg.Queue, b.work, queue.Config{Name: "slack", Workers: cfg.MaxConcurrent,
+		Work: cfg.ReplyTimeout, GiveUp: cfg.GiveUp, Logger: cfg.Logger,
+		OnGiveUp: func() { cfg.Observer.GaveUp("slack") }})
 	return b, nil
 }
 
-// Shutdown stops taking new work and waits for the replies in flight until
-// ctx ends; then it cancels them and returns ctx's error. Stop the server
-// (and Socket Mode) first, so that no delivery is acknowledged and then
-// dropped.
-func (b *Bot) Shutdown(ctx context.Context) error { return b.replies.Shutdown(ctx) }
-
-// spawn runs work after the delivery was acknowledged.
-func (b *Bot) spawn(work func(ctx context.Context)) error { return b.replies.Go(work) }
+// Shutdown stops taking new work and works on until ctx ends; then it
+// cancels the work in flight and returns ctx's error. With a durable
+// queue, the replies not sent stay queued for another replica or the next
+// start; in process, they are lost (logged). Deliveries that arrive while
+// stopping are not acknowledged, so that Slack sends them again.
+func (b *Bot) Shutdown(ctx context.Context) error { return b.queue.Shutdown(ctx) }
 
 // sessionUser is how Sessions knows a Slack user: the rate limit, the
 // language preference and verdicts are theirs.

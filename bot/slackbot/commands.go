@@ -24,6 +24,8 @@ type command struct {
 	// TriggerID is unique per invocation: a replayed request carries the
 	// same one.
 	TriggerID string
+	// turn names the turn for Sessions: set by the worker, not encoded.
+	turn string
 }
 
 func (c command) attrs() []any {
@@ -59,16 +61,17 @@ func commandOf(s slack.SlashCommand) (command, error) {
 	return c, nil
 }
 
-// acceptCommand starts the work of a slash command; the reply follows
-// through its response_url.
-// A replayed invocation (the same trigger id) is answered once.
-func (b *Bot) acceptCommand(ctx context.Context, c command) {
-	if c.TriggerID != "" && !b.claim(ctx, "slack:command:"+c.Team+":"+c.TriggerID, b.cfg.DedupeTTL, c.attrs()) {
-		return
+// acceptCommand queues the work of a slash command; the reply follows
+// through its response_url. A replayed invocation (the same trigger id) is
+// answered once. An error means the command must not be acknowledged:
+// Slack then tells the user it failed, rather than the reply never coming.
+func (b *Bot) acceptCommand(ctx context.Context, c command) error {
+	key := ""
+	if c.TriggerID != "" {
+		key = "slack:command:" + c.Team + ":" + c.TriggerID
 	}
-	if err := b.spawn(func(ctx context.Context) { b.runCommand(ctx, c) }); err != nil {
-		b.log.Warn("slack command dropped", append(c.attrs(), "err", err)...)
-	}
+	_, err := b.enqueue(ctx, key, b.cfg.DedupeTTL, c.User, task{Command: &c}, c.attrs())
+	return err
 }
 
 // runCommand answers /enroll help, /enroll lang XX and /enroll TEXT.
@@ -125,7 +128,7 @@ func cmdConversation(channel, user string) string {
 // the user asked, with a button to post the reply to the channel.
 func (b *Bot) ask(ctx context.Context, c command, in bot.Input, echo string) {
 	conv := cmdConversation(c.Channel, c.User)
-	out := b.sessions.Handle(ctx, bot.Turn{Key: conv, User: sessionUser(c.User), Input: in})
+	out := b.sessions.Handle(ctx, bot.Turn{ID: c.turn, Key: conv, User: sessionUser(c.User), Input: in})
 	reply := out.Reply
 	msg := b.render.render(reply, view{conv: conv, echo: echo, asker: c.User, private: true, share: shareable(reply)})
 	_ = b.ephemeral(ctx, c.ResponseURL, c.Channel, c.User, msg, false, c.attrs())

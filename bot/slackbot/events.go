@@ -88,6 +88,8 @@ type job struct {
 	text     string
 	ts       string
 	threadTS string
+	// turn names the turn for Sessions: set by the worker, not encoded.
+	turn string
 }
 
 func (j job) attrs() []any {
@@ -173,13 +175,14 @@ func (b *Bot) classify(env envelope) (job, bool) {
 }
 
 // acceptEvent takes an Events API delivery: it decides whether to answer,
-// claims the event id so that a redelivery is not answered again, and
-// starts the reply. It returns before any Web API call.
+// and queues the reply under the event id's claim, so that a redelivery is
+// not answered again. It returns before any Web API call.
 //
-// It returns an error when the claim cannot be recorded (the shared store
-// is down): the delivery is then not acknowledged, and Slack delivers it
-// again, when the store may be back, instead of it being answered now and
-// again at the retry.
+// It returns an error when the job cannot be recorded (the shared store
+// is down, the queue is full, the bot is stopping): the delivery is then
+// not acknowledged, and Slack delivers it again, when the store may be back
+// or to another replica, instead of it being answered now and again at the
+// retry, or not at all.
 func (b *Bot) acceptEvent(ctx context.Context, env envelope, retry int) error {
 	if env.Type != typeEventCallback {
 		b.log.Info("slack events payload ignored", "type", env.Type)
@@ -193,20 +196,8 @@ func (b *Bot) acceptEvent(ctx context.Context, env envelope, retry int) error {
 	if env.EventID == "" {
 		key = "slack:message:" + j.channel + ":" + j.ts
 	}
-	first, err := delivery.Claim(ctx, b.dedupe, key, b.cfg.DedupeTTL)
-	if err != nil {
-		b.log.Warn("slack event not acknowledged: dedupe store unavailable", append(j.attrs(), "retry", retry, "err", err)...)
-		return err
-	}
-	if !first {
-		b.cfg.Observer.DedupeHit("slack")
-		b.log.Info("slack delivery already taken", append(j.attrs(), "retry", retry, "key", key)...)
-		return nil
-	}
-	if err := b.spawn(func(ctx context.Context) { b.answer(ctx, j) }); err != nil {
-		b.log.Warn("slack event dropped", append(j.attrs(), "err", err)...)
-	}
-	return nil
+	_, err := b.enqueue(ctx, key, b.cfg.DedupeTTL, j.user, task{Message: &j}, append(j.attrs(), "retry", retry))
+	return err
 }
 
 // answer replies to a message: one turn through Sessions, with the user's
@@ -219,6 +210,7 @@ func (b *Bot) answer(ctx context.Context, j job) {
 		return
 	}
 	turn := bot.Turn{
+		ID:    j.turn,
 		Key:   j.conversation(),
 		User:  sessionUser(j.user),
 		Input: bot.Input{Text: j.text, Locale: b.locale(ctx, j.user)},

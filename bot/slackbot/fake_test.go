@@ -351,6 +351,7 @@ func newBot(t testing.TB, fs *fakeSlack, st stores, count *counter, logs io.Writ
 		SigningSecret: testSecret,
 		BotUserID:     testBotID,
 		Logger:        log,
+		Observer:      count,
 		ReplyTimeout:  10 * time.Second,
 	}
 	for _, o := range opts {
@@ -393,7 +394,13 @@ func startEnv(t *testing.T, fs *fakeSlack, st stores, opts ...func(*Config)) *en
 
 // idle waits until the bot has no reply in flight. Call it only while no
 // request is being served.
-func (e *env) idle() { e.bot.replies.Wait() }
+func (e *env) idle() {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.bot.queue.Idle(ctx); err != nil {
+		e.t.Fatalf("replies still queued: %v", err)
+	}
+}
 
 // sign returns the headers Slack sends with body at time ts.
 func sign(secret string, ts time.Time, body []byte) http.Header {

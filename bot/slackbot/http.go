@@ -103,7 +103,10 @@ func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) 
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	b.acceptCommand(r.Context(), c)
+	if err := b.acceptCommand(r.Context(), c); err != nil {
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -114,6 +117,9 @@ func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []by
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	b.acceptInteraction(r.Context(), ic)
+	if err := b.acceptInteraction(r.Context(), ic); err != nil {
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 }

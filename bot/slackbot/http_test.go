@@ -405,8 +405,11 @@ func TestServerErrorsRetriedWithBackoff(t *testing.T) {
 		t.Errorf("waited %v, want ~[%v %v] jittered", waits, DefaultBackoff, 2*DefaultBackoff)
 	}
 
-	// Failing for good: bounded, then logged with channel and event id.
-	e.slack.fail["chat.postMessage"] = []failure{{status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}}
+	// Failing for good: bounded, then logged with channel and event id,
+	// and counted as given up.
+	for range DefaultMaxRetries + 5 {
+		e.slack.fail["chat.postMessage"] = append(e.slack.fail["chat.postMessage"], failure{status: 500})
+	}
 	e.sendEvent("Ev5xxForever", messageEvent("D0014", "im", "U0014", "0x80180014", "1700000000.001401"), nil)
 	e.idle()
 	if n := len(e.slack.byMethod("chat.postMessage")); n != 3+1+DefaultMaxRetries {
@@ -415,6 +418,34 @@ func TestServerErrorsRetriedWithBackoff(t *testing.T) {
 	logs := e.logs.String()
 	if !strings.Contains(logs, "slack call failed") || !strings.Contains(logs, "event_id=Ev5xxForever") || !strings.Contains(logs, "channel=D0014") {
 		t.Errorf("failure not logged with event id and channel:\n%s", logs)
+	}
+	if n := e.count.GivenUp(); n != 1 {
+		t.Errorf("%d replies counted as given up, want 1", n)
+	}
+}
+
+// A platform failing past the reply's deadline: the retries stop there,
+// and the reply is counted as given up.
+func TestServerErrorsGiveUpAtTheDeadline(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.ReplyTimeout = 300 * time.Millisecond
+		c.Sleep = bot.Sleep
+		c.Backoff = 100 * time.Millisecond
+	})
+	for range 100 {
+		e.slack.fail["chat.postMessage"] = append(e.slack.fail["chat.postMessage"], failure{status: 503})
+	}
+	start := time.Now()
+	e.sendEvent("EvDown", messageEvent("D0016", "im", "U0016", "0x80180014", "1700000000.001600"), nil)
+	e.idle()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("gave up after %s, want about the 300ms deadline", d)
+	}
+	if n := len(e.slack.byMethod("chat.postMessage")); n < 2 {
+		t.Errorf("%d attempts, want retries until the deadline", n)
+	}
+	if n := e.count.GivenUp(); n != 1 {
+		t.Errorf("%d replies counted as given up, want 1", n)
 	}
 }
 
@@ -636,10 +667,14 @@ func TestShutdownWaitsForReplies(t *testing.T) {
 	if n := len(e.slack.byMethod("chat.postMessage")); n != 1 {
 		t.Fatalf("shutdown returned before the reply was posted (%d posts)", n)
 	}
-	// After shutdown, deliveries are acknowledged but not worked on.
-	e.sendEvent("EvLate", messageEvent("D0022", "im", "U0022", "0x80180014", "1700000000.002201"), nil)
+	// After shutdown, deliveries are not acknowledged: Slack sends them
+	// again, to another replica or after the restart.
+	status, _ := e.post(PathEvents, "application/json", eventBody("EvLate", messageEvent("D0022", "im", "U0022", "0x80180014", "1700000000.002201")), nil)
+	if status != http.StatusServiceUnavailable {
+		t.Errorf("late event answered %d, want 503", status)
+	}
 	if !strings.Contains(e.logs.String(), "shutting down") {
-		t.Errorf("late event not logged as dropped")
+		t.Errorf("late event not logged")
 	}
 }
 

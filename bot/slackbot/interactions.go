@@ -43,6 +43,8 @@ type click struct {
 	threadTS    string
 	ephemeral   bool
 	responseURL string
+	// turn names the turn for Sessions: set by the worker, not encoded.
+	turn string
 }
 
 func (k click) attrs() []any {
@@ -97,15 +99,16 @@ func validConversation(key, channel, user string) bool {
 	return false
 }
 
-// acceptInteraction starts the work of the bot's button presses; anything
+// acceptInteraction queues the work of the bot's button presses; anything
 // else (other apps' actions, modals) is ignored.
 //
 // A replayed request (the same trigger id) is acted on once, and so is a
 // double click: the same button of the same message by the same user within
-// doubleClick.
-func (b *Bot) acceptInteraction(ctx context.Context, ic *slack.InteractionCallback) {
+// doubleClick. An error means the request must not be acknowledged (the
+// queue is unavailable): Slack then shows the user that it failed.
+func (b *Bot) acceptInteraction(ctx context.Context, ic *slack.InteractionCallback) error {
 	if ic.Type != slack.InteractionTypeBlockActions {
-		return
+		return nil
 	}
 	channel := ic.Channel.ID
 	if channel == "" {
@@ -130,23 +133,22 @@ func (b *Bot) acceptInteraction(ctx context.Context, ic *slack.InteractionCallba
 			b.log.Warn("slack interaction without user or channel", k.attrs()...)
 			continue
 		}
-		if ic.TriggerID != "" && !b.claim(ctx, "slack:click:"+ic.TriggerID+":"+a.ActionID, b.cfg.DedupeTTL, k.attrs()) {
-			continue
-		}
 		if k.messageTS != "" && !b.claim(ctx, "slack:press:"+k.channel+":"+k.messageTS+":"+a.ActionID+":"+k.user, doubleClick, k.attrs()) {
 			continue
 		}
-		if strings.HasPrefix(a.ActionID, "enroll_ticket_") {
-			blocks := ic.Message.Blocks.BlockSet
-			if err := b.spawn(func(ctx context.Context) { b.ticketClick(ctx, k, blocks) }); err != nil {
-				b.log.Warn("slack interaction dropped", append(k.attrs(), "err", err)...)
-			}
-			continue
+		key := ""
+		if ic.TriggerID != "" {
+			key = "slack:click:" + ic.TriggerID + ":" + a.ActionID
 		}
-		if err := b.spawn(func(ctx context.Context) { b.click(ctx, k) }); err != nil {
-			b.log.Warn("slack interaction dropped", append(k.attrs(), "err", err)...)
+		t := task{Click: &k}
+		if strings.HasPrefix(a.ActionID, "enroll_ticket_") {
+			t.Card = &ic.Message.Blocks
+		}
+		if _, err := b.enqueue(ctx, key, b.cfg.DedupeTTL, k.user, t, k.attrs()); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // doubleClick is how long a second press of the same button counts as
@@ -170,7 +172,7 @@ func (b *Bot) click(ctx context.Context, k click) {
 		b.share(ctx, k, r, conv)
 		return
 	}
-	out := b.sessions.Handle(ctx, bot.Turn{Key: conv, User: sessionUser(k.user), Input: r.input(),
+	out := b.sessions.Handle(ctx, bot.Turn{ID: k.turn, Key: conv, User: sessionUser(k.user), Input: r.input(),
 		Message: k.channel + ":" + k.messageTS})
 	reply := out.Reply
 	v := view{conv: r.Conv}

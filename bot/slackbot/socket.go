@@ -63,21 +63,24 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 		if evt.Request == nil {
 			return nil
 		}
-		b.ack(ctx, client, evt.Request.EnvelopeID)
 		sc, _ := evt.Data.(slack.SlashCommand)
 		c, err := commandOf(sc)
 		if err != nil {
+			b.ack(ctx, client, evt.Request.EnvelopeID)
 			b.log.Warn("slack socket mode command", "envelope_id", evt.Request.EnvelopeID, "err", err)
 			return nil
 		}
-		b.acceptCommand(ctx, c)
+		// Acknowledged only once queued, as events are.
+		if b.acceptCommand(ctx, c) == nil {
+			b.ack(ctx, client, evt.Request.EnvelopeID)
+		}
 	case socketmode.EventTypeInteractive:
 		if evt.Request == nil {
 			return nil
 		}
-		b.ack(ctx, client, evt.Request.EnvelopeID)
-		if ic, ok := evt.Data.(slack.InteractionCallback); ok {
-			b.acceptInteraction(ctx, &ic)
+		ic, ok := evt.Data.(slack.InteractionCallback)
+		if !ok || b.acceptInteraction(ctx, &ic) == nil {
+			b.ack(ctx, client, evt.Request.EnvelopeID)
 		}
 	case socketmode.EventTypeErrorBadMessage:
 		// An envelope slack-go could not parse (an event type it does not

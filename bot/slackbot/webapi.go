@@ -86,7 +86,16 @@ func (b *Bot) post(ctx context.Context, channel, threadTS string, msg message, a
 		_, ts, err = b.api.PostMessageContext(ctx, channel, opts...)
 		return err
 	})
+	b.gaveUp(ctx, err)
 	return ts, err
+}
+
+// gaveUp counts a reply that a failing platform kept from its user until
+// its deadline; a refusal (a channel the bot is not in) is not counted.
+func (b *Bot) gaveUp(ctx context.Context, err error) {
+	if err != nil && (ctx.Err() != nil || retryable(err).Retry) {
+		b.cfg.Observer.GaveUp("slack")
+	}
 }
 
 func msgOptions(msg message) []slack.MsgOption {
@@ -102,18 +111,22 @@ func msgOptions(msg message) []slack.MsgOption {
 // (it works in channels the bot is not in), with chat.postEphemeral
 // otherwise.
 func (b *Bot) ephemeral(ctx context.Context, responseURL, channel, user string, msg message, replace bool, attrs []any) error {
+	var err error
 	if responseURL != "" {
-		return b.respond(ctx, responseURL, &slack.WebhookMessage{
+		err = b.respond(ctx, responseURL, &slack.WebhookMessage{
 			ResponseType:    slack.ResponseTypeEphemeral,
 			Text:            msg.Text,
 			Blocks:          &slack.Blocks{BlockSet: msg.Blocks},
 			ReplaceOriginal: replace,
 		}, append([]any{"channel", channel}, attrs...))
+	} else {
+		err = b.call(ctx, "chat.postEphemeral", append([]any{"channel", channel}, attrs...), func(ctx context.Context) error {
+			_, err := b.api.PostEphemeralContext(ctx, channel, user, msgOptions(msg)...)
+			return err
+		})
 	}
-	return b.call(ctx, "chat.postEphemeral", append([]any{"channel", channel}, attrs...), func(ctx context.Context) error {
-		_, err := b.api.PostEphemeralContext(ctx, channel, user, msgOptions(msg)...)
-		return err
-	})
+	b.gaveUp(ctx, err)
+	return err
 }
 
 // respond posts msg to a response_url.

@@ -33,6 +33,9 @@ type inbound struct {
 	Entities     []entity                   `json:"entities"`
 	Value        json.RawMessage            `json:"value"`
 	MembersAdded []schema.ChannelAccount    `json:"membersAdded"`
+
+	// turn names the turn for Sessions: set by the worker, not encoded.
+	turn string
 }
 
 // entity is a mention or the client's info.

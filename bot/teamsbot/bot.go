@@ -38,6 +38,7 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/connector/auth"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/bot/queue"
 )
 
 // Path is where the Bot Framework posts activities: the bot's messaging
@@ -46,10 +47,11 @@ const Path = "/api/messages"
 
 // Defaults of Config's optional fields.
 const (
-	DefaultReplyTimeout  = 30 * time.Second
+	DefaultReplyTimeout  = 2 * time.Minute
+	DefaultGiveUp        = 10 * time.Minute
 	DefaultDedupeTTL     = time.Hour
 	DefaultMaxBody       = 256 << 10
-	DefaultMaxRetries    = 3
+	DefaultMaxRetries    = 50
 	DefaultBackoff       = 500 * time.Millisecond
 	DefaultMaxConcurrent = 32
 )
@@ -62,6 +64,10 @@ type Config struct {
 	Sessions *bot.Sessions
 	// Dedupe makes redelivered activities answered once; in memory when nil.
 	Dedupe bot.Dedupe
+	// Queue keeps the work of acknowledged activities until it is done
+	// (with Redis: across restarts and replicas); in process over Dedupe
+	// when nil.
+	Queue queue.Backend
 	// Observer counts connector retries and dedupe hits (Sessions observes
 	// the replies); nil observes nothing.
 	Observer bot.Observer
@@ -105,13 +111,18 @@ type Config struct {
 	// The fields below are optional: a zero value takes the Default*
 	// constant.
 
-	// ReplyTimeout bounds the work behind one activity, retries included.
+	// ReplyTimeout bounds the work behind one activity, retries included,
+	// counted from when a worker starts it.
 	ReplyTimeout time.Duration
+	// GiveUp bounds a reply's life from the activity's acknowledgement:
+	// past it, the reply is given up, logged at Warn and counted.
+	GiveUp time.Duration
 	// DedupeTTL is how long activity ids are remembered.
 	DedupeTTL time.Duration
 	// MaxBody caps the size of a request body.
 	MaxBody int64
-	// MaxRetries bounds the retries of one connector call.
+	// MaxRetries bounds the retries of one connector call; the reply's
+	// deadline usually ends them first.
 	MaxRetries int
 	// Backoff is the wait before the first retry after a transient failure;
 	// it doubles with each retry.
@@ -136,8 +147,8 @@ type Bot struct {
 	creds     auth.CredentialProvider
 	conn      *connector
 
-	// replies runs the work behind each acknowledged delivery.
-	replies *bot.Replies
+	// queue runs the work behind each acknowledged delivery.
+	queue *queue.Queue
 }
 
 // New checks cfg and returns a Bot.
@@ -174,6 +185,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	cfg.ConnectorTimeout = cmp.Or(cfg.ConnectorTimeout, 15*time.Second)
 	cfg.ReplyTimeout = cmp.Or(cfg.ReplyTimeout, DefaultReplyTimeout)
+	cfg.GiveUp = cmp.Or(cfg.GiveUp, DefaultGiveUp)
 	cfg.DedupeTTL = cmp.Or(cfg.DedupeTTL, DefaultDedupeTTL)
 	cfg.MaxBody = cmp.Or(cfg.MaxBody, DefaultMaxBody)
 	cfg.MaxRetries = cmp.Or(cfg.MaxRetries, DefaultMaxRetries)
@@ -212,11 +224,16 @@ func New(cfg Config) (*Bot, error) {
 			replyClient:  newReplyClient(cfg.ConnectorTimeout, cfg.InsecureNoAuth, cfg.MaxConcurrent),
 			loopbackOnly: cfg.InsecureNoAuth,
 		},
-		replies: bot.NewReplies("teams", cfg.MaxConcurrent, cfg.ReplyTimeout, cfg.Logger),
 	}
 	if cfg.Experts != nil {
 		cfg.Experts.bot = b
 	}
+	if cfg.Queue == nil {
+		cfg.Queue = queue.NewMemory(cfg.Dedupe, 0)
+	}
+	b.queue = queue.New(cfg.Queue, b.work, queue.Config{Name: "teams", Workers: cfg.MaxConcurrent,
+		Work: cfg.ReplyTimeout, GiveUp: cfg.GiveUp, Logger: cfg.Logger,
+		OnGiveUp: func() { cfg.Observer.GaveUp("teams") }})
 	return b, nil
 }
 
@@ -224,11 +241,9 @@ func New(cfg Config) (*Bot, error) {
 // credentials).
 func (b *Bot) Authenticated() bool { return b.validator != nil }
 
-// Shutdown stops taking new work and waits for the replies in flight until
-// ctx ends; then it cancels them and returns ctx's error. Stop the server
-// (and Socket Mode) first, so that no delivery is acknowledged and then
-// dropped.
-func (b *Bot) Shutdown(ctx context.Context) error { return b.replies.Shutdown(ctx) }
-
-// spawn runs work after the delivery was acknowledged.
-func (b *Bot) spawn(work func(ctx context.Context)) error { return b.replies.Go(work) }
+// Shutdown stops taking new work and works on until ctx ends; then it
+// cancels the work in flight and returns ctx's error. With a durable
+// queue, the replies not sent stay queued for another replica or the next
+// start; in process, they are lost (logged). Activities that arrive while
+// stopping are not acknowledged, so that they are sent again.
+func (b *Bot) Shutdown(ctx context.Context) error { return b.queue.Shutdown(ctx) }

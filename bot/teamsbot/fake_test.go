@@ -515,7 +515,11 @@ func (h *harness) postRaw(raw []byte, tok string) int {
 
 // idle waits for the reply work in flight.
 func (h *harness) idle() {
-	h.bot.replies.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := h.bot.queue.Idle(ctx); err != nil {
+		h.t.Fatalf("replies still queued: %v", err)
+	}
 }
 
 // calls returns the connector's calls so far.

@@ -9,6 +9,7 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/bot/queue"
 	"github.com/enrollbot/enrollbot/kb"
 )
 
@@ -123,20 +124,51 @@ func classify(in *inbound) (message, bool) {
 	return message{text: in.cleanText()}, true
 }
 
-// acceptMessage takes a message activity: it decides whether to act,
-// claims the activity id so that a redelivery is not answered again, and
-// starts the reply. It returns before any connector call.
-func (b *Bot) acceptMessage(ctx context.Context, in *inbound) {
-	m, ok := classify(in)
-	if !ok {
+// acceptMessage takes a message activity: it decides whether to act, and
+// queues the reply under the activity's claim, so that a redelivery is
+// not answered again. It returns before any connector call; an error means
+// the activity must not be acknowledged (the queue is unavailable).
+func (b *Bot) acceptMessage(ctx context.Context, in *inbound) error {
+	if _, ok := classify(in); !ok {
 		b.log.Debug("teams message ignored", in.attrs()...)
+		return nil
+	}
+	return b.enqueue(ctx, in, taskMessage)
+}
+
+// acceptConversationUpdate queues a welcome for a user or team that added
+// the bot.
+func (b *Bot) acceptConversationUpdate(ctx context.Context, in *inbound) error {
+	added := slices.ContainsFunc(in.MembersAdded, func(m schema.ChannelAccount) bool {
+		return m.ID != "" && m.ID == in.Recipient.ID
+	})
+	if !added || in.Conversation.ID == "" {
+		return nil
+	}
+	return b.enqueue(ctx, in, taskWelcome)
+}
+
+// work does a task the queue hands over: the activity as accepted, looked
+// at again (classify is pure). The job's id names the turn, so that an
+// activity worked twice is not taken twice.
+func (b *Bot) work(ctx context.Context, j queue.Job) {
+	var t task
+	if err := json.Unmarshal(j.Body, &t); err != nil || t.Activity == nil {
+		b.log.Warn("teams task unreadable", "job", j.ID, "err", err)
 		return
 	}
-	if !b.claim(ctx, in) {
-		return
-	}
-	err := b.spawn(func(ctx context.Context) {
+	in := t.Activity
+	in.turn = "teams:" + j.ID
+	switch t.Kind {
+	case taskWelcome:
+		lang := b.sessions.Lang(ctx, in.sessionUser(), in.locale())
+		// A new message, not a reply: in a team it starts a thread of its
+		// own in the channel the bot was added through.
+		b.send(ctx, in, in.Conversation.ID, "", b.render.welcome(lang), b.words.Get(lang, "TeamsWelcomeTitle", nil))
+	case taskMessage:
+		m, ok := classify(in)
 		switch {
+		case !ok:
 		case m.ticket != nil:
 			b.ticketClick(ctx, in, *m.ticket)
 		case m.data != nil:
@@ -144,28 +176,6 @@ func (b *Bot) acceptMessage(ctx context.Context, in *inbound) {
 		default:
 			b.answer(ctx, in, m.text)
 		}
-	})
-	if err != nil {
-		b.log.Warn("teams message dropped", append(in.attrs(), "err", err)...)
-	}
-}
-
-// acceptConversationUpdate greets a user or team that added the bot.
-func (b *Bot) acceptConversationUpdate(ctx context.Context, in *inbound) {
-	added := slices.ContainsFunc(in.MembersAdded, func(m schema.ChannelAccount) bool {
-		return m.ID != "" && m.ID == in.Recipient.ID
-	})
-	if !added || in.Conversation.ID == "" || !b.claim(ctx, in) {
-		return
-	}
-	err := b.spawn(func(ctx context.Context) {
-		lang := b.sessions.Lang(ctx, in.sessionUser(), in.locale())
-		// A new message, not a reply: in a team it starts a thread of its
-		// own in the channel the bot was added through.
-		b.send(ctx, in, in.Conversation.ID, "", b.render.welcome(lang), b.words.Get(lang, "TeamsWelcomeTitle", nil))
-	})
-	if err != nil {
-		b.log.Warn("teams welcome dropped", append(in.attrs(), "err", err)...)
 	}
 }
 
@@ -263,7 +273,7 @@ func (b *Bot) click(ctx context.Context, in *inbound, d submitData) {
 // The card a button was on names the verdict given on it, so that a
 // user's later verdict on the same card replaces the earlier one.
 func (b *Bot) turn(ctx context.Context, in *inbound, input bot.Input, v view) {
-	t := bot.Turn{Key: in.conversationKey(), User: in.sessionUser(), Input: input, Reach: in.ServiceURL, UserName: in.From.Name,
+	t := bot.Turn{ID: in.turn, Key: in.conversationKey(), User: in.sessionUser(), Input: input, Reach: in.ServiceURL, UserName: in.From.Name,
 		Link: in.deepLink()}
 	if input.Action != bot.ActMessage && in.ReplyToID != "" {
 		t.Message = "teams:" + in.Conversation.ID + ":" + in.ReplyToID

@@ -1,7 +1,6 @@
 package teamsbot
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/infracloudio/msbotbuilder-go/core/activity"
 	"github.com/infracloudio/msbotbuilder-go/schema"
-
-	"github.com/enrollbot/enrollbot/bot/delivery"
 )
 
 // Handler returns the HTTP handler of the messaging endpoint, POST
@@ -79,13 +76,14 @@ func (b *Bot) serveActivity(w http.ResponseWriter, r *http.Request) {
 
 	// msbotbuilder-go dispatches message, invoke and conversationUpdate
 	// activities, and fails on every other type.
+	var queueErr error
 	_, err = activity.PrepareActivityContext(activity.HandlerFuncs{
 		OnMessageFunc: func(*activity.TurnContext) (schema.Activity, error) {
-			b.acceptMessage(r.Context(), in)
+			queueErr = b.acceptMessage(r.Context(), in)
 			return schema.Activity{}, nil
 		},
 		OnConversationUpdateFunc: func(*activity.TurnContext) (schema.Activity, error) {
-			b.acceptConversationUpdate(r.Context(), in)
+			queueErr = b.acceptConversationUpdate(r.Context(), in)
 			return schema.Activity{}, nil
 		},
 		OnInvokeFunc: func(*activity.TurnContext) (schema.Activity, error) {
@@ -96,6 +94,11 @@ func (b *Bot) serveActivity(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		b.log.Debug("teams activity ignored", append(attrs, "err", err)...)
 	}
+	if queueErr != nil {
+		// Not acknowledged: the Bot Framework sends it again.
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -103,10 +106,9 @@ func (in *inbound) attrs() []any {
 	return []any{"type", in.Type, "scope", in.scope().String(), "activity", in.ID, "conversation", in.Conversation.ID}
 }
 
-// claim records the activity's id, so that a redelivery is not answered
-// again; it reports whether this delivery is the first. It runs before the
-// acknowledgement and gets a second at most.
-func (b *Bot) claim(ctx context.Context, in *inbound) bool {
+// claimKey is the key an activity is claimed under, so that a redelivery
+// is not answered again.
+func claimKey(in *inbound) string {
 	key := "teams:activity:" + in.Conversation.ID + ":" + in.ID
 	if in.ID == "" {
 		// No id to go by: what the activity says, where and when, is
@@ -114,14 +116,5 @@ func (b *Bot) claim(ctx context.Context, in *inbound) bool {
 		sum := sha256.Sum256([]byte(in.Conversation.ID + "\x00" + in.From.ID + "\x00" + in.Timestamp + "\x00" + in.Text + "\x00" + string(in.Value)))
 		key = "teams:activity-sum:" + hex.EncodeToString(sum[:16])
 	}
-	first, err := delivery.Claim(ctx, b.dedupe, key, b.cfg.DedupeTTL)
-	if err != nil {
-		b.log.Warn("teams dedupe failed", append(in.attrs(), "err", err)...)
-		return true
-	}
-	if !first {
-		b.cfg.Observer.DedupeHit("teams")
-		b.log.Info("teams activity already taken", in.attrs()...)
-	}
-	return first
+	return key
 }

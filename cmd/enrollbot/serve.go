@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +24,7 @@ import (
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/itsm"
 	"github.com/enrollbot/enrollbot/bot/metrics"
+	"github.com/enrollbot/enrollbot/bot/queue"
 	"github.com/enrollbot/enrollbot/bot/redisstore"
 	slackbot "github.com/enrollbot/enrollbot/bot/slackbot"
 	teamsbot "github.com/enrollbot/enrollbot/bot/teamsbot"
@@ -306,9 +309,14 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		if err != nil {
 			return fmt.Errorf("slack auth.test with SLACK_BOT_TOKEN: %w", err)
 		}
+		slackQueue, err := st.replyQueue(ctx, "slack")
+		if err != nil {
+			return err
+		}
 		sb, err = slackbot.New(slackbot.Config{
 			Sessions:      sessions,
 			Dedupe:        dedupe,
+			Queue:         slackQueue,
 			API:           api,
 			SigningSecret: cfg.slack.signingSecret,
 			BotUserID:     auth.UserID,
@@ -354,9 +362,14 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	}
 
 	if cfg.teams.enabled {
+		teamsQueue, err := st.replyQueue(ctx, "teams")
+		if err != nil {
+			return err
+		}
 		tb, err := teamsbot.New(teamsbot.Config{
 			Sessions:          sessions,
 			Dedupe:            dedupe,
+			Queue:             teamsQueue,
 			AppID:             cfg.teams.appID,
 			AppPassword:       cfg.teams.password,
 			TenantID:          cfg.teams.tenantID,
@@ -489,6 +502,9 @@ type state struct {
 	unanswered bot.UnansweredLog
 	tickets    bot.Tickets
 	settings   bot.Settings
+	// queue returns the durable reply queue called name; nil in memory,
+	// where each adapter keeps its queue in process.
+	queue func(ctx context.Context, name string) (queue.Backend, error)
 	// ping checks the shared store for readiness; nil in memory.
 	ping  func(context.Context) error
 	where string
@@ -507,8 +523,32 @@ func openState(ctx context.Context, cfg serveConfig) (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
+	consumer := replicaName()
 	return &state{store: rs, prefs: rs, dedupe: rs, feedback: rs, limiter: rs, unanswered: rs, tickets: rs, settings: rs,
+		queue: func(ctx context.Context, name string) (queue.Backend, error) {
+			return rs.Queue(ctx, name, consumer, redisstore.QueueOptions{})
+		},
 		ping: rs.Ping, where: "in Redis", close: func() { _ = rs.Close() }}, nil
+}
+
+// replicaName names this process among the reply queue's consumers:
+// unique, and telling in Redis which replica holds a job.
+func replicaName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%04x", cmp.Or(host, "enrollbot"), os.Getpid(), rand.N(1<<16))
+}
+
+// replyQueue returns the reply queue of the adapter called name: durable
+// in Redis, or nil for the adapter's own in process.
+func (st *state) replyQueue(ctx context.Context, name string) (queue.Backend, error) {
+	if st.queue == nil {
+		return nil, nil
+	}
+	q, err := st.queue(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("reply queue %s: %w", name, err)
+	}
+	return q, nil
 }
 
 // readiness answers 200 when the bot can answer: the catalog is loaded

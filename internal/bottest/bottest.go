@@ -43,6 +43,7 @@ type Counter struct {
 	mu      sync.Mutex
 	allows  int
 	replies []bot.Kind
+	gaveUp  int
 }
 
 // Allow implements bot.RateLimiter.
@@ -65,6 +66,20 @@ func (c *Counter) APIRetry(string) {}
 
 // DedupeHit implements bot.Observer.
 func (c *Counter) DedupeHit(string) {}
+
+// GaveUp implements bot.Observer.
+func (c *Counter) GaveUp(string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gaveUp++
+}
+
+// GivenUp returns the replies given up so far.
+func (c *Counter) GivenUp() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gaveUp
+}
 
 // Counts returns the limiter counts and the kinds of the replies observed
 // so far.
