@@ -135,6 +135,10 @@ type fakeSlack struct {
 	// onCall, when set, is told every call as it arrives (benchmarks time
 	// replies with it).
 	onCall func(apiCall)
+	// delay, when set, is how long every call takes. A caller that goes
+	// away meanwhile (a replica killed) leaves no trace: the call never
+	// completed.
+	delay time.Duration
 }
 
 type failure struct {
@@ -178,6 +182,16 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 		return
+	}
+	f.mu.Lock()
+	delay := f.delay
+	f.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	f.mu.Lock()
 	f.ts++
