@@ -7,6 +7,7 @@ import (
 	"net/http"
 	neturl "net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,5 +274,30 @@ func waitRedis(t *testing.T, rs *redisstore.Store) {
 			t.Fatal("Redis did not come back")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Channel chatter built to cost CPU (12 KB of 4,000-character words),
+// from a few users within their rate limit, then direct messages from
+// others: every direct message is answered, once. (Before the typo work
+// was bounded, all 20 were lost.)
+func TestFaultCostlyChatterDoesNotStarveOthers(t *testing.T) {
+	fs := newFakeSlack(t)
+	e := startEnv(t, fs, memStores())
+	word := strings.Repeat("enrollmentfailure", 4000/len("enrollmentfailure"))
+	chatter := strings.TrimSpace(strings.Repeat(word+" ", 3))
+	for i := range 120 {
+		ev := messageEvent("C0F00", "channel", fmt.Sprintf("UF%d", i%6), chatter, fmt.Sprintf("1700000700.%06d", i))
+		e.sendEvent(fmt.Sprintf("EvChatter%03d", i), ev, nil)
+	}
+	answeredOnce(t, fs, dms(e, "F", 20), 20*time.Second)
+	if t.Failed() {
+		t.Log(methods(fs.snapshot()))
+		t.Log(e.logs.String()[max(0, len(e.logs.String())-3000):])
+	}
+	for _, c := range fs.byMethod("chat.postMessage") {
+		if c.Form.Get("channel") == "C0F00" {
+			t.Fatalf("the bot answered chatter in the channel: %s", c.text())
+		}
 	}
 }

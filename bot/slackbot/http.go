@@ -24,7 +24,8 @@ const (
 // commands) and POST /slack/interactions (button clicks). Every request's
 // body is read once, capped at MaxBody, and its signature checked before
 // anything in it is parsed; a request that fails is answered 401 and
-// logged, never replied to. Work is acknowledged at once and done after.
+// logged, never replied to. Work is acknowledged once queued and done
+// after.
 func (b *Bot) Handler() (http.Handler, error) {
 	if b.cfg.SigningSecret == "" {
 		return nil, errors.New("slack: a signing secret is required to serve HTTP")

@@ -3,9 +3,11 @@ package teamsbot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -518,6 +520,42 @@ func TestRedeliveryAnsweredOnce(t *testing.T) {
 	h.post(act)
 	if n := len(h.calls()); n != 1 {
 		t.Fatalf("%d replies to one activity delivered twice", n)
+	}
+}
+
+// downDedupe is a shared store that is down until up is set.
+type downDedupe struct {
+	up    atomic.Bool
+	inner *bot.MemoryDedupe
+}
+
+func (d *downDedupe) SetIfAbsent(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if !d.up.Load() {
+		return false, errors.New("store down")
+	}
+	return d.inner.SetIfAbsent(ctx, key, ttl)
+}
+
+// An activity whose reply cannot be queued (the store is down) is not
+// acknowledged; redelivered once the store is back, it is answered once.
+func TestQueueDownDefersToRedelivery(t *testing.T) {
+	d := &downDedupe{inner: bot.NewMemoryDedupe()}
+	h := newHarness(t, false, func(c *Config) { c.Dedupe = d })
+	act := personal(h.conn.serviceURL(), "0x80180014")
+	if status := h.post(act); status != http.StatusServiceUnavailable {
+		t.Fatalf("with the store down: status %d, want 503", status)
+	}
+	if n := len(h.calls()); n != 0 {
+		t.Fatalf("%d replies to an unacknowledged activity", n)
+	}
+	d.up.Store(true)
+	for range 2 {
+		if status := h.post(act); status != http.StatusOK {
+			t.Fatalf("redelivery: status %d", status)
+		}
+	}
+	if n := len(h.calls()); n != 1 {
+		t.Errorf("%d replies, want one", n)
 	}
 }
 
