@@ -114,6 +114,9 @@ func (m *Memory) Take(ctx context.Context, max int, wait time.Duration) ([]Job, 
 // Hold implements Backend: there is no other consumer to hold jobs from.
 func (m *Memory) Hold(context.Context, []string) error { return nil }
 
+// HoldEvery implements Backend: never.
+func (m *Memory) HoldEvery() time.Duration { return 0 }
+
 // Release implements Backend: the jobs are taken again first.
 func (m *Memory) Release(_ context.Context, ids []string) error {
 	m.mu.Lock()

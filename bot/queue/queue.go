@@ -44,6 +44,9 @@ type Backend interface {
 	Take(ctx context.Context, max int, wait time.Duration) ([]Job, error)
 	// Hold tells the backend that this consumer still works on ids.
 	Hold(ctx context.Context, ids []string) error
+	// HoldEvery is how often Hold must be called for this consumer's jobs
+	// to stay its own; zero when no other consumer can take them.
+	HoldEvery() time.Duration
 	// Release gives ids back to be taken by another consumer at once.
 	Release(ctx context.Context, ids []string) error
 	// Done removes a job whose work ran.
@@ -66,7 +69,6 @@ const (
 	DefaultWorkers   = 32
 	DefaultWork      = 2 * time.Minute
 	DefaultGiveUp    = 10 * time.Minute
-	DefaultHoldEvery = 10 * time.Second
 )
 
 // Config sets up a Queue.
@@ -83,9 +85,6 @@ type Config struct {
 	// GiveUp bounds a job's life from its acceptance: a job older is
 	// dropped, and one being worked on is cut at that age.
 	GiveUp time.Duration
-	// HoldEvery is how often a durable backend is told which jobs this
-	// consumer still holds.
-	HoldEvery time.Duration
 	// Logger receives dropped and lost jobs; discarded when nil.
 	Logger *slog.Logger
 	// OnGiveUp is told every job dropped for its age; nil tells nothing.
@@ -117,6 +116,9 @@ type Queue struct {
 	order    []string // lanes with jobs, in turn
 	queued   int      // taken, not started
 	busy     map[string]bool
+	// local holds the ids of the jobs taken and not finished: a backend
+	// may hand one out again (its hold lapsed), which must not run twice.
+	local map[string]bool
 	stopping bool
 	readerUp bool
 	room     chan struct{}
@@ -132,13 +134,12 @@ func New(b Backend, handle Handler, cfg Config) *Queue {
 	cfg.Buffer = cmp.Or(cfg.Buffer, 4*cfg.Workers)
 	cfg.Work = cmp.Or(cfg.Work, DefaultWork)
 	cfg.GiveUp = cmp.Or(cfg.GiveUp, DefaultGiveUp)
-	cfg.HoldEvery = cmp.Or(cfg.HoldEvery, DefaultHoldEvery)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	q := &Queue{b: b, handle: handle, cfg: cfg, log: log.With("queue", cfg.Name),
-		lanes: map[string][]Job{}, busy: map[string]bool{}, room: make(chan struct{}, 1), readerUp: true}
+		lanes: map[string][]Job{}, busy: map[string]bool{}, local: map[string]bool{}, room: make(chan struct{}, 1), readerUp: true}
 	q.cond = sync.NewCond(&q.mu)
 	q.root, q.cancelRoot = context.WithCancel(context.Background())
 	q.taking, q.stopTaking = context.WithCancel(q.root)
@@ -147,7 +148,7 @@ func New(b Backend, handle Handler, cfg Config) *Queue {
 		q.wg.Go(q.work)
 	}
 	q.holding = make(chan struct{})
-	if b.Durable() {
+	if b.HoldEvery() > 0 {
 		go q.hold()
 	} else {
 		close(q.holding)
@@ -227,9 +228,10 @@ func (q *Queue) push(jobs []Job) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, j := range jobs {
-		if q.busy[j.ID] {
+		if q.local[j.ID] {
 			continue
 		}
+		q.local[j.ID] = true
 		if len(q.lanes[j.Lane]) == 0 {
 			q.order = append(q.order, j.Lane)
 		}
@@ -280,6 +282,7 @@ func (q *Queue) work() {
 		q.run(j)
 		q.mu.Lock()
 		delete(q.busy, j.ID)
+		delete(q.local, j.ID)
 		q.cond.Broadcast()
 		q.mu.Unlock()
 		select {
@@ -318,12 +321,22 @@ func (q *Queue) run(j Job) {
 	q.done(j)
 }
 
+// done removes a job whose work ran. It tries a few times: a job left in
+// a durable backend is worked again (its reply shown twice).
 func (q *Queue) done(j Job) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(q.root), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(q.root), 10*time.Second)
 	defer cancel()
-	if err := q.b.Done(ctx, j.ID); err != nil {
-		// The job stays in the backend: another consumer may work it again.
-		q.log.Warn("queue: job not removed after its work", "job", j.ID, "err", err)
+	wait := 50 * time.Millisecond
+	for {
+		err := q.b.Done(ctx, j.ID)
+		if err == nil {
+			return
+		}
+		if sleep(ctx, wait) != nil {
+			q.log.Warn("queue: job not removed after its work; it may be worked again", "job", j.ID, "err", err)
+			return
+		}
+		wait = min(2*wait, time.Second)
 	}
 }
 
@@ -342,7 +355,8 @@ func (q *Queue) release(ids []string) {
 // still has, so that no other consumer takes them for abandoned.
 func (q *Queue) hold() {
 	defer close(q.holding)
-	t := time.NewTicker(q.cfg.HoldEvery)
+	every := q.b.HoldEvery()
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -354,7 +368,7 @@ func (q *Queue) hold() {
 		if len(ids) == 0 {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(q.root, q.cfg.HoldEvery)
+		ctx, cancel := context.WithTimeout(q.root, every)
 		if err := q.b.Hold(ctx, ids); err != nil && q.root.Err() == nil {
 			q.log.Warn("queue: could not hold jobs", "jobs", len(ids), "err", err)
 		}

@@ -19,8 +19,8 @@ import (
 // QueueOptions tune a Queue. Zero values take the defaults.
 type QueueOptions struct {
 	// ClaimAfter is how long a job may go without its consumer holding it
-	// before another consumer takes it; default 1 minute. Keep it well
-	// above the queue's HoldEvery.
+	// (every third of it) before another consumer takes it; default 1
+	// minute.
 	ClaimAfter time.Duration
 	// MaxLen bounds the jobs not done; default 100,000. Add fails with
 	// queue.ErrFull beyond it.
@@ -191,6 +191,10 @@ func (q *Queue) Hold(ctx context.Context, ids []string) error {
 	}
 	return nil
 }
+
+// HoldEvery implements queue.Backend: three times per ClaimAfter, so that
+// a hold late by a beat loses nothing.
+func (q *Queue) HoldEvery() time.Duration { return q.opts.ClaimAfter / 3 }
 
 // Release implements queue.Backend: the entries are marked idle for longer
 // than ClaimAfter, so that the next consumer to look takes them.
