@@ -66,9 +66,9 @@ var ErrStopped = errors.New("queue: shutting down")
 
 // Defaults of Config's optional fields.
 const (
-	DefaultWorkers   = 32
-	DefaultWork      = 2 * time.Minute
-	DefaultGiveUp    = 10 * time.Minute
+	DefaultWorkers = 32
+	DefaultWork    = 2 * time.Minute
+	DefaultGiveUp  = 10 * time.Minute
 )
 
 // Config sets up a Queue.
@@ -110,15 +110,15 @@ type Queue struct {
 	taking     context.Context
 	stopTaking context.CancelFunc
 
-	mu       sync.Mutex
-	cond     *sync.Cond
-	lanes    map[string][]Job
-	order    []string // lanes with jobs, in turn
-	queued   int      // taken, not started
-	busy     map[string]bool
+	mu     sync.Mutex
+	cond   *sync.Cond
+	lanes  map[string][]Job
+	order  []string // lanes with jobs, in turn
+	queued int      // taken, not started
+	busy   map[string]bool
 	// local holds the ids of the jobs taken and not finished: a backend
 	// may hand one out again (its hold lapsed), which must not run twice.
-	local map[string]bool
+	local    map[string]bool
 	stopping bool
 	readerUp bool
 	room     chan struct{}
