@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/enrollbot/enrollbot/bot/queue"
+	"github.com/enrollbot/enrollbot/bot/redisstore"
 )
 
 // BenchmarkRepliesByStore measures whole replies through POST /slack/events
@@ -23,15 +26,21 @@ import (
 //
 //	REDIS_URL=redis://127.0.0.1:6379/0 go test ./bot/slackbot/ -run '^$' -bench BenchmarkRepliesByStore -benchtime 4000x
 func BenchmarkRepliesByStore(b *testing.B) {
-	b.Run("memory", func(b *testing.B) { benchReplies(b, memStores()) })
+	b.Run("memory", func(b *testing.B) { benchReplies(b, memStores(), nil) })
 	b.Run("redis", func(b *testing.B) {
-		benchReplies(b, redisStores(sharedRedisB(b, fmt.Sprintf("enrollbot-bench-%d:", rand.Uint64()))))
+		rs := sharedRedisB(b, fmt.Sprintf("enrollbot-bench-%d:", rand.Uint64()))
+		// As serve runs with REDIS_URL: the reply queue in Redis too.
+		q, err := rs.Queue(context.Background(), "slack", "bench", redisstore.QueueOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchReplies(b, redisStores(rs), q)
 	})
 }
 
-func benchReplies(b *testing.B, st stores) {
+func benchReplies(b *testing.B, st stores, q queue.Backend) {
 	fs := newFakeSlack(b)
-	bt := newBot(b, fs, st, &counter{}, nil, func(c *Config) { c.MaxConcurrent = 64 })
+	bt := newBot(b, fs, st, &counter{}, nil, func(c *Config) { c.MaxConcurrent = 64; c.Queue = q })
 	h, err := bt.Handler()
 	if err != nil {
 		b.Fatal(err)
