@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/enrollbot/enrollbot/bot/queue"
 	"github.com/enrollbot/enrollbot/bot/redisstore"
 )
@@ -40,7 +42,12 @@ func BenchmarkRepliesByStore(b *testing.B) {
 
 func benchReplies(b *testing.B, st stores, q queue.Backend) {
 	fs := newFakeSlack(b)
-	bt := newBot(b, fs, st, &counter{}, nil, func(c *Config) { c.MaxConcurrent = 64; c.Queue = q })
+	bt := newBot(b, fs, st, &counter{}, nil, func(c *Config) {
+		c.MaxConcurrent = 64
+		c.Queue = q
+		// The client serve gives the bot.
+		c.API = slack.New("xoxb-test", slack.OptionAPIURL(fs.apiURL()), slack.OptionHTTPClient(PooledClient(64, 15*time.Second)))
+	})
 	h, err := bt.Handler()
 	if err != nil {
 		b.Fatal(err)

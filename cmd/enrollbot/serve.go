@@ -298,7 +298,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	var sb *slackbot.Bot
 	var api *slack.Client
 	if cfg.slack.enabled {
-		opts := []slack.Option{slack.OptionAPIURL(cfg.slack.apiURL), slack.OptionHTTPClient(pooledClient(slackbot.DefaultMaxConcurrent, 15*time.Second))}
+		opts := []slack.Option{slack.OptionAPIURL(cfg.slack.apiURL), slack.OptionHTTPClient(slackbot.PooledClient(slackbot.DefaultMaxConcurrent, 15*time.Second))}
 		if cfg.slack.appToken != "" {
 			opts = append(opts, slack.OptionAppLevelToken(cfg.slack.appToken))
 		}
@@ -561,17 +561,6 @@ const (
 	// are a few kilobytes.
 	maxHeaderBytes = 64 << 10
 )
-
-// pooledClient returns an HTTP client whose pool keeps conns idle
-// connections per host: as many as replies can be in flight, so that a
-// busy bot reuses its connections to the chat platform instead of opening
-// one (a TLS handshake) for most replies.
-func pooledClient(conns int, timeout time.Duration) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = conns
-	tr.MaxIdleConns = max(tr.MaxIdleConns, conns)
-	return &http.Client{Timeout: timeout, Transport: tr}
-}
 
 // newServer returns an HTTP server with enrollbot's timeouts and bounds.
 func newServer(h http.Handler, logger *slog.Logger) *http.Server {
