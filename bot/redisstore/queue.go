@@ -61,6 +61,13 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `)
 
+// doneScript acknowledges and deletes a job in one command: one round trip,
+// and nothing left half done.
+var doneScript = redis.NewScript(`
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('XDEL', KEYS[1], ARGV[2])
+`)
+
 // Queue returns the backend of the queue called name (slack, teams) for
 // consumer, a name unique to this process. It creates the stream and its
 // group when they do not exist.
@@ -216,10 +223,7 @@ func (q *Queue) Release(ctx context.Context, ids []string) error {
 func (q *Queue) Done(ctx context.Context, id string) error {
 	ctx, cancel := q.s.call(ctx)
 	defer cancel()
-	pipe := q.s.rdb.TxPipeline()
-	pipe.XAck(ctx, q.stream, q.group, id)
-	pipe.XDel(ctx, q.stream, id)
-	if _, err := pipe.Exec(ctx); err != nil {
+	if err := doneScript.Run(ctx, q.s.rdb, []string{q.stream}, q.group, id).Err(); err != nil {
 		return fmt.Errorf("redis queue done %s: %w", id, err)
 	}
 	return nil
