@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -231,6 +232,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	// one-off ask builds only what its query needs.
 	matcher := kb.NewMatcher(cat)
 	matcher.Warm()
+	// Building the indexes leaves about as much garbage as they keep: hand
+	// it back now rather than carry it as idle RSS until the heap grows.
+	debug.FreeOSMemory()
 	engine, err := bot.New(bot.Config{Matcher: matcher, Bundle: bundle,
 		DefaultLang: cfg.defaultLang, HandoffText: cfg.handoffText, Logger: logger})
 	if err != nil {
