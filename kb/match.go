@@ -490,16 +490,21 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 		return r
 	}
 	r.Codes = m.cat.FindCodes(q.Full)
-	if len(words(q.Text)) > len(r.Codes) {
+	qws := words(q.Text)
+	if len(qws) > len(r.Codes) {
 		r.Lang = m.detector().guessUser(q.Text)
 	}
-	r.Platform = m.platformOf(q.Text, r.Codes)
+	r.Platform = m.platformOf(qws, r.Codes)
 	// Code and symbol words are evidence of their own; as words they would
 	// match text that merely shares a part (PASSWORD in
 	// MENROLL_E_PASSWORD_NEEDED).
 	text := q.Text
 	for _, c := range r.Codes {
 		text = strings.ReplaceAll(text, c.Raw, " ")
+	}
+	tws := qws
+	if text != q.Text {
+		tws = words(text)
 	}
 
 	scores := m.entryScratch.Get().(*entryScores)
@@ -527,7 +532,7 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 				others = append(others, o)
 			}
 		}
-		ts := m.scoreText(text, lang, others, scores)
+		ts := m.scoreText(tws, lang, others, scores)
 		if ts.terms <= maxAmbiguousTerms {
 			for i := range ts.contained {
 				contained[i] = true
@@ -701,8 +706,8 @@ func symbolLike(w string) bool {
 // when the query is mostly other words and when too little matched to be
 // distinctive; the bag of all an entry's text scores by how much of the
 // query it covers, for descriptions that quote no single phrase.
-func (m *Matcher) scoreText(text string, lang Lang, others []Lang, into *entryScores) textScores {
-	if len(words(text)) == 0 {
+func (m *Matcher) scoreText(ws []string, lang Lang, others []Lang, into *entryScores) textScores {
+	if len(ws) == 0 {
 		// Nothing but codes: no index needed.
 		return textScores{}
 	}
@@ -716,7 +721,7 @@ func (m *Matcher) scoreText(text string, lang Lang, others []Lang, into *entrySc
 	seen := map[string]bool{}
 	var qmass float64
 	skipped := 0
-	for _, w := range words(text) {
+	for _, w := range ws {
 		t, ok := m.an.term(strings.Trim(w, "'’"), lang)
 		if !ok || seen[t] {
 			continue
@@ -936,16 +941,16 @@ func (li *langIndex) typoAlternatives(t, word string) []string {
 	return out
 }
 
-// platformOf infers the platform from words (iPad, Windows, Autopilot) and
-// from Windows-only code families.
-func (m *Matcher) platformOf(text string, codes []CodeMention) Platform {
+// platformOf infers the platform from the query's words (iPad, Windows,
+// Autopilot) and from Windows-only code families.
+func (m *Matcher) platformOf(ws []string, codes []CodeMention) Platform {
 	for _, c := range codes {
 		if c.Value != 0 {
 			return Windows
 		}
 	}
 	found := Platform("")
-	for _, w := range words(text) {
+	for _, w := range ws {
 		if p, ok := m.platformWords[w]; ok {
 			if found != "" && found != p {
 				return "" // both named: no hint
