@@ -95,16 +95,21 @@ func (c *Catalog) FindCodes(text string) []CodeMention {
 		out = append(out, m)
 	}
 
-	for _, loc := range codeToken.FindAllStringIndex(text, 4*MaxCodes) {
-		if len(out) >= MaxCodes {
-			break
-		}
-		raw := text[loc[0]:loc[1]]
-		if m, ok := c.parseCode(raw); ok {
-			addMention(m)
+	// Every numeric code, full or short, has a digit: text without one
+	// (most device messages) skips the pattern.
+	digits := strings.ContainsAny(text, "0123456789")
+	if digits {
+		for _, loc := range codeToken.FindAllStringIndex(text, 4*MaxCodes) {
+			if len(out) >= MaxCodes {
+				break
+			}
+			raw := text[loc[0]:loc[1]]
+			if m, ok := c.parseCode(raw); ok {
+				addMention(m)
+			}
 		}
 	}
-	if !slices.ContainsFunc(out, func(m CodeMention) bool { return m.Value != 0 }) {
+	if digits && !slices.ContainsFunc(out, func(m CodeMention) bool { return m.Value != 0 }) {
 		if m, ok := c.shorthand(text); ok {
 			addMention(m)
 		}

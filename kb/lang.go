@@ -132,11 +132,11 @@ var logLine = regexp.MustCompile(`(?im)^.*(?:\b\d{1,2}:\d{2}:\d{2}\b|^\s*(?:log 
 // out first ("Beim Azure AD Join kommt: Something went wrong…" is German).
 // When nothing of the user's own is left, the whole text decides.
 func (d *langDetector) guessUser(text string) LangGuess {
-	own := text
+	lowerText := strings.ToLower(text)
+	lower := lowerText
 	if strings.Contains(text, "\n") {
-		own = logLine.ReplaceAllString(text, " ")
+		lower = strings.ToLower(logLine.ReplaceAllString(text, " "))
 	}
-	lower := strings.ToLower(own)
 	for _, msg := range d.messages {
 		for {
 			i := strings.Index(lower, msg)
@@ -146,10 +146,14 @@ func (d *langDetector) guessUser(text string) LangGuess {
 			lower = lower[:i] + " " + lower[i+len(msg):]
 		}
 	}
-	if g := d.guess(lower); g.Lang != "" && lower != strings.ToLower(text) {
+	if lower == lowerText {
+		// Nothing set aside: the whole text decides (words are lowered).
+		return d.guess(lowerText)
+	}
+	if g := d.guess(lower); g.Lang != "" {
 		return g
 	}
-	return d.guess(text)
+	return d.guess(lowerText)
 }
 
 // guess weighs the words of text. The best language needs at least one
