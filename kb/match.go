@@ -248,6 +248,25 @@ type langIndex struct {
 	typoOnce  sync.Once
 	typoTerms []string
 	typoWords [][2]string // folded word, its term
+	// stems holds the term of every word of the catalog's text in the
+	// language (analyzer.term), so that a query's known words are not
+	// stemmed again. Read-only once built.
+	stems map[string]stemmed
+}
+
+// stemmed is a word's term, and whether it has one (analyzer.term).
+type stemmed struct {
+	term string
+	ok   bool
+}
+
+// term returns w's term in the index's language: from the catalog's
+// words when w is one, else from the analyzer.
+func (li *langIndex) term(an *analyzer, w string, lang Lang) (string, bool) {
+	if s, ok := li.stems[w]; ok {
+		return s.term, s.ok
+	}
+	return an.term(strings.Trim(w, "'’"), lang)
 }
 
 // buildTypos builds the deletion indexes.
@@ -341,12 +360,10 @@ func NewMatcher(c *Catalog) *Matcher {
 func (m *Matcher) buildIndex(lang Lang) *langIndex {
 	li := &langIndex{idf: map[string]float64{}, postings: map[string][]int32{},
 		deletes: map[string][]string{}, rawDeletes: map[string][]string{}}
-	// Catalog text repeats its words a lot: stem each word once.
-	type stemmed struct {
-		term string
-		ok   bool
-	}
+	// Catalog text repeats its words a lot: stem each word once, and keep
+	// the stems for the queries, which mostly use the catalog's words.
 	cache := map[string]stemmed{}
+	li.stems = cache
 	term := func(w string) (string, bool) {
 		s, hit := cache[w]
 		if !hit {
@@ -722,7 +739,7 @@ func (m *Matcher) scoreText(ws []string, lang Lang, others []Lang, into *entrySc
 	var qmass float64
 	skipped := 0
 	for _, w := range ws {
-		t, ok := m.an.term(strings.Trim(w, "'’"), lang)
+		t, ok := li.term(m.an, w, lang)
 		if !ok || seen[t] {
 			continue
 		}
