@@ -38,6 +38,9 @@ type langDetector struct {
 	shared map[string][]Lang
 	// messages are the sentences of English device messages, lower-case.
 	messages []string
+	// byFirst indexes messages by their first word: a text is searched
+	// only for the messages whose first word it has.
+	byFirst map[string][]int
 }
 
 func newLangDetector(c *Catalog, an *analyzer) *langDetector {
@@ -120,6 +123,13 @@ func newLangDetector(c *Catalog, an *analyzer) *langDetector {
 	}
 	// Longest first, so that a message is taken out whole before a part of it.
 	slices.SortFunc(d.messages, func(a, b string) int { return len(b) - len(a) })
+	d.messages = slices.Compact(d.messages)
+	d.byFirst = map[string][]int{}
+	for i, msg := range d.messages {
+		if ws := words(msg); len(ws) > 0 {
+			d.byFirst[ws[0]] = append(d.byFirst[ws[0]], i)
+		}
+	}
 	return d
 }
 
@@ -137,7 +147,15 @@ func (d *langDetector) guessUser(text string) LangGuess {
 	if strings.Contains(text, "\n") {
 		lower = strings.ToLower(logLine.ReplaceAllString(text, " "))
 	}
-	for _, msg := range d.messages {
+	var candidates []int
+	for _, w := range words(lower) {
+		candidates = append(candidates, d.byFirst[w]...)
+	}
+	// In message order: longest first.
+	slices.Sort(candidates)
+	candidates = slices.Compact(candidates)
+	for _, i := range candidates {
+		msg := d.messages[i]
 		for {
 			i := strings.Index(lower, msg)
 			if i < 0 {
