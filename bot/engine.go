@@ -351,7 +351,7 @@ func (e *Engine) outOfScope(st State, in Input, q kb.Query, res *kb.Result) (Rep
 		topic = sc.Platform
 	case sc.HowTo != nil && len(res.Codes) == 0:
 		topic = sc.HowTo
-	case sc.Subject != nil && !st.active() && len(res.Codes) == 0 && subjectWins(res):
+	case sc.Subject != nil && !st.active() && len(res.Codes) == 0 && subjectWins(res, sc.SubjectProblem):
 		topic = sc.Subject
 	}
 	if topic == nil {
@@ -380,15 +380,25 @@ func (e *Engine) outOfScope(st State, in Input, q kb.Query, res *kb.Result) (Rep
 
 // subjectScore is the text score a match needs to answer a turn that
 // names a neighbouring subject (apps, compliance): below it, the subject is
-// what the turn is about ("VPP apps not installing after enrollment").
+// what the turn is about.
 const subjectScore = 0.7
 
-// subjectWins reports whether a named subject outweighs the match.
-func subjectWins(res *kb.Result) bool {
+// problemScore is the score a match needs to answer a turn that states a
+// subject's own failure ("VPP apps not installing after enrollment"): above
+// what words scattered over an entry's text can score (the bag's weight),
+// so only a matched message or symptom of an entry beats it.
+const problemScore = kb.BagWeight + 0.01
+
+// subjectWins reports whether a named subject outweighs the match; problem
+// reports that the turn states the subject's own failure.
+func subjectWins(res *kb.Result, problem bool) bool {
 	if res.Outcome == kb.Clarify || res.Outcome == kb.CodeOnly {
 		return true
 	}
 	top, ok := res.Top()
+	if problem {
+		return ok && top.Score < problemScore
+	}
 	return ok && top.Score < subjectScore
 }
 

@@ -54,6 +54,7 @@ func TestRespond(t *testing.T) {
 		lang      kb.Lang
 		facts     map[string]string
 		notEntry  string
+		notKind   bot.Kind
 		notFirst  string // a cause that must not be first
 		verdict   *bot.Verdict
 		chatter   bool
@@ -86,6 +87,11 @@ func TestRespond(t *testing.T) {
 		{name: "Android is out of scope", ins: []bot.Input{text("Something went wrong on Android")}, kind: bot.KindOutOfScope, notEntry: "something-went-wrong"},
 		{name: "MacBook is out of scope", ins: []bot.Input{text("our MacBook says Profile installation failed")}, kind: bot.KindOutOfScope},
 		{name: "set-up question is out of scope", ins: []bot.Input{text("how do I set up ADE for iPads?")}, kind: bot.KindOutOfScope, chatter: true},
+		{name: "a subject's own failure is out of scope", ins: []bot.Input{text("VPP apps not installing on iPads after enrollment")}, kind: bot.KindOutOfScope},
+		{name: "a subject's own failure, German", ins: []bot.Input{text("Nach der Registrierung werden VPP-Apps auf den iPads nicht installiert, apps werden nicht installiert")}, kind: bot.KindOutOfScope},
+		{name: "a subject merely named beside an entry's symptom", ins: []bot.Input{text("ESP times out before the sign-in screen; MSfB apps are tracked and CA requires a compliant device")},
+			kind: bot.KindAnswer, entry: "the-enrollment-status-page-times-out-before-the-sign-in-screen"},
+		{name: "one word found in one entry's text is a topic, not a diagnosis", ins: []bot.Input{text("call")}, notKind: bot.KindAnswer},
 		{name: "unknown code is not answered", ins: []bot.Input{text("Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x80192ee2)")}, notEntry: "auto-mdm-enroll-failed"},
 		{name: "English please re-sends the answer", ins: []bot.Input{{Text: "0x80180014", Lang: kb.Dutch}, text("english please")},
 			kind: bot.KindAnswer, entry: winVersion, lang: kb.English, setLang: kb.English},
@@ -110,6 +116,9 @@ func TestRespond(t *testing.T) {
 			}
 			if tt.entry != "" && (r.Entry == nil || r.Entry.ID != tt.entry) {
 				t.Errorf("entry %+v, want %s", r.Entry, tt.entry)
+			}
+			if tt.notKind != "" && r.Kind == tt.notKind {
+				t.Errorf("kind %s, want anything else", r.Kind)
 			}
 			if tt.notEntry != "" {
 				if r.Entry != nil && r.Entry.ID == tt.notEntry && r.Kind == bot.KindAnswer {

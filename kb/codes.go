@@ -209,6 +209,14 @@ func (c *Catalog) parseCode(raw string) (CodeMention, bool) {
 		return CodeMention{}, false // "facade", "deadbeef": words, not codes
 	}
 	if !prefixed && len(digits) != 8 {
+		// A bare code with a digit dropped or doubled ("80180002b", as one
+		// Learn article prints it) is read only when it starts like an
+		// HRESULT and repairs to one code of the table.
+		if (len(digits) == 7 || len(digits) == 9) && strings.HasPrefix(digits, "80") {
+			if v, ok := c.repairCode(digits); ok {
+				return CodeMention{Value: v, Raw: raw, Code: c.codeByHex[v], Repaired: true}, true
+			}
+		}
 		return CodeMention{}, false
 	}
 	if len(digits) == 8 {

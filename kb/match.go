@@ -824,6 +824,11 @@ func (m *Matcher) scoreText(ws []string, lang Lang, others []Lang, into *entrySc
 		distinct := math.Min(1, got/distinctMass)
 		if p.bag {
 			s = bagWeight * queryCov * math.Min(1, got/bagDistinctMass)
+			if len(qs) == 1 {
+				// One word found somewhere in an entry's text ("call",
+				// "license") is a topic, not a diagnosis: ask.
+				s = math.Min(s, singleWordBag)
+			}
 		} else {
 			phraseCov := math.Min(1, got/p.mass)
 			s = phraseCov * (0.45 + 0.55*queryCov) * distinct
@@ -919,7 +924,10 @@ const (
 	// maxTypoRunes is the longest word corrected for typos.
 	maxTypoRunes = 40
 	// bagWeight caps what matching an entry's text as a whole can score.
-	bagWeight = 0.8
+	bagWeight = BagWeight
+	// singleWordBag caps what the bag of an entry's text scores for a
+	// query of one word: below answerScore, within reach of choices.
+	singleWordBag = 0.4
 )
 
 // knownElsewhere reports whether word is a term of another language's index.
@@ -980,6 +988,10 @@ func (m *Matcher) platformOf(ws []string, codes []CodeMention) Platform {
 	}
 	return found
 }
+
+// BagWeight is the most that words found anywhere in an entry's text score,
+// without a message or symptom phrase of it matched.
+const BagWeight = 0.8
 
 // decide turns scores into an outcome. It prefers asking to guessing: an
 // answer needs a good score and a clear lead.

@@ -103,8 +103,14 @@ type Topic struct {
 	Words      []string `toml:"words"`
 	Cues       []string `toml:"cues"`
 	ErrorWords []string `toml:"error_words"`
+	// Problems (subjects only) are phrases that state the subject's own
+	// failure ("apps not installing"): a turn that says one is about the
+	// subject unless a message or symptom of an entry matched, while a
+	// turn that merely names the subject (an ESP that tracks apps) is
+	// about the entry it matches.
+	Problems []string `toml:"problems"`
 
-	words, cues, errorWords [][]string
+	words, cues, errorWords, problems [][]string
 }
 
 // The kinds of Topic.
@@ -443,6 +449,9 @@ func (tp *Topic) prepare(i int, add func(file, field, format string, args ...any
 		if len(tp.Words) == 0 {
 			add(file, field+".words", "no words")
 		}
+		if tp.Kind == TopicPlatform && len(tp.Problems) > 0 {
+			add(file, field+".problems", "only a topic of kind topic has problems")
+		}
 	case TopicHowTo:
 		if len(tp.Cues) == 0 || len(tp.ErrorWords) == 0 {
 			add(file, field, "a howto topic needs cues and error_words")
@@ -463,7 +472,7 @@ func (tp *Topic) prepare(i int, add func(file, field, format string, args ...any
 		}
 		return out
 	}
-	tp.words, tp.cues, tp.errorWords = tok(tp.Words), tok(tp.Cues), tok(tp.ErrorWords)
+	tp.words, tp.cues, tp.errorWords, tp.problems = tok(tp.Words), tok(tp.Cues), tok(tp.ErrorWords), tok(tp.Problems)
 }
 
 func anyPhrase(toks []string, phrases [][]string) bool {
@@ -482,6 +491,9 @@ type Scope struct {
 	Platform *Topic
 	// Subject is a neighbouring subject the turn names (apps, compliance).
 	Subject *Topic
+	// SubjectProblem reports that the turn states the subject's own
+	// failure (one of its problems), not merely names it.
+	SubjectProblem bool
 	// HowTo is set when the turn asks how to set something up and names no
 	// error.
 	HowTo *Topic
@@ -502,6 +514,7 @@ func (c *Catalog) ScopeOf(text string) Scope {
 		case TopicSubject:
 			if s.Subject == nil && anyPhrase(toks, tp.words) {
 				s.Subject = tp
+				s.SubjectProblem = anyPhrase(toks, tp.problems)
 			}
 		case TopicHowTo:
 			if s.HowTo == nil && anyPhrase(toks, tp.cues) && !anyPhrase(toks, tp.errorWords) {
