@@ -96,7 +96,11 @@ type Entry struct {
 	// diagnostics that settle the case, for the admin and for whoever
 	// helps next (shown after the steps and in the hand-off summary).
 	Collect List    `toml:"collect"`
-	Causes  []Cause `toml:"causes"`
+	// Signals are evidence beyond the codes that points to this entry, or
+	// to one of its causes: sub-codes and failure reasons in error bodies,
+	// AADSTS codes, event ids in a named log.
+	Signals []Signal `toml:"signals"`
+	Causes  []Cause  `toml:"causes"`
 	// Keeps lists retired names this entry keeps on purpose (the current
 	// article still uses them); a comment in the file says why.
 	Keeps []string `toml:"keeps"`
@@ -107,6 +111,26 @@ type Entry struct {
 
 // File returns the catalog file the entry was loaded from.
 func (e *Entry) File() string { return e.file }
+
+// Signal is evidence that points to an entry, or to one of its causes,
+// beyond its codes. A token names the failure ("MsaTicketTpmValidationFailed"
+// in an error body, "AADSTS50155"): it weighs above any code, which only
+// says which step failed. An event id says which log spoke ("Event 76" of
+// Auto MDM Enroll): it weighs above a code several entries share, never
+// against a code of the query that points elsewhere.
+type Signal struct {
+	// Token is one word as an error body or log writes it; matched whole,
+	// case ignored.
+	Token string `toml:"token"`
+	// Event is an event id, read after "event", "event id", "Ereignis",
+	// "gebeurtenis" or "händelse" in the text.
+	Event int `toml:"event"`
+	// Log names the event's log (its channel), for whoever reads the entry;
+	// required with Event.
+	Log string `toml:"log"`
+	// Cause is the id of the cause the signal names; empty: the entry.
+	Cause string `toml:"cause"`
+}
 
 // Source names the Learn article an entry comes from.
 type Source struct {

@@ -321,6 +321,20 @@ func (c *Catalog) index() Problems {
 		if len(e.Collect) > 0 {
 			checkSteps(e.Collect, f, "collect", true, add)
 		}
+		for i, sig := range e.Signals {
+			field := fmt.Sprintf("signals[%d]", i)
+			switch {
+			case (sig.Token == "") == (sig.Event == 0):
+				add(f, field, "a signal has a token or an event, not both or neither")
+			case sig.Token != "" && (len(symbolWords(sig.Token)) != 1 || symbolWords(sig.Token)[0] != sig.Token || len(sig.Token) < 6):
+				add(f, field+".token", "token %q is not one word of at least 6 letters, digits or underscores", sig.Token)
+			case sig.Event != 0 && (sig.Event < 10 || sig.Event > 99999 || sig.Log == ""):
+				add(f, field, "event %d needs an id of 2 to 5 digits and its log", sig.Event)
+			}
+			if sig.Cause != "" && !slices.ContainsFunc(e.Causes, func(c Cause) bool { return c.ID == sig.Cause }) {
+				add(f, field+".cause", "unknown cause %q", sig.Cause)
+			}
+		}
 		if len(e.Causes) == 0 {
 			add(f, "causes", "no causes")
 		}

@@ -91,6 +91,18 @@ symbol = "B"
 meaning = { en = "m", nl = "m", sv = "m", de = "m" }
 `,
 		}, "codes.toml", "codes[1].hex"},
+		{"signal with a token and an event", map[string]string{
+			"entries/ios/x-error.toml": validEntry + "\n[[signals]]\ntoken = \"SomeSubCode\"\nevent = 76\nlog = \"l\"\n",
+		}, "entries/ios/x-error.toml", "signals[0]"},
+		{"signal token of two words", map[string]string{
+			"entries/ios/x-error.toml": validEntry + "\n[[signals]]\ntoken = \"Some Sub Code\"\n",
+		}, "entries/ios/x-error.toml", "signals[0].token"},
+		{"event without its log", map[string]string{
+			"entries/ios/x-error.toml": validEntry + "\n[[signals]]\nevent = 76\n",
+		}, "entries/ios/x-error.toml", "signals[0]"},
+		{"signal for an unknown cause", map[string]string{
+			"entries/ios/x-error.toml": validEntry + "\n[[signals]]\ntoken = \"SomeSubCode\"\ncause = \"nope\"\n",
+		}, "entries/ios/x-error.toml", "signals[0].cause"},
 		{"misspelt field", map[string]string{
 			"entries/ios/x-error.toml": "platfrom = \"ios\"\n" + validEntry,
 		}, "entries/ios/x-error.toml", "platfrom"},

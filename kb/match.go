@@ -62,6 +62,9 @@ type Result struct {
 	Lang LangGuess
 	// Platform is the platform the user named, if any.
 	Platform Platform
+	// Signals are the catalog's signals found: sub-codes, failure reasons,
+	// event ids.
+	Signals []SignalMention
 }
 
 // Top returns the best candidate, if any.
@@ -88,6 +91,9 @@ type Matcher struct {
 	symbols []string
 	// hasHexCode marks entries that list a numeric error code.
 	hasHexCode map[int]bool
+	// signalTokens and signalEvents link the entries' signals (indexSignals).
+	signalTokens map[string][]signalTarget
+	signalEvents map[int][]signalTarget
 	// entryIndex maps an entry id to its position in the catalog.
 	entryIndex map[string]int
 	// headlines are the first sentences of device messages that several
@@ -323,6 +329,7 @@ func NewMatcher(c *Catalog) *Matcher {
 			link(code, i)
 		}
 	}
+	m.indexSignals()
 	for _, code := range c.Codes {
 		for _, id := range code.Entries {
 			i, ok := entryIndex[id]
@@ -597,6 +604,23 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 		}
 		byCode[i] = true
 	}
+	// Signals: a sub-code or failure reason names the failure, above any
+	// code; an event id says which log spoke, above a shared code but never
+	// against a code of the query that points elsewhere.
+	r.Signals = m.findSignals(q.Full)
+	for _, s := range r.Signals {
+		i := m.entryIndex[s.Entry.ID]
+		if !s.Event {
+			scores.set(i, math.Max(scores.score[i], tokenScore)+0.1*math.Min(1, scores.score[i]))
+			byCode[i] = true
+			continue
+		}
+		if m.codeElsewhere(r.Codes, i) {
+			continue
+		}
+		scores.set(i, math.Max(scores.score[i]+eventBoost, eventScore))
+		byCode[i] = true
+	}
 
 	// A code the user gave that leads to no entry speaks against every
 	// entry, most against those with codes of their own: they would have
@@ -644,6 +668,17 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 	}
 	m.decide(r)
 	return r
+}
+
+// codeElsewhere reports whether the query has a numeric code that does not
+// lead to entry i: then the code, not an event id, says what failed.
+func (m *Matcher) codeElsewhere(codes []CodeMention, i int) bool {
+	for _, c := range codes {
+		if c.Value != 0 && !slices.Contains(m.codeLinks[c.Value], i) {
+			return true
+		}
+	}
+	return false
 }
 
 // better orders candidates: higher score first, then by id so that equal
@@ -1111,6 +1146,15 @@ func (m *Matcher) RankCauses(e *Entry, text string, langs ...Lang) []int {
 		return order
 	}
 	score := make([]float64, len(e.Causes))
+	// A signal that names a cause (a sub-code, an event of its log) puts
+	// it first, whatever the words say.
+	for _, s := range m.findSignals(text) {
+		if s.Entry == e && s.Cause != "" {
+			if k := slices.IndexFunc(e.Causes, func(c Cause) bool { return c.ID == s.Cause }); k >= 0 {
+				score[k] += namedCause
+			}
+		}
+	}
 	if len(langs) == 0 {
 		langs = Langs
 	}

@@ -323,3 +323,51 @@ func TestHeadlineOnlyOffersChoices(t *testing.T) {
 		t.Errorf("the full message: %s", r.Outcome)
 	}
 }
+
+// Signals beyond the code: a sub-code names the failure above a generic
+// code; an event id answers alone and beside a code its entry shares, but
+// not against a code that points elsewhere; a signal naming a cause puts
+// it first.
+func TestSignals(t *testing.T) {
+	m := NewMatcher(builtin(t))
+	tests := []struct {
+		name      string
+		q         string
+		outcome   Outcome
+		entry     string
+		firstCase string // the cause RankCauses puts first
+	}{
+		{"sub-code above a generic code", `0x801c0003 {"error":"invalid_request","SubCode":"MsaTicketTpmValidationFailed"}`,
+			Answer, "registering-your-device-for-mobile-management-failed3-0x801c03ea", ""},
+		{"AADSTS code", "token call says AADSTS50155: Device is not authenticated", Answer, "mdm-enrollment-error-0xcaa9001f", ""},
+		{"event id alone", "we see Event 76 on every hybrid joined PC", Answer, "auto-mdm-enroll-failed", ""},
+		{"event id in a viewer paste", "Log Name: ODJ Connector Service\nEvent ID:      30132\nLevel: Error", Answer,
+			"something-went-wrong-error-code-80070774", "odj-connector-permissions"},
+		{"event id in Dutch", "gebeurtenis-id 30132 op de connectorserver", Answer, "something-went-wrong-error-code-80070774", "odj-connector-permissions"},
+		{"event id and the code its entry has", "Aufgabenplanung Ereignis 7016, Fehlercode 2149056522", Answer,
+			"the-device-is-already-enrolled", "other-mdm"},
+		{"event id against a code that points elsewhere", "Event 76 Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x80180018)", CodeOnly, "", ""},
+		{"a number that is no event", "76 devices fail with 0x8018002b", Answer, "auto-mdm-enroll-failed", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := m.Match(tt.q)
+			if r.Outcome != tt.outcome {
+				t.Fatalf("outcome %s, want %s (candidates %v)", r.Outcome, tt.outcome, r.Candidates)
+			}
+			if tt.entry == "" {
+				return
+			}
+			top, _ := r.Top()
+			if top.Entry.ID != tt.entry {
+				t.Fatalf("answered %s, want %s", top.Entry.ID, tt.entry)
+			}
+			if tt.firstCase != "" {
+				order := m.RankCauses(top.Entry, tt.q)
+				if got := top.Entry.Causes[order[0]].ID; got != tt.firstCase {
+					t.Errorf("first cause %s, want %s", got, tt.firstCase)
+				}
+			}
+		})
+	}
+}
