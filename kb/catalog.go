@@ -95,7 +95,7 @@ type Entry struct {
 	// Collect says what to gather when the steps did not fix it: the
 	// diagnostics that settle the case, for the admin and for whoever
 	// helps next (shown after the steps and in the hand-off summary).
-	Collect List    `toml:"collect"`
+	Collect List `toml:"collect"`
 	// Signals are evidence beyond the codes that points to this entry, or
 	// to one of its causes: sub-codes and failure reasons in error bodies,
 	// AADSTS codes, event ids in a named log.
