@@ -129,9 +129,11 @@ func (c *Catalog) FindCodes(text string) []CodeMention {
 var shortToken = regexp.MustCompile(`^[0-9a-f]{2,5}$`)
 
 // shorthand reads a short code ("the 8002b error", "fout 2b") as the one
-// code of the table whose hex ends with it, when a cue word
-// stands right next to it; Repaired is set, so the reply says how it was
-// read. Two codes ending alike, or no cue, and nothing is read.
+// code of the table whose hex ends with it, when a cue word stands right
+// next to it, or an enrollment context word anywhere in the text (three
+// characters at least; digits alone need both); Repaired is set, so the
+// reply says how it was read. Two codes ending alike, or neither cue nor
+// context, and nothing is read.
 func (c *Catalog) shorthand(text string) (CodeMention, bool) {
 	if c.Talk == nil {
 		return CodeMention{}, false
@@ -142,12 +144,21 @@ func (c *Catalog) shorthand(text string) (CodeMention, bool) {
 	}
 	var found *Code
 	raw := ""
+	context := slices.ContainsFunc(toks, func(w string) bool { return c.Talk.codeCtx[w] })
 	for i, w := range toks {
-		if !shortToken.MatchString(w) || !strings.ContainsAny(w, "0123456789") || !strings.ContainsAny(w, "abcdef") {
+		if !shortToken.MatchString(w) || !strings.ContainsAny(w, "0123456789") {
 			continue
 		}
 		cued := (i > 0 && c.Talk.codeCues[toks[i-1]]) || (i+1 < len(toks) && c.Talk.codeCues[toks[i+1]])
-		if !cued {
+		var read bool
+		if strings.ContainsAny(w, "abcdef") {
+			read = cued || (context && len(w) >= 3)
+		} else {
+			// Digits alone are too often a count or a date: they need the
+			// cue and the context.
+			read = cued && context && len(w) >= 3
+		}
+		if !read {
 			continue
 		}
 		for _, code := range c.Codes {

@@ -114,6 +114,11 @@ func TestShorthandCodes(t *testing.T) {
 		{"we get error 14 on some laptops", ""}, // no letter: not a fragment
 		{"she has an E5 licence", ""},           // no cue
 		{"hr 64c when enrolling", "0x8007064c"},
+		{"705b4 on a self-deploying kiosk in Autopilot", "0x800705b4"}, // context, no cue
+		{"the 774 error on hybrid Autopilot", "0x80070774"},            // digits: cue and context
+		{"the 774 error", ""},                                          // digits, cue, no context
+		{"774 devices enrolled in Intune last week", ""},               // digits, context, no cue
+		{"we have 2b devices in Autopilot", ""},                        // two characters need a cue
 	}
 	for _, tt := range tests {
 		got := ""

@@ -46,6 +46,9 @@ type Talk struct {
 	LanguageCues List           `toml:"language_cues"`
 	// CodeCues mark a short code next to them ("the 8002b error").
 	CodeCues []string `toml:"code_cues"`
+	// CodeContext words make the code family clear anywhere in a turn:
+	// see conversation.toml.
+	CodeContext []string `toml:"code_context"`
 	// PickWords may stand around an ordinal in a pick ("the second
 	// option"); a turn with other words is not a pick ("last week").
 	PickWords []string `toml:"pick_words"`
@@ -57,6 +60,7 @@ type Talk struct {
 	langCues  map[string]bool
 	pickWords map[string]bool
 	codeCues  map[string]bool
+	codeCtx   map[string]bool
 	phrases   []intentPhrase
 }
 
@@ -252,6 +256,10 @@ func (t *Talk) prepare(add func(file, field, format string, args ...any)) {
 	t.codeCues = map[string]bool{}
 	for _, w := range Tokens(strings.Join(t.CodeCues, " ")) {
 		t.codeCues[w] = true
+	}
+	t.codeCtx = map[string]bool{}
+	for _, w := range Tokens(strings.Join(t.CodeContext, " ")) {
+		t.codeCtx[w] = true
 	}
 	t.pickWords = map[string]bool{}
 	for _, w := range Tokens(strings.Join(t.PickWords, " ")) {
