@@ -11,6 +11,17 @@ type Glossary struct {
 	// Retired are names no catalog text may use, in any language.
 	Retired []string `toml:"retired"`
 	Terms   []Term   `toml:"terms"`
+	// Abbreviations are what admins shorten, matched as what they stand
+	// for in each language.
+	Abbreviations []Abbreviation `toml:"abbreviations"`
+}
+
+// Abbreviation is a short form admins write ("CP", "ESP", "GCC") and what
+// it stands for in each language's catalog text.
+type Abbreviation struct {
+	// Short are the forms, one word each, case ignored.
+	Short []string `toml:"short"`
+	Means Text     `toml:"means"`
 }
 
 // Term is one concept's word in each language, with the variants that

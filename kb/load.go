@@ -214,6 +214,24 @@ func (c *Catalog) index() Problems {
 		probs = append(probs, Problem{File: file, Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 
+	if c.Glossary != nil {
+		seen := map[string]bool{}
+		for i, a := range c.Glossary.Abbreviations {
+			field := fmt.Sprintf("abbreviations[%d]", i)
+			if len(a.Short) == 0 {
+				add("glossary.toml", field+".short", "no short form")
+			}
+			for _, s := range a.Short {
+				if toks := Tokens(s); len(toks) != 1 || toks[0] != strings.ToLower(s) || seen[toks[0]] {
+					add("glossary.toml", field+".short", "%q is not one lower-case word, or is listed twice", s)
+				} else {
+					seen[toks[0]] = true
+				}
+			}
+			checkText(a.Means, "glossary.toml", field+".means", add)
+		}
+	}
+
 	c.questionBy = map[string]*Question{}
 	for i, q := range c.Questions {
 		field := fmt.Sprintf("questions[%d]", i)

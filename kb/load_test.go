@@ -103,6 +103,14 @@ meaning = { en = "m", nl = "m", sv = "m", de = "m" }
 		{"signal for an unknown cause", map[string]string{
 			"entries/ios/x-error.toml": validEntry + "\n[[signals]]\ntoken = \"SomeSubCode\"\ncause = \"nope\"\n",
 		}, "entries/ios/x-error.toml", "signals[0].cause"},
+		{"abbreviation of two words", map[string]string{
+			"entries/ios/x-error.toml": validEntry,
+			"glossary.toml":            "[[abbreviations]]\nshort = [\"c p\"]\nmeans = { en = \"m\", nl = \"m\", sv = \"m\", de = \"m\" }\n",
+		}, "glossary.toml", "abbreviations[0].short"},
+		{"abbreviation meaning missing a language", map[string]string{
+			"entries/ios/x-error.toml": validEntry,
+			"glossary.toml":            "[[abbreviations]]\nshort = [\"cp\"]\nmeans = { en = \"m\", nl = \"m\", sv = \"m\" }\n",
+		}, "glossary.toml", "abbreviations[0].means"},
 		{"misspelt field", map[string]string{
 			"entries/ios/x-error.toml": "platfrom = \"ios\"\n" + validEntry,
 		}, "entries/ios/x-error.toml", "platfrom"},

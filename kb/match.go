@@ -91,6 +91,9 @@ type Matcher struct {
 	symbols []string
 	// hasHexCode marks entries that list a numeric error code.
 	hasHexCode map[int]bool
+	// abbrevs maps an abbreviation to the words it stands for, per
+	// language (the glossary's abbreviations).
+	abbrevs map[string]map[Lang][]string
 	// signalTokens and signalEvents link the entries' signals (indexSignals).
 	signalTokens map[string][]signalTarget
 	signalEvents map[int][]signalTarget
@@ -330,6 +333,18 @@ func NewMatcher(c *Catalog) *Matcher {
 		}
 	}
 	m.indexSignals()
+	if c.Glossary != nil {
+		m.abbrevs = map[string]map[Lang][]string{}
+		for _, a := range c.Glossary.Abbreviations {
+			means := map[Lang][]string{}
+			for _, lang := range Langs {
+				means[lang] = words(a.Means.In(lang))
+			}
+			for _, s := range a.Short {
+				m.abbrevs[strings.ToLower(s)] = means
+			}
+		}
+	}
 	for _, code := range c.Codes {
 		for _, id := range code.Entries {
 			i, ok := entryIndex[id]
@@ -530,6 +545,7 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 	if text != q.Text {
 		tws = words(text)
 	}
+	abbr := m.abbreviationsIn(q.Text)
 
 	scores := m.entryScratch.Get().(*entryScores)
 	defer func() {
@@ -556,7 +572,7 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 				others = append(others, o)
 			}
 		}
-		ts := m.scoreText(tws, lang, others, scores)
+		ts := m.scoreText(tws, abbr, lang, others, scores)
 		if ts.terms <= maxAmbiguousTerms {
 			for i := range ts.contained {
 				contained[i] = true
@@ -758,11 +774,12 @@ func symbolLike(w string) bool {
 // when the query is mostly other words and when too little matched to be
 // distinctive; the bag of all an entry's text scores by how much of the
 // query it covers, for descriptions that quote no single phrase.
-func (m *Matcher) scoreText(ws []string, lang Lang, others []Lang, into *entryScores) textScores {
+func (m *Matcher) scoreText(ws []string, abbr map[string]bool, lang Lang, others []Lang, into *entryScores) textScores {
 	if len(ws) == 0 {
 		// Nothing but codes: no index needed.
 		return textScores{}
 	}
+	ws = m.expand(ws, abbr, lang)
 	li := m.index(lang)
 	type qterm struct {
 		alts   []string
@@ -998,6 +1015,40 @@ func (li *langIndex) typoAlternatives(t, word string) []string {
 	}
 	add(li.deletes, t)
 	add(li.rawDeletes, word)
+	return out
+}
+
+// abbreviationsIn returns the glossary's abbreviations text writes in
+// capitals ("CP", "GCC-H"), lower-cased; nil when there are none.
+func (m *Matcher) abbreviationsIn(text string) map[string]bool {
+	var out map[string]bool
+	for _, w := range symbolWords(text) {
+		if len(w) < 2 || len(w) > 8 || strings.ToUpper(w) != w {
+			continue
+		}
+		if key := strings.ToLower(w); m.abbrevs[key] != nil {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[key] = true
+		}
+	}
+	return out
+}
+
+// expand adds to ws the words each abbreviation of abbr in it stands for
+// in lang ("cp" → "company", "portal"), each after its abbreviation.
+func (m *Matcher) expand(ws []string, abbr map[string]bool, lang Lang) []string {
+	if len(abbr) == 0 {
+		return ws
+	}
+	out := make([]string, 0, len(ws)+4)
+	for _, w := range ws {
+		out = append(out, w)
+		if abbr[w] {
+			out = append(out, m.abbrevs[w][lang]...)
+		}
+	}
 	return out
 }
 

@@ -371,3 +371,27 @@ func TestSignals(t *testing.T) {
 		})
 	}
 }
+
+// Abbreviations admins write in capitals are matched as what they stand
+// for in the query's language; the same letters in lower case are words
+// ("dem" in German, "ca" in Swedish) and stay as they are.
+func TestAbbreviations(t *testing.T) {
+	m := NewMatcher(builtin(t))
+	got := m.abbreviationsIn("CP and ESP on GCC-H, auf dem iPhone, ca 5 PCs, Cp")
+	if len(got) != 3 || !got["cp"] || !got["esp"] || !got["gcc"] {
+		t.Errorf("abbreviations %v, want cp, esp and gcc", got)
+	}
+	if e := m.expand([]string{"cp", "crashes"}, got, German); !slices.Equal(e, []string{"cp", "unternehmensportal", "crashes"}) {
+		t.Errorf("expanded %v", e)
+	}
+	tests := []struct{ q, entry string }{
+		{"GCC-H users on iOS CP get sent to the commercial login instead of the gov cloud", "authentication-doesnt-redirect-to-the-government-cloud"},
+		{"ESP timear ut innan inloggningsskärmen på alla nya datorer", "the-enrollment-status-page-times-out-before-the-sign-in-screen"},
+	}
+	for _, tt := range tests {
+		r := m.Match(tt.q)
+		if top, ok := r.Top(); !ok || top.Entry.ID != tt.entry || r.Outcome != Answer {
+			t.Errorf("%q: %s %v, want an answer with %s", tt.q, r.Outcome, r.Candidates, tt.entry)
+		}
+	}
+}
