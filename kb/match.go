@@ -545,7 +545,8 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 	if text != q.Text {
 		tws = words(text)
 	}
-	abbr := m.abbreviationsIn(q.Text)
+	sw := symbolWords(q.Full)
+	abbr := m.abbreviationsIn(sw)
 
 	scores := m.entryScratch.Get().(*entryScores)
 	defer func() {
@@ -623,7 +624,10 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 	// Signals: a sub-code or failure reason names the failure, above any
 	// code; an event id says which log spoke, above a shared code but never
 	// against a code of the query that points elsewhere.
-	r.Signals = m.findSignals(q.Full)
+	// An event id needs its word; the query's words tell, unless the
+	// paste was cut to its telling lines.
+	events := q.Full != q.Text || slices.ContainsFunc(qws, func(w string) bool { return eventWords[w] })
+	r.Signals = m.signalsIn(q.Full, sw, events)
 	for _, s := range r.Signals {
 		i := m.entryIndex[s.Entry.ID]
 		if !s.Event {
@@ -1018,11 +1022,12 @@ func (li *langIndex) typoAlternatives(t, word string) []string {
 	return out
 }
 
-// abbreviationsIn returns the glossary's abbreviations text writes in
-// capitals ("CP", "GCC-H"), lower-cased; nil when there are none.
-func (m *Matcher) abbreviationsIn(text string) map[string]bool {
+// abbreviationsIn returns the glossary's abbreviations that the symbol
+// words sw write in capitals ("CP", "GCC-H"), lower-cased; nil when there
+// are none.
+func (m *Matcher) abbreviationsIn(sw []string) map[string]bool {
 	var out map[string]bool
-	for _, w := range symbolWords(text) {
+	for _, w := range sw {
 		if len(w) < 2 || len(w) > 8 || strings.ToUpper(w) != w {
 			continue
 		}

@@ -377,7 +377,7 @@ func TestSignals(t *testing.T) {
 // ("dem" in German, "ca" in Swedish) and stay as they are.
 func TestAbbreviations(t *testing.T) {
 	m := NewMatcher(builtin(t))
-	got := m.abbreviationsIn("CP and ESP on GCC-H, auf dem iPhone, ca 5 PCs, Cp")
+	got := m.abbreviationsIn(symbolWords("CP and ESP on GCC-H, auf dem iPhone, ca 5 PCs, Cp"))
 	if len(got) != 3 || !got["cp"] || !got["esp"] || !got["gcc"] {
 		t.Errorf("abbreviations %v, want cp, esp and gcc", got)
 	}

@@ -49,6 +49,16 @@ func (m *Matcher) indexSignals() {
 // findSignals returns the catalog's signals in text, in order: tokens
 // (whole words) and event ids.
 func (m *Matcher) findSignals(text string) []SignalMention {
+	return m.signalsIn(text, symbolWords(text), true)
+}
+
+// eventWords are the words an event id follows (eventMention).
+var eventWords = map[string]bool{"event": true, "ereignis": true, "gebeurtenis": true, "händelse": true, "handelse": true}
+
+// signalsIn is findSignals with text's symbol words already split, and
+// whether text may name an event at all (eventWords), so that a query
+// pays for neither twice.
+func (m *Matcher) signalsIn(text string, sw []string, events bool) []SignalMention {
 	if len(m.signalTokens) == 0 && len(m.signalEvents) == 0 {
 		return nil
 	}
@@ -64,13 +74,13 @@ func (m *Matcher) findSignals(text string) []SignalMention {
 		}
 	}
 	if len(m.signalTokens) > 0 {
-		for _, w := range symbolWords(text) {
+		for _, w := range sw {
 			if ts, ok := m.signalTokens[strings.ToLower(w)]; ok {
 				add(ts, w, false)
 			}
 		}
 	}
-	if len(m.signalEvents) > 0 {
+	if len(m.signalEvents) > 0 && events {
 		for _, sm := range eventMention.FindAllStringSubmatch(text, MaxCodes) {
 			id, err := strconv.Atoi(sm[1])
 			if err != nil {
