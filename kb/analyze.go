@@ -65,10 +65,15 @@ type analyzer struct {
 	stop map[string]bool
 	// generic holds each language's generic words as terms.
 	generic map[Lang]map[string]bool
+	// whole are words matched whole, not stemmed (glossary unstemmed).
+	whole map[string]bool
 }
 
-func newAnalyzer() *analyzer {
-	a := &analyzer{stop: map[string]bool{}, generic: map[Lang]map[string]bool{}}
+func newAnalyzer(unstemmed ...string) *analyzer {
+	a := &analyzer{stop: map[string]bool{}, generic: map[Lang]map[string]bool{}, whole: map[string]bool{}}
+	for _, w := range unstemmed {
+		a.whole[strings.ToLower(w)] = true
+	}
 	for _, lang := range Langs {
 		for _, w := range strings.Fields(stopwords[lang]) {
 			a.stop[w] = true
@@ -133,6 +138,9 @@ func (a *analyzer) terms(text string, lang Lang) []string {
 func (a *analyzer) term(w string, lang Lang) (string, bool) {
 	if utf8.RuneCountInString(w) < 2 || a.stop[w] || isCodeWord(w) {
 		return "", false
+	}
+	if a.whole[w] {
+		return fold(w), true
 	}
 	env := snowballstem.NewEnv(w)
 	stemmers[lang](env)

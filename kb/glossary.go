@@ -14,6 +14,10 @@ type Glossary struct {
 	// Abbreviations are what admins shorten, matched as what they stand
 	// for in each language.
 	Abbreviations []Abbreviation `toml:"abbreviations"`
+	// Unstemmed are words matched whole, not by their stem: words the
+	// stemmer would merge with another concept ("authority" and
+	// "authorized" both stem to "author").
+	Unstemmed []string `toml:"unstemmed"`
 }
 
 // Abbreviation is a short form admins write ("CP", "ESP", "GCC") and what

@@ -298,7 +298,7 @@ func (li *langIndex) buildTypos() {
 func NewMatcher(c *Catalog) *Matcher {
 	m := &Matcher{
 		cat:           c,
-		an:            newAnalyzer(),
+		an:            newAnalyzer(unstemmed(c)...),
 		idx:           map[Lang]*lazyIndex{},
 		causes:        map[Lang]*lazyCauses{},
 		codeLinks:     map[uint32][]int{},
@@ -1039,6 +1039,14 @@ func (m *Matcher) abbreviationsIn(sw []string) map[string]bool {
 		}
 	}
 	return out
+}
+
+// unstemmed returns the glossary's words matched whole.
+func unstemmed(c *Catalog) []string {
+	if c.Glossary == nil {
+		return nil
+	}
+	return c.Glossary.Unstemmed
 }
 
 // expand adds to ws the words each abbreviation of abbr in it stands for

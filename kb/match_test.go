@@ -395,3 +395,18 @@ func TestAbbreviations(t *testing.T) {
 		}
 	}
 }
+
+// Words the glossary keeps whole do not meet other words at their stem:
+// an MDM authority problem is not a "not authorized" one.
+func TestUnstemmedWords(t *testing.T) {
+	m := NewMatcher(builtin(t))
+	authority, _ := m.an.term("authority", English)
+	authorized, _ := m.an.term("authorized", English)
+	if authority == authorized {
+		t.Fatalf("authority and authorized share the term %q", authority)
+	}
+	r := m.Match("user not authorized")
+	if top, ok := r.Top(); ok && top.Entry.ID == "mdmauthoritynotdefined" {
+		t.Errorf("\"user not authorized\" put the MDM authority entry first: %v", r.Candidates)
+	}
+}
