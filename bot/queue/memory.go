@@ -26,9 +26,7 @@ type Memory struct {
 
 	mu      sync.Mutex
 	seq     uint64
-	lanes   map[string][]Job
-	order   []string // lanes with waiting jobs, in turn
-	waiting int
+	waiting *lanes
 	taken   map[string]Job
 	more    chan struct{}
 }
@@ -41,13 +39,13 @@ func NewMemory(claims bot.Dedupe, max int) *Memory {
 	if max <= 0 {
 		max = DefaultMemoryMax
 	}
-	return &Memory{claims: claims, max: max, prefix: strconv.FormatUint(rand.Uint64(), 36) + "-", lanes: map[string][]Job{}, taken: map[string]Job{}, more: make(chan struct{}, 1)}
+	return &Memory{claims: claims, max: max, prefix: strconv.FormatUint(rand.Uint64(), 36) + "-", waiting: newLanes(), taken: map[string]Job{}, more: make(chan struct{}, 1)}
 }
 
 // Add implements Backend.
 func (m *Memory) Add(ctx context.Context, key string, ttl time.Duration, j Job) (bool, error) {
 	m.mu.Lock()
-	full := m.waiting+len(m.taken) >= m.max
+	full := m.waiting.len()+len(m.taken) >= m.max
 	m.mu.Unlock()
 	if full {
 		return false, ErrFull
@@ -61,7 +59,7 @@ func (m *Memory) Add(ctx context.Context, key string, ttl time.Duration, j Job) 
 	m.mu.Lock()
 	m.seq++
 	j.ID = m.prefix + strconv.FormatUint(m.seq, 10)
-	m.push(j, false)
+	m.waiting.push(j, false)
 	m.mu.Unlock()
 	select {
 	case m.more <- struct{}{}:
@@ -75,14 +73,17 @@ func (m *Memory) Take(ctx context.Context, max int, wait time.Duration) ([]Job, 
 	var timeout <-chan time.Time
 	for {
 		m.mu.Lock()
-		if m.waiting > 0 {
+		if m.waiting.len() > 0 {
 			var jobs []Job
-			for len(jobs) < max && m.waiting > 0 {
-				j := m.pop()
+			for len(jobs) < max {
+				j, ok := m.waiting.pop()
+				if !ok {
+					break
+				}
 				m.taken[j.ID] = j
 				jobs = append(jobs, j)
 			}
-			more := m.waiting > 0
+			more := m.waiting.len() > 0
 			m.mu.Unlock()
 			if more {
 				select {
@@ -124,7 +125,7 @@ func (m *Memory) Release(_ context.Context, ids []string) error {
 	for _, id := range ids {
 		if j, ok := m.taken[id]; ok {
 			delete(m.taken, id)
-			m.push(j, true)
+			m.waiting.push(j, true)
 		}
 	}
 	return nil
@@ -142,40 +143,8 @@ func (m *Memory) Done(_ context.Context, id string) error {
 func (m *Memory) Len(context.Context) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.waiting + len(m.taken), nil
+	return m.waiting.len() + len(m.taken), nil
 }
 
 // Durable implements Backend: jobs die with the process.
 func (m *Memory) Durable() bool { return false }
-
-// push queues j in its lane, at the lane's front when again is set (a
-// released job goes first). m.mu is held.
-func (m *Memory) push(j Job, again bool) {
-	jobs := m.lanes[j.Lane]
-	if len(jobs) == 0 {
-		m.order = append(m.order, j.Lane)
-	}
-	if again {
-		jobs = append([]Job{j}, jobs...)
-	} else {
-		jobs = append(jobs, j)
-	}
-	m.lanes[j.Lane] = jobs
-	m.waiting++
-}
-
-// pop takes the next lane's first job. m.mu is held and a job waits.
-func (m *Memory) pop() Job {
-	lane := m.order[0]
-	m.order = m.order[1:]
-	jobs := m.lanes[lane]
-	j := jobs[0]
-	if len(jobs) > 1 {
-		m.lanes[lane] = jobs[1:]
-		m.order = append(m.order, lane)
-	} else {
-		delete(m.lanes, lane)
-	}
-	m.waiting--
-	return j
-}

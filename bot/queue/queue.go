@@ -19,6 +19,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/enrollbot/enrollbot/bot"
 )
 
 // Job is one accepted delivery waiting for its reply.
@@ -110,12 +112,10 @@ type Queue struct {
 	taking     context.Context
 	stopTaking context.CancelFunc
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	lanes  map[string][]Job
-	order  []string // lanes with jobs, in turn
-	queued int      // taken, not started
-	busy   map[string]bool
+	mu    sync.Mutex
+	cond  *sync.Cond
+	lanes *lanes // taken, not started
+	busy  map[string]bool
 	// local holds the ids of the jobs taken and not finished: a backend
 	// may hand one out again (its hold lapsed), which must not run twice.
 	local    map[string]bool
@@ -139,7 +139,7 @@ func New(b Backend, handle Handler, cfg Config) *Queue {
 		log = slog.New(slog.DiscardHandler)
 	}
 	q := &Queue{b: b, handle: handle, cfg: cfg, log: log.With("queue", cfg.Name),
-		lanes: map[string][]Job{}, busy: map[string]bool{}, local: map[string]bool{}, room: make(chan struct{}, 1), readerUp: true}
+		lanes: newLanes(), busy: map[string]bool{}, local: map[string]bool{}, room: make(chan struct{}, 1), readerUp: true}
 	q.cond = sync.NewCond(&q.mu)
 	q.root, q.cancelRoot = context.WithCancel(context.Background())
 	q.taking, q.stopTaking = context.WithCancel(q.root)
@@ -181,7 +181,7 @@ func (q *Queue) read() {
 	failures := 0
 	for {
 		q.mu.Lock()
-		free := q.cfg.Buffer + q.cfg.Workers - q.queued - len(q.busy)
+		free := q.cfg.Buffer + q.cfg.Workers - q.lanes.len() - len(q.busy)
 		stopping := q.stopping
 		q.mu.Unlock()
 		// Stopping, a durable backend keeps its jobs for the next consumer;
@@ -210,7 +210,7 @@ func (q *Queue) read() {
 			}
 			failures++
 			q.log.Warn("queue read failed", "err", err, "failures", failures)
-			_ = sleep(q.taking, min(time.Duration(failures)*200*time.Millisecond, 5*time.Second))
+			_ = bot.Sleep(q.taking, min(time.Duration(failures)*200*time.Millisecond, 5*time.Second))
 			continue
 		}
 		failures = 0
@@ -232,11 +232,7 @@ func (q *Queue) push(jobs []Job) {
 			continue
 		}
 		q.local[j.ID] = true
-		if len(q.lanes[j.Lane]) == 0 {
-			q.order = append(q.order, j.Lane)
-		}
-		q.lanes[j.Lane] = append(q.lanes[j.Lane], j)
-		q.queued++
+		q.lanes.push(j, false)
 	}
 	q.cond.Broadcast()
 }
@@ -250,27 +246,15 @@ func (q *Queue) next() (Job, bool) {
 		if q.root.Err() != nil {
 			return Job{}, false
 		}
-		if len(q.order) > 0 {
-			break
+		if j, ok := q.lanes.pop(); ok {
+			q.busy[j.ID] = true
+			return j, true
 		}
 		if q.stopping && !q.readerUp {
 			return Job{}, false
 		}
 		q.cond.Wait()
 	}
-	lane := q.order[0]
-	q.order = q.order[1:]
-	jobs := q.lanes[lane]
-	j := jobs[0]
-	if len(jobs) > 1 {
-		q.lanes[lane] = jobs[1:]
-		q.order = append(q.order, lane)
-	} else {
-		delete(q.lanes, lane)
-	}
-	q.queued--
-	q.busy[j.ID] = true
-	return j, true
 }
 
 func (q *Queue) work() {
@@ -332,7 +316,7 @@ func (q *Queue) done(j Job) {
 		if err == nil {
 			return
 		}
-		if sleep(ctx, wait) != nil {
+		if bot.Sleep(ctx, wait) != nil {
 			q.log.Warn("queue: job not removed after its work; it may be worked again", "job", j.ID, "err", err)
 			return
 		}
@@ -380,15 +364,11 @@ func (q *Queue) hold() {
 func (q *Queue) held() []string {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	ids := make([]string, 0, q.queued+len(q.busy))
+	ids := make([]string, 0, q.lanes.len()+len(q.busy))
 	for id := range q.busy {
 		ids = append(ids, id)
 	}
-	for _, jobs := range q.lanes {
-		for _, j := range jobs {
-			ids = append(ids, j.ID)
-		}
-	}
+	q.lanes.each(func(j Job) { ids = append(ids, j.ID) })
 	return ids
 }
 
@@ -397,7 +377,7 @@ func (q *Queue) held() []string {
 func (q *Queue) Idle(ctx context.Context) error {
 	for {
 		q.mu.Lock()
-		quiet := q.queued == 0 && len(q.busy) == 0
+		quiet := q.lanes.len() == 0 && len(q.busy) == 0
 		q.mu.Unlock()
 		if quiet {
 			n, err := q.b.Len(ctx)
@@ -405,7 +385,7 @@ func (q *Queue) Idle(ctx context.Context) error {
 				return nil
 			}
 		}
-		if err := sleep(ctx, time.Millisecond); err != nil {
+		if err := bot.Sleep(ctx, time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -469,15 +449,4 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

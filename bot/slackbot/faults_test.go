@@ -117,14 +117,8 @@ func TestFaultSlowSlackDelaysRepliesWithoutDroppingThem(t *testing.T) {
 // Redis unreachable when Slack first delivers: nothing is acknowledged;
 // at Slack's retry, Redis is back and each event is answered once.
 func TestFaultRedisDownAtFirstDeliveryUpAtRetry(t *testing.T) {
-	base := redisURLOrSkip(t)
-	p, err := tcpproxy.Start(redisHost(t, base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Cut)
 	fs := newFakeSlack(t)
-	e, rs := redisReplica(t, fs, "redis://"+p.Addr(), fmt.Sprintf("enrollbot-fault-%d:", rand.Uint64()), time.Minute)
+	e, rs, p := proxiedReplica(t, fs, time.Minute)
 	p.Cut()
 	const n = 20
 	channels := make([]string, n)
@@ -158,14 +152,8 @@ func TestFaultRedisDownAtFirstDeliveryUpAtRetry(t *testing.T) {
 // Redis cut while events arrive and are redelivered: every event is
 // answered once, whichever delivery found Redis up.
 func TestFaultRedisCutWhileEventsArrive(t *testing.T) {
-	base := redisURLOrSkip(t)
-	p, err := tcpproxy.Start(redisHost(t, base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Cut)
 	fs := newFakeSlack(t)
-	e, rs := redisReplica(t, fs, "redis://"+p.Addr(), fmt.Sprintf("enrollbot-fault-%d:", rand.Uint64()), time.Minute)
+	e, rs, p := proxiedReplica(t, fs, time.Minute)
 	const n = 40
 	channels := make([]string, n)
 	pending := map[int]bool{}
@@ -265,6 +253,19 @@ func redisHost(t *testing.T, raw string) string {
 	return u.Host
 }
 
+// proxiedReplica is a replica whose Redis is reached through a proxy the
+// test can cut, restore or make drop replies.
+func proxiedReplica(t *testing.T, fs *fakeSlack, claimAfter time.Duration) (*env, *redisstore.Store, *tcpproxy.Proxy) {
+	t.Helper()
+	p, err := tcpproxy.Start(redisHost(t, redisURLOrSkip(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Cut)
+	e, rs := redisReplica(t, fs, "redis://"+p.Addr(), fmt.Sprintf("enrollbot-fault-%d:", rand.Uint64()), claimAfter)
+	return e, rs, p
+}
+
 // waitRedis waits until rs answers again after a cut.
 func waitRedis(t *testing.T, rs *redisstore.Store) {
 	t.Helper()
@@ -308,14 +309,8 @@ func TestFaultCostlyChatterDoesNotStarveOthers(t *testing.T) {
 // again; every event is answered once. (Before the claim token, 14 of 200
 // were lost.)
 func TestFaultRedisRepliesLost(t *testing.T) {
-	base := redisURLOrSkip(t)
-	p, err := tcpproxy.Start(redisHost(t, base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Cut)
 	fs := newFakeSlack(t)
-	e, _ := redisReplica(t, fs, "redis://"+p.Addr(), fmt.Sprintf("enrollbot-fault-%d:", rand.Uint64()), time.Second)
+	e, _, p := proxiedReplica(t, fs, time.Second)
 	p.DropReplies(0.1)
 	const n = 100
 	channels := make([]string, n)
