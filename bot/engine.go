@@ -699,6 +699,16 @@ func (e *Engine) fresh(st State, in Input, q kb.Query, res *kb.Result) (Reply, S
 	}
 	r.Lang = lang
 	r.Notices = append(e.inputNotices(lang, q), r.Notices...)
+	if r.Kind == KindAnswer && r.Entry != nil {
+		// Say what pointed to the answer when it was a signal (an event
+		// id, a sub-code), not the text the user can see matched.
+		for _, s := range res.Signals {
+			if s.Entry.ID == r.Entry.ID {
+				r.Notices = append(r.Notices, e.word(lang, "SignalNotice", map[string]any{"Signal": s.Raw}))
+				break
+			}
+		}
+	}
 	if r.Candidates == nil {
 		r.Candidates = candidates(res, r.Kind)
 	}

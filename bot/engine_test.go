@@ -367,3 +367,27 @@ func TestEveryCauseRuledOut(t *testing.T) {
 		t.Errorf("kind %s, intro %q", r.Kind, r.Intro)
 	}
 }
+
+// An answer a signal pointed to says which, in the reply's language.
+func TestSignalNamedInTheAnswer(t *testing.T) {
+	e := newEngine(t)
+	for _, tt := range []struct {
+		in   bot.Input
+		want string
+	}{
+		{text("we see Event 76 on every hybrid joined PC"), "Event 76 points to this error."},
+		{bot.Input{Text: "gebeurtenis-id 30132 op de connectorserver", Lang: kb.Dutch}, "gebeurtenis-id 30132 wijst op deze fout."},
+	} {
+		rs, _ := play(e, tt.in)
+		r := rs[len(rs)-1]
+		if r.Kind != bot.KindAnswer || !slices.Contains(r.Notices, tt.want) {
+			t.Errorf("%q: %s with notices %q, want an answer noting %q", tt.in.Text, r.Kind, r.Notices, tt.want)
+		}
+	}
+	rs, _ := play(e, text("0x80180014"))
+	for _, n := range rs[0].Notices {
+		if strings.Contains(n, "points to") {
+			t.Errorf("a code answer noted a signal: %q", n)
+		}
+	}
+}
