@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -123,6 +124,12 @@ func runAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 		return exitError{2, err.Error()}
 	}
 	text := strings.Join(fs.Args(), " ")
+	if os.Getenv("GOGC") == "" {
+		// One answer, then exit: fewer collections while the catalog
+		// loads (measured: the code-only answer's RSS drops below 20 MiB;
+		// turning the collector off grows a text answer's by a third).
+		debug.SetGCPercent(askGCPercent)
+	}
 	if text == "-" {
 		data, err := io.ReadAll(io.LimitReader(stdin, maxInput))
 		if err != nil {
@@ -151,6 +158,9 @@ func runAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 	_, err = io.WriteString(stdout, plain.Render(r))
 	return err
 }
+
+// askGCPercent is ask's GOGC unless the environment sets one.
+const askGCPercent = 200
 
 // pasteGap is how close together lines must arrive at a terminal to be one
 // paste: a person types a line in far more than this, a terminal delivers
