@@ -382,10 +382,11 @@ func NewMatcher(c *Catalog) *Matcher {
 func (m *Matcher) buildIndex(lang Lang) *langIndex {
 	li := &langIndex{idf: map[string]float64{}, postings: map[string][]int32{},
 		deletes: map[string][]string{}, rawDeletes: map[string][]string{}}
-	// Catalog text repeats its words a lot: stem each word once, and keep
-	// the stems for the queries, which mostly use the catalog's words.
+	// Catalog text repeats its words a lot: stem each word once. The stems
+	// of the phrases' words are kept for the queries, which mostly use
+	// them (not the steps' words: they would cost memory for little).
 	cache := map[string]stemmed{}
-	li.stems = cache
+	li.stems = map[string]stemmed{}
 	term := func(w string) (string, bool) {
 		s, hit := cache[w]
 		if !hit {
@@ -447,6 +448,7 @@ func (m *Matcher) buildIndex(lang Lang) *langIndex {
 		for _, text := range texts {
 			for _, w := range words(text) {
 				t, ok := term(w)
+				li.stems[w] = stemmed{term: t, ok: ok}
 				if !ok || seen[t] {
 					continue
 				}

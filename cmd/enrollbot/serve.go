@@ -232,9 +232,6 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	// one-off ask builds only what its query needs.
 	matcher := kb.NewMatcher(cat)
 	matcher.Warm()
-	// Building the indexes leaves about as much garbage as they keep: hand
-	// it back now rather than carry it as idle RSS until the heap grows.
-	debug.FreeOSMemory()
 	engine, err := bot.New(bot.Config{Matcher: matcher, Bundle: bundle,
 		DefaultLang: cfg.defaultLang, HandoffText: cfg.handoffText, Logger: logger})
 	if err != nil {
@@ -461,6 +458,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	} else {
 		close(socketDone)
 	}
+	// Building the indexes and the adapters leaves about as much garbage
+	// as they keep: hand it back now rather than carry it as idle RSS
+	// until the heap grows.
+	debug.FreeOSMemory()
 	fmt.Fprintf(stdout, "enrollbot: serving %s on %s; state %s; /healthz, /readyz; %s\n",
 		strings.Join(served, " and "), ln.Addr(), st.where, metricsAt)
 
