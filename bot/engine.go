@@ -74,15 +74,26 @@ func New(cfg Config) (*Engine, error) {
 // NewBuiltin returns an engine over the embedded catalog and wording, the
 // configuration every entry point and test starts from.
 func NewBuiltin(logger *slog.Logger) (*Engine, error) {
-	cat, err := kb.LoadBuiltin()
-	if err != nil {
-		return nil, fmt.Errorf("load built-in catalog: %w", err)
+	// The catalog and the wording load side by side: a one-off `ask`
+	// waits for both.
+	type loaded struct {
+		cat *kb.Catalog
+		err error
 	}
-	bundle, err := locales.Bundle(locales.Files())
-	if err != nil {
-		return nil, fmt.Errorf("load wording: %w", err)
+	catc := make(chan loaded, 1)
+	go func() {
+		cat, err := kb.LoadBuiltin()
+		catc <- loaded{cat, err}
+	}()
+	bundle, berr := locales.Bundle(locales.Files())
+	l := <-catc
+	if l.err != nil {
+		return nil, fmt.Errorf("load built-in catalog: %w", l.err)
 	}
-	return New(Config{Matcher: kb.NewMatcher(cat), Bundle: bundle, Logger: logger})
+	if berr != nil {
+		return nil, fmt.Errorf("load wording: %w", berr)
+	}
+	return New(Config{Matcher: kb.NewMatcher(l.cat), Bundle: bundle, Logger: logger})
 }
 
 // WithHandoffText returns a copy of e that says text when no person can be

@@ -4,8 +4,10 @@ package locales
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -22,18 +24,35 @@ func Files() fs.FS { return files }
 // default language is English.
 func Bundle(fsys fs.FS) (*i18n.Bundle, error) {
 	b := i18n.NewBundle(language.English)
-	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	names, err := fs.Glob(fsys, "active.*.toml")
 	if err != nil {
 		return nil, fmt.Errorf("list message files: %w", err)
 	}
-	for _, name := range names {
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("read message file %s: %w", name, err)
-		}
-		if _, err := b.ParseMessageFileBytes(data, name); err != nil {
-			return nil, fmt.Errorf("parse message file %s: %w", name, err)
+	// The files are parsed side by side (a one-off `ask` waits for them),
+	// then added in order: the bundle itself is not safe for concurrent use.
+	parsed := make([]*i18n.MessageFile, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				errs[i] = fmt.Errorf("read message file %s: %w", name, err)
+				return
+			}
+			parsed[i], err = i18n.ParseMessageFileBytes(data, name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
+			if err != nil {
+				errs[i] = fmt.Errorf("parse message file %s: %w", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, mf := range parsed {
+		if err := b.AddMessages(mf.Tag, mf.Messages...); err != nil {
+			return nil, fmt.Errorf("add message file %s: %w", names[i], err)
 		}
 	}
 	return b, nil
