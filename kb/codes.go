@@ -81,6 +81,11 @@ const MaxCodes = 64
 // It stops at MaxCodes distinct codes: no error needs more, and a paste of
 // thousands must cost no more than one of a hundred.
 func (c *Catalog) FindCodes(text string) []CodeMention {
+	return c.findCodes(text, symbolWords(text))
+}
+
+// findCodes is FindCodes with text's symbol words already split.
+func (c *Catalog) findCodes(text string, sw []string) []CodeMention {
 	var out []CodeMention
 	seen := map[string]bool{}
 	addMention := func(m CodeMention) {
@@ -114,7 +119,7 @@ func (c *Catalog) FindCodes(text string) []CodeMention {
 			addMention(m)
 		}
 	}
-	for _, word := range symbolWords(text) {
+	for _, word := range sw {
 		if len(out) >= MaxCodes {
 			break
 		}

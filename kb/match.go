@@ -530,7 +530,8 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 		r.Outcome = Clarify
 		return r
 	}
-	r.Codes = m.cat.FindCodes(q.Full)
+	sw := symbolWords(q.Full)
+	r.Codes = m.cat.findCodes(q.Full, sw)
 	qws := words(q.Text)
 	if len(qws) > len(r.Codes) {
 		r.Lang = m.detector().guessUser(q.Text)
@@ -547,7 +548,6 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 	if text != q.Text {
 		tws = words(text)
 	}
-	sw := symbolWords(q.Full)
 	abbr := m.abbreviationsIn(sw)
 
 	scores := m.entryScratch.Get().(*entryScores)
@@ -626,9 +626,10 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 	// Signals: a sub-code or failure reason names the failure, above any
 	// code; an event id says which log spoke, above a shared code but never
 	// against a code of the query that points elsewhere.
-	// An event id needs its word; the query's words tell, unless the
-	// paste was cut to its telling lines.
-	events := q.Full != q.Text || slices.ContainsFunc(qws, func(w string) bool { return eventWords[w] })
+	// An event id needs its word: the pattern runs only when one is there.
+	events := slices.ContainsFunc(sw, func(w string) bool {
+		return len(w) >= 5 && len(w) <= 12 && eventWords[strings.ToLower(w)]
+	})
 	r.Signals = m.signalsIn(q.Full, sw, events)
 	for _, s := range r.Signals {
 		i := m.entryIndex[s.Entry.ID]
