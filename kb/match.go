@@ -36,6 +36,24 @@ const (
 	choiceWindow = 0.22 // …when within this distance of the best
 	maxChoices   = 4
 	maxKept      = 8
+
+	// Signals against codes and text (see Signal).
+	//
+	// tokenScore is what a token signal's entry scores at least: above an
+	// entry a code alone identifies (1 + text).
+	tokenScore = 1.2
+	// eventScore is what an event signal's entry scores at least: an
+	// answer, above a code several entries share (0.6 + text), below one
+	// that names the entry.
+	eventScore = 0.75
+	// eventBoost is what an event adds to its entry's other evidence.
+	eventBoost = 0.3
+	// namedCause is what a signal naming a cause adds to its rank: more
+	// than words can.
+	namedCause = 1000
+	// singleWordBag caps what the bag of an entry's text scores for a
+	// query of one word: below answerScore, within reach of choices.
+	singleWordBag = 0.4
 )
 
 // Candidate is one entry the query may be about.
@@ -984,9 +1002,6 @@ const (
 	maxTypoRunes = 40
 	// bagWeight caps what matching an entry's text as a whole can score.
 	bagWeight = BagWeight
-	// singleWordBag caps what the bag of an entry's text scores for a
-	// query of one word: below answerScore, within reach of choices.
-	singleWordBag = 0.4
 )
 
 // knownElsewhere reports whether word is a term of another language's index.

@@ -93,19 +93,3 @@ func (m *Matcher) signalsIn(text string, sw []string, events bool) []SignalMenti
 	}
 	return out
 }
-
-// Weights of signals against codes and text (see Signal).
-const (
-	// tokenScore is what a token signal's entry scores at least: above an
-	// entry a code alone identifies (1 + text).
-	tokenScore = 1.2
-	// eventScore is what an event signal's entry scores at least: an
-	// answer, above a code several entries share (0.6 + text), below one
-	// that names the entry.
-	eventScore = 0.75
-	// eventBoost is what an event adds to its entry's other evidence.
-	eventBoost = 0.3
-	// namedCause is what a signal naming a cause adds to its rank: more
-	// than words can.
-	namedCause = 1000
-)
