@@ -7,10 +7,12 @@
 // an app id and password, each request's bearer token is verified (see
 // Validator) before the bot acts on it; without them (local testing only)
 // nothing is verified, and replies go to loopback service URLs only. Every
-// activity is acknowledged at once; the reply work (the turn through
-// bot.Sessions, connector calls) runs afterwards in a goroutine bounded by
-// a timeout, and Shutdown waits for it. Activities the Bot Framework
-// delivers again are answered once (bot.Dedupe).
+// activity is acknowledged once its work is queued (package queue: with
+// Redis, durably; 503 when that fails, so that it is sent again); workers
+// do the reply work (the turn through bot.Sessions, connector calls)
+// afterwards, users in turn, each bounded in time, and Shutdown waits for
+// it. Activities the Bot Framework delivers again are answered once (the
+// claim is recorded with the queued work).
 //
 // The adapter only translates: a message's text, or a card button's data,
 // becomes a bot.Input; bot.Sessions answers it (conversation state, rate
