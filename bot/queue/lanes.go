@@ -49,12 +49,3 @@ func (l *lanes) pop() (Job, bool) {
 
 // len counts the jobs waiting.
 func (l *lanes) len() int { return l.n }
-
-// each calls f for every job waiting.
-func (l *lanes) each(f func(Job)) {
-	for _, jobs := range l.jobs {
-		for _, j := range jobs {
-			f(j)
-		}
-	}
-}

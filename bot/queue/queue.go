@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -364,12 +366,7 @@ func (q *Queue) hold() {
 func (q *Queue) held() []string {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	ids := make([]string, 0, q.lanes.len()+len(q.busy))
-	for id := range q.busy {
-		ids = append(ids, id)
-	}
-	q.lanes.each(func(j Job) { ids = append(ids, j.ID) })
-	return ids
+	return slices.Collect(maps.Keys(q.local))
 }
 
 // Idle waits until no job is waiting or in flight, in the backend (every

@@ -41,8 +41,8 @@ import (
 
 // Defaults of Config's optional fields.
 const (
-	DefaultReplyTimeout  = 2 * time.Minute
-	DefaultGiveUp        = 10 * time.Minute
+	DefaultReplyTimeout  = queue.DefaultWork
+	DefaultGiveUp        = queue.DefaultGiveUp
 	DefaultDedupeTTL     = time.Hour
 	DefaultMaxBody       = 1 << 20
 	DefaultMaxRetries    = 50
@@ -154,6 +154,9 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Dedupe == nil {
 		cfg.Dedupe = bot.NewMemoryDedupe()
 	}
+	if cfg.Queue == nil {
+		cfg.Queue = queue.NewMemory(cfg.Dedupe, 0)
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -187,9 +190,6 @@ func New(cfg Config) (*Bot, error) {
 		render:   &renderer{w: w},
 		locales:  newLocaleCache(cfg.LocaleTTL),
 		sleep:    cfg.Sleep,
-	}
-	if cfg.Queue == nil {
-		cfg.Queue = queue.NewMemory(cfg.Dedupe, 0)
 	}
 	if cfg.Experts != nil {
 		if cfg.Experts.channel == "" {

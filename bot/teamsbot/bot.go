@@ -49,8 +49,8 @@ const Path = "/api/messages"
 
 // Defaults of Config's optional fields.
 const (
-	DefaultReplyTimeout  = 2 * time.Minute
-	DefaultGiveUp        = 10 * time.Minute
+	DefaultReplyTimeout  = queue.DefaultWork
+	DefaultGiveUp        = queue.DefaultGiveUp
 	DefaultDedupeTTL     = time.Hour
 	DefaultMaxBody       = 256 << 10
 	DefaultMaxRetries    = 50
@@ -169,6 +169,9 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Dedupe == nil {
 		cfg.Dedupe = bot.NewMemoryDedupe()
 	}
+	if cfg.Queue == nil {
+		cfg.Queue = queue.NewMemory(cfg.Dedupe, 0)
+	}
 	if cfg.Observer == nil {
 		cfg.Observer = bot.NopObserver{}
 	}
@@ -229,9 +232,6 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.Experts != nil {
 		cfg.Experts.bot = b
-	}
-	if cfg.Queue == nil {
-		cfg.Queue = queue.NewMemory(cfg.Dedupe, 0)
 	}
 	b.queue = queue.New(cfg.Queue, b.work, queue.Config{Name: "teams", Workers: cfg.MaxConcurrent,
 		Work: cfg.ReplyTimeout, GiveUp: cfg.GiveUp, Logger: cfg.Logger,
