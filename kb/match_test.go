@@ -170,7 +170,7 @@ func BenchmarkLoadBuiltin(b *testing.B) {
 	}
 }
 
-// BenchmarkLoadAndWarm is what `enrollbot serve` pays at start: load and
+// BenchmarkLoadAndWarm is what `enrollbotd serve` pays at start: load and
 // every language's index.
 func BenchmarkLoadAndWarm(b *testing.B) {
 	b.ReportAllocs()

@@ -93,7 +93,7 @@ type Config struct {
 	// replies; nil: they are not told.
 	Notify bot.TicketNotifier
 	// Gaps records what experts flag with Add to catalog, for
-	// `enrollbot report`; nil records nothing.
+	// `enrollbotd report`; nil records nothing.
 	Gaps bot.UnansweredLog
 
 	// The fields below are optional: a zero value takes the Default*

@@ -1,7 +1,7 @@
 // Package teamsapp holds enrollbot's Microsoft Teams app: the manifest
 // (manifest.json) and the icons (color.png, outline.png, drawn by
 // ColorIcon and OutlineIcon), embedded so that the binary can zip the app
-// package an admin sideloads (Package; `enrollbot teams package`). The bot
+// package an admin sideloads (Package; `enrollbotd teams package`). The bot
 // itself is in package bot/teams.
 package teamsapp
 

@@ -1,5 +1,7 @@
-// Command enrollbot answers Intune device-enrollment errors. This file only
-// wires: the catalog (kb), the engine (bot) and a renderer per output.
+// Command enrollbot answers Intune device-enrollment errors at a terminal:
+// one pasted error (ask), a conversation (chat), the catalog's checks (kb
+// lint) and the labelled sets (eval). It only wires the catalog (kb), the
+// engine (bot) and a plain-text renderer; the chat server is enrollbotd.
 package main
 
 import (
@@ -13,7 +15,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
+	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -22,6 +25,7 @@ import (
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/eval"
 	"github.com/enrollbot/enrollbot/bot/plain"
+	"github.com/enrollbot/enrollbot/internal/cli"
 	"github.com/enrollbot/enrollbot/kb"
 	"github.com/enrollbot/enrollbot/locales"
 )
@@ -32,45 +36,21 @@ Usage:
   enrollbot ask [--lang TAG] [--locale TAG] [--json] TEXT...   answer one pasted error ("-" reads stdin)
   enrollbot chat [--lang TAG] [--json]                        a conversation in the terminal (--json: JSON Lines in and out)
   enrollbot kb lint                                           check the built-in catalog and wording
-  enrollbot healthcheck [--url URL]                           exit 0 when the server at ENROLLBOT_ADDR is ready
-  enrollbot report [--top N]                                  unanswered messages and feedback, from Redis
   enrollbot eval [--v] [--floors [--floor-set admin]] FILE    score the engine on a labelled query or conversation set
-  enrollbot serve [--addr ADDR] [--slack-api-url URL]         serve Slack (env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)
-                                                              and/or Teams (env: MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD, MICROSOFT_APP_TENANT_ID)
-  enrollbot teams package [--out FILE] [--app-id ID]          zip the Microsoft Teams app package to sideload (bot/teamsapp/README.md)
+
+The server and its operations are enrollbotd's (serve, healthcheck, report,
+teams package); enrollbot hands those commands to an enrollbotd installed
+beside it or on PATH.
 `
 
 // maxInput bounds what ask reads from stdin; the matcher looks at far less.
 const maxInput = 4 << 20
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, logger); err != nil {
-		var ex exitError
-		if errors.As(err, &ex) {
-			if ex.msg != "" {
-				fmt.Fprintln(os.Stderr, ex.msg)
-			}
-			os.Exit(ex.code)
-		}
-		fmt.Fprintln(os.Stderr, "enrollbot:", err)
-		os.Exit(1)
-	}
-}
-
-// exitError ends the program with a code, after printing msg if any.
-type exitError struct {
-	code int
-	msg  string
-}
-
-func (e exitError) Error() string { return e.msg }
+func main() { cli.Main("enrollbot", run) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, logger *slog.Logger) error {
 	if len(args) == 0 {
-		return exitError{2, usage}
+		return cli.ExitError{Code: 2, Msg: usage}
 	}
 	switch args[0] {
 	case "ask":
@@ -81,22 +61,48 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		if len(args) == 2 && args[1] == "lint" {
 			return runLint(stdout)
 		}
-		return exitError{2, usage}
-	case "healthcheck":
-		return runHealthcheck(ctx, args[1:], stdout)
-	case "report":
-		return runReport(ctx, args[1:], stdout)
+		return cli.ExitError{Code: 2, Msg: usage}
 	case "eval":
 		return runEval(ctx, args[1:], stdout, logger)
-	case "serve":
-		return runServe(ctx, args[1:], stdout, logger)
-	case "teams":
-		return runTeams(args[1:], stdout)
+	case "serve", "healthcheck", "report", "teams":
+		return handOver(args)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return exitError{2, fmt.Sprintf("enrollbot: unknown command %q\n\n%s", args[0], usage)}
+	return cli.ExitError{Code: 2, Msg: fmt.Sprintf("enrollbot: unknown command %q\n\n%s", args[0], usage)}
+}
+
+// serverBinary is the server's command, which enrollbot hands the server's
+// commands to.
+const serverBinary = "enrollbotd"
+
+// handOver replaces this process with enrollbotd running args, so that
+// `enrollbot serve` and scripts written before the split keep working
+// wherever both binaries are installed. It returns only when there is no
+// enrollbotd to run.
+func handOver(args []string) error {
+	path, err := findServer()
+	if err != nil {
+		return cli.ExitError{Code: 2, Msg: fmt.Sprintf("enrollbot %s: this is a command of the server binary, %s, which is not beside enrollbot or on PATH; run `%s %s` (from a checkout: go run ./cmd/%s %s)",
+			args[0], serverBinary, serverBinary, args[0], serverBinary, args[0])}
+	}
+	if err := syscall.Exec(path, append([]string{path}, args...), os.Environ()); err != nil {
+		return fmt.Errorf("run %s: %w", path, err)
+	}
+	return nil
+}
+
+// findServer looks for enrollbotd beside this executable first (one
+// install, one directory), then on PATH.
+func findServer() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		beside := filepath.Join(filepath.Dir(self), serverBinary)
+		if info, err := os.Stat(beside); err == nil && !info.IsDir() {
+			return beside, nil
+		}
+	}
+	return exec.LookPath(serverBinary)
 }
 
 // langFlag parses --lang: a catalog language or a locale that maps to one.
@@ -117,11 +123,11 @@ func runAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 	locale := fs.String("locale", "", "the client's locale, as a chat client would send it")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := fs.Parse(args); err != nil {
-		return exitError{2, ""}
+		return cli.ExitError{Code: 2, Msg: ""}
 	}
 	lang, err := langFlag(*langArg)
 	if err != nil {
-		return exitError{2, err.Error()}
+		return cli.ExitError{Code: 2, Msg: err.Error()}
 	}
 	text := strings.Join(fs.Args(), " ")
 	if os.Getenv("GOGC") == "" {
@@ -172,11 +178,11 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	langArg := fs.String("lang", "", "reply language (en, nl, sv, de)")
 	asJSON := fs.Bool("json", false, "JSON Lines: one input object per line in, one reply object per line out")
 	if err := fs.Parse(args); err != nil {
-		return exitError{2, ""}
+		return cli.ExitError{Code: 2, Msg: ""}
 	}
 	lang, err := langFlag(*langArg)
 	if err != nil {
-		return exitError{2, err.Error()}
+		return cli.ExitError{Code: 2, Msg: err.Error()}
 	}
 	e, err := bot.NewBuiltin(logger)
 	if err != nil {
@@ -374,7 +380,7 @@ func runLint(stdout io.Writer) error {
 		fmt.Fprintln(stdout, p)
 	}
 	if len(problems) > 0 {
-		return exitError{1, fmt.Sprintf("kb lint: %d problem(s)", len(problems))}
+		return cli.ExitError{Code: 1, Msg: fmt.Sprintf("kb lint: %d problem(s)", len(problems))}
 	}
 	return nil
 }
@@ -385,11 +391,11 @@ func runEval(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	floors := fs.Bool("floors", false, "exit non-zero when a figure is below the project's floors")
 	set := fs.String("floor-set", "queries", "the floors a query set is held to: queries or admin")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		return exitError{2, usage}
+		return cli.ExitError{Code: 2, Msg: usage}
 	}
 	queryFloors, ok := eval.FloorSets[*set]
 	if !ok {
-		return exitError{2, fmt.Sprintf("unknown floor set %q (queries, admin)", *set)}
+		return cli.ExitError{Code: 2, Msg: fmt.Sprintf("unknown floor set %q (queries, admin)", *set)}
 	}
 	data, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
@@ -417,7 +423,7 @@ func runEval(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 		}
 		rep.Write(stdout, *verbose)
 		if misses := rep.Check(eval.DefaultConvFloors); *floors && len(misses) > 0 {
-			return exitError{1, "eval below floors: " + strings.Join(misses, "; ")}
+			return cli.ExitError{Code: 1, Msg: "eval below floors: " + strings.Join(misses, "; ")}
 		}
 		return nil
 	}
@@ -427,7 +433,7 @@ func runEval(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	}
 	rep.Write(stdout, *verbose)
 	if misses := rep.Check(queryFloors); *floors && len(misses) > 0 {
-		return exitError{1, "eval below floors: " + strings.Join(misses, "; ")}
+		return cli.ExitError{Code: 1, Msg: "eval below floors: " + strings.Join(misses, "; ")}
 	}
 	return nil
 }

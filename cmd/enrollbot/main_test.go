@@ -7,9 +7,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/enrollbot/enrollbot/internal/cli"
 )
 
 func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
@@ -54,8 +59,8 @@ func TestAskStdin(t *testing.T) {
 
 func TestAskRejectsUnknownLanguage(t *testing.T) {
 	_, err := runCLI(t, "", "ask", "--lang", "fr", "0x80180014")
-	var ex exitError
-	if !errors.As(err, &ex) || ex.code != 2 {
+	var ex cli.ExitError
+	if !errors.As(err, &ex) || ex.Code != 2 {
 		t.Errorf("err = %v, want exit 2", err)
 	}
 }
@@ -162,5 +167,32 @@ func TestChatLangCommand(t *testing.T) {
 	}
 	if !strings.Contains(out, "Ich antworte ab jetzt auf Deutsch.") {
 		t.Errorf("lang de did not switch:\n%s", out)
+	}
+}
+
+// TestServerCommandsHandedOver builds enrollbot beside a stand-in enrollbotd
+// and checks that `enrollbot serve …` runs it with the same arguments, and
+// that without one the error says which binary to run.
+func TestServerCommandsHandedOver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "enrollbot")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "report", "--top", "3").CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "enrollbotd report") {
+		t.Fatalf("without enrollbotd: %v, %q; want exit 2 naming enrollbotd report", err, out)
+	}
+	server := "#!/bin/sh\necho \"enrollbotd got: $*\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "enrollbotd"), []byte(server), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(bin, "serve", "--addr", ":9999").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "enrollbotd got: serve --addr :9999" {
+		t.Fatalf("enrollbot serve beside enrollbotd: %v, %q", err, out)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/enrollbot/enrollbot/internal/cli"
+
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/redisstore"
 	"github.com/enrollbot/enrollbot/kb"
@@ -25,10 +27,10 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	top := fs.Int("top", 20, "how many unanswered messages to list")
 	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "the shared store (REDIS_URL)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		return exitError{2, usage}
+		return cli.ExitError{Code: 2, Msg: usage}
 	}
 	if *redisURL == "" {
-		return exitError{2, "enrollbot report: REDIS_URL is not set; the report reads the shared store that `enrollbot serve` writes"}
+		return cli.ExitError{Code: 2, Msg: "enrollbotd report: REDIS_URL is not set; the report reads the shared store that `enrollbotd serve` writes"}
 	}
 	store, err := redisstore.Open(ctx, *redisURL, redisstore.Options{})
 	if err != nil {

@@ -75,7 +75,7 @@ func TestComposeAgreesWithServe(t *testing.T) {
 		t.Errorf("ports %v do not publish the listen port %s", app.Ports, port)
 	}
 	hc := strings.Join(app.Healthcheck.Test, " ")
-	if !strings.Contains(hc, "/enrollbot healthcheck") || !strings.Contains(hc, ":"+port+"/readyz") {
+	if !strings.Contains(hc, "/enrollbotd healthcheck") || !strings.Contains(hc, ":"+port+"/readyz") {
 		t.Errorf("health check %q does not ask serve's /readyz on its port", hc)
 	}
 }
@@ -103,5 +103,35 @@ func TestEnvExampleListsEveryVariable(t *testing.T) {
 		if !slices.Contains(configVars, n) {
 			t.Errorf(".env.example lists %s, which serve does not read", n)
 		}
+	}
+}
+
+// TestDockerfileRunsTheServer checks that the image builds this command and
+// that its entry point and health check run it: after the split, the image
+// running enrollbot instead would start the terminal tool, not the server.
+func TestDockerfileRunsTheServer(t *testing.T) {
+	data, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var build, entry, health string
+	for line := range strings.Lines(string(data)) {
+		switch {
+		case strings.HasPrefix(line, "RUN ") && strings.Contains(line, "go build"):
+			build = line
+		case strings.HasPrefix(line, "ENTRYPOINT "):
+			entry = line
+		case strings.HasPrefix(line, "HEALTHCHECK "):
+			health = line
+		}
+	}
+	if !strings.Contains(build, "./cmd/enrollbotd") {
+		t.Errorf("the image does not build ./cmd/enrollbotd: %q", build)
+	}
+	if !strings.Contains(entry, `"/enrollbotd"`) {
+		t.Errorf("the image's entry point is not enrollbotd: %q", entry)
+	}
+	if !strings.Contains(health, `"/enrollbotd", "healthcheck"`) {
+		t.Errorf("the image's health check does not run enrollbotd healthcheck: %q", health)
 	}
 }

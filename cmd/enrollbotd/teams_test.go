@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/enrollbot/enrollbot/internal/cli"
 )
 
 func TestTeamsPackageCommand(t *testing.T) {
@@ -50,14 +52,14 @@ func TestTeamsPackageCommand(t *testing.T) {
 	t.Setenv("MICROSOFT_APP_ID", "")
 	missing := filepath.Join(t.TempDir(), "x.zip")
 	err = run(t.Context(), []string{"teams", "package", "--out", missing}, nil, io.Discard, nil)
-	var ex exitError
-	if !errors.As(err, &ex) || ex.code != 2 || !strings.Contains(ex.msg, "app id") {
+	var ex cli.ExitError
+	if !errors.As(err, &ex) || ex.Code != 2 || !strings.Contains(ex.Msg, "app id") {
 		t.Errorf("without an app id: %v", err)
 	}
 	if matches, _ := filepath.Glob(filepath.Join(filepath.Dir(missing), "*")); len(matches) != 0 {
 		t.Errorf("left behind: %v", matches)
 	}
-	if err := run(t.Context(), []string{"teams"}, nil, io.Discard, nil); !errors.As(err, &ex) || ex.code != 2 {
+	if err := run(t.Context(), []string{"teams"}, nil, io.Discard, nil); !errors.As(err, &ex) || ex.Code != 2 {
 		t.Errorf("teams without a subcommand: %v", err)
 	}
 }

@@ -7,14 +7,16 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/enrollbot/enrollbot/internal/cli"
+
 	teamsapp "github.com/enrollbot/enrollbot/bot/teamsapp"
 )
 
-// runTeams runs `enrollbot teams package`: it zips the Teams app package
+// runTeams runs `enrollbotd teams package`: it zips the Teams app package
 // (manifest with the bot's app id, and the icons) for an admin to sideload.
 func runTeams(args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "package" {
-		return exitError{2, usage}
+		return cli.ExitError{Code: 2, Msg: usage}
 	}
 	fs := flag.NewFlagSet("teams package", flag.ContinueOnError)
 	out := fs.String("out", "enrollbot-teams.zip", "the app package to write")
@@ -22,7 +24,7 @@ func runTeams(args []string, stdout io.Writer) error {
 	version := fs.String("version", "", "the app's version, x.y.z (raise it for every upload of a changed package); the manifest's when empty")
 	manifest := fs.String("manifest", "", "an edited manifest.json to package instead of the built-in one")
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
-		return exitError{2, usage}
+		return cli.ExitError{Code: 2, Msg: usage}
 	}
 	opts := teamsapp.Options{AppID: *appID, Version: *version}
 	if *manifest != "" {
@@ -41,7 +43,7 @@ func runTeams(args []string, stdout io.Writer) error {
 	defer os.Remove(tmp.Name())
 	if err := teamsapp.Package(tmp, opts); err != nil {
 		tmp.Close()
-		return exitError{2, "enrollbot " + err.Error()}
+		return cli.ExitError{Code: 2, Msg: "enrollbotd " + err.Error()}
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write the app package: %w", err)

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/enrollbot/enrollbot/internal/cli"
+
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 	"golang.org/x/net/netutil"
@@ -33,7 +35,7 @@ import (
 	"github.com/enrollbot/enrollbot/locales"
 )
 
-// serveConfig is what `enrollbot serve` runs with. Each chat platform is
+// serveConfig is what `enrollbotd serve` runs with. Each chat platform is
 // served when its credentials are configured; at least one must be.
 type serveConfig struct {
 	addr            string
@@ -110,7 +112,7 @@ func envBool(name string) bool {
 	return b
 }
 
-// runServe parses `enrollbot serve`'s flags; tokens, secrets and passwords
+// runServe parses `enrollbotd serve`'s flags; tokens, secrets and passwords
 // come from the environment only, where they do not show in process lists.
 func runServe(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -129,14 +131,14 @@ func runServe(ctx context.Context, args []string, stdout io.Writer, logger *slog
 	handoff := fs.String("handoff-text", os.Getenv("ENROLLBOT_HANDOFF_TEXT"), "what the bot says about reaching IT when it cannot hand over itself (ENROLLBOT_HANDOFF_TEXT)")
 	rateLimit := fs.Int("rate-limit", envInt("ENROLLBOT_RATE_LIMIT", 20), "messages per user per minute (ENROLLBOT_RATE_LIMIT)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		return exitError{2, usage}
+		return cli.ExitError{Code: 2, Msg: usage}
 	}
 	lang, ok := kb.LangFromLocale(*defaultLang)
 	if !ok {
-		return exitError{2, fmt.Sprintf("enrollbot serve: ENROLLBOT_DEFAULT_LANG %q: want en, nl, sv or de", *defaultLang)}
+		return cli.ExitError{Code: 2, Msg: fmt.Sprintf("enrollbotd serve: ENROLLBOT_DEFAULT_LANG %q: want en, nl, sv or de", *defaultLang)}
 	}
 	if *rateLimit < 1 {
-		return exitError{2, fmt.Sprintf("enrollbot serve: ENROLLBOT_RATE_LIMIT %d: want at least 1", *rateLimit)}
+		return cli.ExitError{Code: 2, Msg: fmt.Sprintf("enrollbotd serve: ENROLLBOT_RATE_LIMIT %d: want at least 1", *rateLimit)}
 	}
 	cfg := serveConfig{
 		addr:            *addr,
@@ -162,7 +164,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer, logger *slog
 		},
 	}
 	if err := cfg.check(); err != nil {
-		return exitError{2, "enrollbot serve: " + err.Error()}
+		return cli.ExitError{Code: 2, Msg: "enrollbotd serve: " + err.Error()}
 	}
 	return serve(ctx, cfg, stdout, logger)
 }
@@ -243,11 +245,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	var channels []itsm.Tracker
 	if ch := os.Getenv("ENROLLBOT_SLACK_EXPERTS_CHANNEL"); ch != "" {
 		if !cfg.slack.enabled {
-			return errors.New("enrollbot serve: ENROLLBOT_SLACK_EXPERTS_CHANNEL needs Slack configured")
+			return errors.New("enrollbotd serve: ENROLLBOT_SLACK_EXPERTS_CHANNEL needs Slack configured")
 		}
 		elang, ok := kb.LangFromLocale(envOr("ENROLLBOT_EXPERTS_LANG", "en"))
 		if !ok {
-			return fmt.Errorf("enrollbot serve: ENROLLBOT_EXPERTS_LANG %q: want en, nl, sv or de", os.Getenv("ENROLLBOT_EXPERTS_LANG"))
+			return fmt.Errorf("enrollbotd serve: ENROLLBOT_EXPERTS_LANG %q: want en, nl, sv or de", os.Getenv("ENROLLBOT_EXPERTS_LANG"))
 		}
 		experts = slackbot.NewExperts(ch, elang)
 		channels = append(channels, experts)
@@ -255,11 +257,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	var teamsExperts *teamsbot.Experts
 	if envBool("ENROLLBOT_TEAMS_EXPERTS") {
 		if !cfg.teams.enabled {
-			return errors.New("enrollbot serve: ENROLLBOT_TEAMS_EXPERTS needs Teams configured")
+			return errors.New("enrollbotd serve: ENROLLBOT_TEAMS_EXPERTS needs Teams configured")
 		}
 		elang, ok := kb.LangFromLocale(envOr("ENROLLBOT_EXPERTS_LANG", "en"))
 		if !ok {
-			return fmt.Errorf("enrollbot serve: ENROLLBOT_EXPERTS_LANG %q: want en, nl, sv or de", os.Getenv("ENROLLBOT_EXPERTS_LANG"))
+			return fmt.Errorf("enrollbotd serve: ENROLLBOT_EXPERTS_LANG %q: want en, nl, sv or de", os.Getenv("ENROLLBOT_EXPERTS_LANG"))
 		}
 		teamsExperts = teamsbot.NewExperts(elang)
 		channels = append(channels, teamsExperts)
@@ -269,7 +271,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	notifiers := &bot.Notifiers{}
 	desk, err := newDesk(os.Getenv, st.tickets, st.dedupe, obs, logger, channels...)
 	if err != nil {
-		return fmt.Errorf("enrollbot serve: %w", err)
+		return fmt.Errorf("enrollbotd serve: %w", err)
 	}
 	// A nil *itsm.Desk must not become a non-nil interface.
 	var sessionsDesk bot.Desk

@@ -60,7 +60,7 @@ func TestWriteReport(t *testing.T) {
 
 func TestReportNeedsRedis(t *testing.T) {
 	t.Setenv("REDIS_URL", "")
-	_, err := runCLI(t, "", "report")
+	_, err := runCommand(t, "report")
 	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") {
 		t.Errorf("err = %v", err)
 	}

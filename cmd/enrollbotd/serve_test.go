@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/enrollbot/enrollbot/internal/bottest"
 	"io"
 	"log/slog"
 	"math/big"
@@ -22,6 +21,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/enrollbot/enrollbot/internal/bottest"
+	"github.com/enrollbot/enrollbot/internal/cli"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -85,14 +87,14 @@ func TestServeRefusesIncompleteConfig(t *testing.T) {
 	for _, c := range cases {
 		setServeEnv(t, c.env)
 		err := run(context.Background(), []string{"serve"}, nil, io.Discard, slog.New(slog.DiscardHandler))
-		var ex exitError
-		if !errors.As(err, &ex) || ex.code != 2 {
+		var ex cli.ExitError
+		if !errors.As(err, &ex) || ex.Code != 2 {
 			t.Errorf("env %v: got %v, want a start-up error", c.env, err)
 			continue
 		}
 		for _, w := range c.want {
-			if !strings.Contains(ex.msg, w) {
-				t.Errorf("env %v: %q does not name %s", c.env, ex.msg, w)
+			if !strings.Contains(ex.Msg, w) {
+				t.Errorf("env %v: %q does not name %s", c.env, ex.Msg, w)
 			}
 		}
 	}
@@ -212,7 +214,7 @@ func metricsURL(t *testing.T, out *lockedBuffer) string {
 	return "http://" + m[1] + "/metrics"
 }
 
-// startServe runs `enrollbot serve` with args until the returned cancel,
+// startServe runs `enrollbotd serve` with args until the returned cancel,
 // and returns its base URL, its output and its result.
 func startServe(t *testing.T, args ...string) (base string, out *lockedBuffer, cancel func(), done <-chan error) {
 	t.Helper()

@@ -1,10 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/enrollbot/enrollbot/internal/bottest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/enrollbot/enrollbot/internal/bottest"
+	"github.com/enrollbot/enrollbot/internal/cli"
 
 	"github.com/enrollbot/enrollbot/internal/tcpproxy"
 )
@@ -99,7 +102,7 @@ func TestServeWithRedis(t *testing.T) {
 
 func TestServeRedisUnreachableIsAClearError(t *testing.T) {
 	setServeEnv(t, map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"})
-	_, err := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--teams-insecure-no-auth")
+	_, err := runCommand(t, "serve", "--addr", "127.0.0.1:0", "--teams-insecure-no-auth")
 	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") {
 		t.Errorf("err = %v, want a REDIS_URL error", err)
 	}
@@ -118,7 +121,7 @@ func grepLines(s, prefix string) string {
 func TestHealthcheckCommand(t *testing.T) {
 	setServeEnv(t, nil)
 	base, _, cancel, done := startServe(t, "--teams-insecure-no-auth")
-	out, err := runCLI(t, "", "healthcheck", "--url", base+"/readyz")
+	out, err := runCommand(t, "healthcheck", "--url", base+"/readyz")
 	if err != nil || !strings.Contains(out, "ready") {
 		t.Errorf("healthcheck of a ready server: %v %q", err, out)
 	}
@@ -126,8 +129,8 @@ func TestHealthcheckCommand(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	var ex exitError
-	if _, err := runCLI(t, "", "healthcheck", "--url", base+"/readyz", "--timeout", "500ms"); !errors.As(err, &ex) || ex.code != 1 {
+	var ex cli.ExitError
+	if _, err := runCommand(t, "healthcheck", "--url", base+"/readyz", "--timeout", "500ms"); !errors.As(err, &ex) || ex.Code != 1 {
 		t.Errorf("healthcheck of a stopped server: %v, want exit 1", err)
 	}
 }
@@ -182,4 +185,12 @@ func TestServeReadinessFollowsRedis(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// runCommand runs enrollbotd with args and returns what it printed.
+func runCommand(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(t.Context(), args, nil, &out, slog.New(slog.DiscardHandler))
+	return out.String(), err
 }
