@@ -85,7 +85,7 @@ func NewBuiltin(logger *slog.Logger) (*Engine, error) {
 		cat, err := kb.LoadBuiltin()
 		catc <- loaded{cat, err}
 	}()
-	bundle, berr := locales.Bundle(locales.Files())
+	bundle, berr := locales.Builtin()
 	l := <-catc
 	if l.err != nil {
 		return nil, fmt.Errorf("load built-in catalog: %w", l.err)

@@ -1,9 +1,7 @@
 package kb
 
 import (
-	"bytes"
 	"embed"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,26 +27,16 @@ func BuiltinFS() fs.FS {
 	return sub
 }
 
-// LoadBuiltin loads and validates the embedded catalog: from its decoded
-// form (catalog.gob, written by go generate) when there is one, which
-// spares a one-off command the TOML parsing; else from the TOML files.
+// LoadBuiltin loads and validates the embedded catalog: from its Go
+// literals (catalog_gen.go, written by go generate) when there are, which
+// spares a one-off command parsing and decoding; else from the TOML files.
 // TestBuiltinSnapshotIsCurrent fails when the two differ.
 func LoadBuiltin() (*Catalog, error) {
-	if len(builtinSnapshot) > 0 {
-		var s snapshot
-		if err := gob.NewDecoder(bytes.NewReader(builtinSnapshot)).Decode(&s); err != nil {
-			return nil, fmt.Errorf("decode the built-in catalog snapshot: %w", err)
-		}
-		return fromSnapshot(s, nil)
+	if builtinSnapshot != nil {
+		return fromSnapshot(builtinSnapshot(), nil)
 	}
 	return Load(BuiltinFS())
 }
-
-// builtinSnapshot is catalog.gob: the built-in catalog decoded ahead of
-// time (go generate ./kb). Empty, the TOML files are read.
-//
-//go:embed catalog.gob
-var builtinSnapshot []byte
 
 // Problem is one validation finding, naming the file and field at fault.
 type Problem struct {

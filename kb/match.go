@@ -175,8 +175,9 @@ func (m *Matcher) indexHeadlines() {
 // headlineOnly finds a shared headline in the query that nothing else in
 // the query tells apart: "the iPad says Profile installation failed,
 // nothing else". It returns the entries sharing it; nil when there is no
-// such headline, or the rest of the query points to one of them.
-func (m *Matcher) headlineOnly(q Query) []int {
+// such headline, or the rest of the query, read in lang (empty: in every
+// language), points to one of them.
+func (m *Matcher) headlineOnly(q Query, lang Lang) []int {
 	if len(m.headlines) == 0 {
 		return nil
 	}
@@ -187,7 +188,9 @@ func (m *Matcher) headlineOnly(q Query) []int {
 			continue
 		}
 		rest := strings.Join(append(slices.Clone(toks[:at]), toks[at+len(h.tokens):]...), " ")
-		r := m.MatchQuery(Prepare(rest))
+		// The rest has lost its function words, which tell the language:
+		// read it in the query's.
+		r := m.matchIn(Prepare(rest), lang)
 		var best, second float64
 		for _, c := range r.Candidates {
 			if !slices.Contains(h.entries, m.entryIndex[c.Entry.ID]) {
@@ -542,7 +545,11 @@ func (m *Matcher) Match(raw string) *Result { return m.MatchQuery(Prepare(raw)) 
 
 // MatchQuery runs the pipeline on text already prepared, so that a turn
 // prepares its text once.
-func (m *Matcher) MatchQuery(q Query) *Result {
+func (m *Matcher) MatchQuery(q Query) *Result { return m.matchIn(q, "") }
+
+// matchIn is MatchQuery reading the text in lang (and English), or in the
+// language it guesses when lang is empty.
+func (m *Matcher) matchIn(q Query, lang Lang) *Result {
 	r := &Result{Query: q}
 	if q.Text == "" {
 		r.Outcome = Clarify
@@ -553,6 +560,10 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 	qws := words(q.Text)
 	if len(qws) > len(r.Codes) {
 		r.Lang = m.detector().guessUser(q.Text)
+	}
+	textLang := r.Lang.Lang
+	if lang != "" {
+		textLang = lang
 	}
 	r.Platform = m.platformOf(qws, r.Codes)
 	// Code and symbol words are evidence of their own; as words they would
@@ -580,9 +591,9 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 	// user's language is clear, only it and English (what devices show) are
 	// read: other languages only add false friends.
 	langs := Langs
-	if r.Lang.Lang != "" {
-		langs = []Lang{r.Lang.Lang}
-		if r.Lang.Lang != English {
+	if textLang != "" {
+		langs = []Lang{textLang}
+		if textLang != English {
 			langs = append(langs, English)
 		}
 	}
@@ -603,7 +614,7 @@ func (m *Matcher) MatchQuery(q Query) *Result {
 	// A headline several entries share, with nothing else that tells them
 	// apart, is ambiguous: offer them all.
 	if len(r.Codes) == 0 {
-		if shared := m.headlineOnly(q); shared != nil {
+		if shared := m.headlineOnly(q, textLang); shared != nil {
 			best := choiceScore + 0.1
 			for _, i := range shared {
 				best = math.Max(best, scores.score[i])

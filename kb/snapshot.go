@@ -1,16 +1,9 @@
 package kb
 
-import (
-	"encoding/gob"
-	"fmt"
-	"io"
-	"io/fs"
-)
-
 //go:generate go test -run TestBuiltinSnapshotIsCurrent -update .
 
 // snapshot is the catalog as decoded from its files, before validation:
-// what catalog.gob holds.
+// what catalog_gen.go builds without parsing.
 type snapshot struct {
 	Questions []*Question
 	Codes     []*Code
@@ -22,21 +15,9 @@ type snapshot struct {
 	Files []string
 }
 
-// writeSnapshot decodes the catalog in fsys, checks it, and writes its
-// decoded form to w, for catalog.gob (go generate ./kb).
-func writeSnapshot(w io.Writer, fsys fs.FS) error {
-	s, probs, err := decodeAll(fsys)
-	if err != nil {
-		return err
-	}
-	if len(probs) > 0 {
-		return probs
-	}
-	if _, err := fromSnapshot(s, nil); err != nil {
-		return err
-	}
-	if err := gob.NewEncoder(w).Encode(s); err != nil {
-		return fmt.Errorf("encode the catalog snapshot: %w", err)
-	}
-	return nil
-}
+// builtinSnapshot builds the built-in catalog's snapshot from Go literals
+// compiled into the binary (catalog_gen.go sets it): a one-off command
+// pays neither TOML parsing nor any decoding. Nil when catalog_gen.go is
+// absent (deleted to regenerate it after a type changed): LoadBuiltin then
+// reads the TOML files.
+var builtinSnapshot func() snapshot

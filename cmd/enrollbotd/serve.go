@@ -225,7 +225,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	if err != nil {
 		return fmt.Errorf("load built-in catalog: %w", err)
 	}
-	bundle, err := locales.Bundle(locales.Files())
+	bundle, err := locales.Builtin()
 	if err != nil {
 		return fmt.Errorf("load wording: %w", err)
 	}
