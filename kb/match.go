@@ -264,15 +264,15 @@ type langIndex struct {
 	idf      map[string]float64
 	postings map[string][]int32
 	phrases  []phrase
-	// deletes maps every term and its one-deletion variants to the terms
-	// they come from: a symmetric-delete index for edit distance one.
-	deletes map[string][]string
+	// deletes indexes typoTerms and their one-deletion variants: a
+	// symmetric-delete index for edit distance one.
+	deletes *deletionIndex
 	// scratch pools phraseScratch buffers sized to phrases.
 	scratch sync.Pool
-	// rawDeletes is the same over the unstemmed words, mapped to their
-	// terms: a misspelling can stem differently from the word it means
+	// rawDeletes is the same over the unstemmed words (typoWords): a
+	// misspelling can stem differently from the word it means
 	// (organisation → organis, organization → organ).
-	rawDeletes map[string][]string
+	rawDeletes *deletionIndex
 	// The deletion indexes are built on the first word that needs them: a
 	// query whose words the catalog knows never does.
 	typoOnce  sync.Once
@@ -301,17 +301,12 @@ func (li *langIndex) term(an *analyzer, w string, lang Lang) (string, bool) {
 
 // buildTypos builds the deletion indexes.
 func (li *langIndex) buildTypos() {
-	for _, t := range li.typoTerms {
-		for _, del := range deletions(t) {
-			li.deletes[del] = append(li.deletes[del], t)
-		}
+	li.deletes, li.rawDeletes = newDeletionIndex(), newDeletionIndex()
+	for i, t := range li.typoTerms {
+		li.deletes.add(t, int32(i))
 	}
-	for _, wt := range li.typoWords {
-		for _, del := range deletions(wt[0]) {
-			if !slices.Contains(li.rawDeletes[del], wt[1]) {
-				li.rawDeletes[del] = append(li.rawDeletes[del], wt[1])
-			}
-		}
+	for i, wt := range li.typoWords {
+		li.rawDeletes.add(wt[0], int32(i))
 	}
 }
 
@@ -401,8 +396,7 @@ func NewMatcher(c *Catalog) *Matcher {
 }
 
 func (m *Matcher) buildIndex(lang Lang) *langIndex {
-	li := &langIndex{idf: map[string]float64{}, postings: map[string][]int32{},
-		deletes: map[string][]string{}, rawDeletes: map[string][]string{}}
+	li := &langIndex{idf: map[string]float64{}, postings: map[string][]int32{}}
 	// Catalog text repeats its words a lot: stem each word once. The stems
 	// of the phrases' words are kept for the queries, which mostly use
 	// them (not the steps' words: they would cost memory for little).
@@ -1032,22 +1026,23 @@ func (m *Matcher) knownElsewhere(word string, langs []Lang) bool {
 func (li *langIndex) typoAlternatives(t, word string) []string {
 	li.typoOnce.Do(li.buildTypos)
 	var out []string
-	add := func(index map[string][]string, s string) {
+	add := func(index *deletionIndex, s string, source, term func(int32) string) {
 		// No word of the catalog is longer than maxTypoRunes: a longer one
 		// is no typo of it, and its deletions would cost quadratic time.
 		if n := utf8.RuneCountInString(s); n < minTypoRunes || n > maxTypoRunes {
 			return
 		}
 		for _, del := range deletions(s) {
-			for _, cand := range index[del] {
-				if !slices.Contains(out, cand) {
+			index.lookup(del, source, func(p int32) {
+				if cand := term(p); !slices.Contains(out, cand) {
 					out = append(out, cand)
 				}
-			}
+			})
 		}
 	}
-	add(li.deletes, t)
-	add(li.rawDeletes, word)
+	typoTerm := func(p int32) string { return li.typoTerms[p] }
+	add(li.deletes, t, typoTerm, typoTerm)
+	add(li.rawDeletes, word, func(p int32) string { return li.typoWords[p][0] }, func(p int32) string { return li.typoWords[p][1] })
 	return out
 }
 
