@@ -236,6 +236,11 @@ type Catalog struct {
 	// Glossary is the catalog's terms and the retired names (glossary.toml).
 	Glossary *Glossary
 
+	// prebuilt is the matching index built ahead of time for the built-in
+	// catalog (LoadBuiltin); nil for any other. Its text is not edited
+	// after load: a matcher would keep reading the prebuilt index.
+	prebuilt *prebuilt
+
 	byID       map[string]*Entry
 	questionBy map[string]*Question
 	codeByHex  map[uint32]*Code

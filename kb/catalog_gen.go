@@ -7,13 +7,13 @@ func init() { builtinSnapshot = builtinCatalog }
 func builtinCatalog() snapshot {
 	return snapshot{
 		Questions: []*Question{
-			&Question{ID: "license", Text: Text{
+			{ID: "license", Text: Text{
 				"de": "Ist dem Benutzer eine gültige Intune-Lizenz zugewiesen?",
 				"en": "Does the user have a valid Intune licence assigned?",
 				"nl": "Heeft de gebruiker een geldige Intune-licentie toegewezen gekregen?",
 				"sv": "Har användaren tilldelats en giltig Intune-licens?",
 			}, Options: []Option{
-				Option{ID: "yes", Label: Text{
+				{ID: "yes", Label: Text{
 					"de": "Ja",
 					"en": "Yes",
 					"nl": "Ja",
@@ -42,7 +42,7 @@ func builtinCatalog() snapshot {
 					"hat lizenz",
 					"lizenziert",
 				}},
-				Option{ID: "no", Label: Text{
+				{ID: "no", Label: Text{
 					"de": "Nein",
 					"en": "No",
 					"nl": "Nee",
@@ -70,7 +70,7 @@ func builtinCatalog() snapshot {
 					"nicht lizenziert",
 					"lizenz fehlt",
 				}},
-				Option{ID: "unknown", Label: Text{
+				{ID: "unknown", Label: Text{
 					"de": "Weiß nicht",
 					"en": "Not sure",
 					"nl": "Weet ik niet",
@@ -84,13 +84,13 @@ func builtinCatalog() snapshot {
 				"nl": "Intune-licentie",
 				"sv": "Intune-licens",
 			}},
-			&Question{ID: "latest-updates", Text: Text{
+			{ID: "latest-updates", Text: Text{
 				"de": "Sind die neuesten Windows-Updates auf dem Gerät installiert?",
 				"en": "Are the latest Windows updates installed on the device?",
 				"nl": "Zijn de nieuwste Windows-updates op het apparaat geïnstalleerd?",
 				"sv": "Är de senaste Windows-uppdateringarna installerade på enheten?",
 			}, Options: []Option{
-				Option{ID: "yes", Label: Text{
+				{ID: "yes", Label: Text{
 					"de": "Ja",
 					"en": "Yes",
 					"nl": "Ja",
@@ -101,7 +101,7 @@ func builtinCatalog() snapshot {
 					"up to date",
 					"all updates installed",
 				}},
-				Option{ID: "no", Label: Text{
+				{ID: "no", Label: Text{
 					"de": "Nein",
 					"en": "No",
 					"nl": "Nee",
@@ -117,7 +117,7 @@ func builtinCatalog() snapshot {
 					"nicht aktuell",
 					"veraltet",
 				}},
-				Option{ID: "unknown", Label: Text{
+				{ID: "unknown", Label: Text{
 					"de": "Weiß nicht",
 					"en": "Not sure",
 					"nl": "Weet ik niet",
@@ -131,19 +131,19 @@ func builtinCatalog() snapshot {
 				"nl": "Nieuwste Windows-updates",
 				"sv": "Senaste Windows-uppdateringarna",
 			}},
-			&Question{ID: "exact-message", Text: Text{
+			{ID: "exact-message", Text: Text{
 				"de": "Fügen Sie den Fehler wörtlich so ein, wie das Gerät ihn zeigt.",
 				"en": "Paste the error exactly as the device shows it, word for word.",
 				"nl": "Plak de fout letterlijk zoals het apparaat hem laat zien.",
 				"sv": "Klistra in felet ordagrant som enheten visar det.",
 			}, Key: true},
-			&Question{ID: "where-shown", Text: Text{
+			{ID: "where-shown", Text: Text{
 				"de": "Wo erscheint die Meldung (Unternehmensportal, Setup-Assistent, Einstellungen, Windows-Einrichtung, Admin Center)?",
 				"en": "Where does the message appear (Company Portal, Setup Assistant, Settings, Windows setup, admin center)?",
 				"nl": "Waar verschijnt de melding (Bedrijfsportal, configuratieassistent, Instellingen, Windows-installatie, beheercentrum)?",
 				"sv": "Var visas meddelandet (Företagsportalen, inställningsassistenten, Inställningar, Windows-installationen, administrationscentret)?",
 			}, Options: []Option{
-				Option{ID: "company-portal", Label: Text{
+				{ID: "company-portal", Label: Text{
 					"de": "Unternehmensportal",
 					"en": "Company Portal",
 					"nl": "Bedrijfsportal",
@@ -161,7 +161,7 @@ func builtinCatalog() snapshot {
 					"företagsportalen",
 					"unternehmensportal",
 				}},
-				Option{ID: "setup", Label: Text{
+				{ID: "setup", Label: Text{
 					"de": "Bei der Geräteeinrichtung",
 					"en": "During device setup",
 					"nl": "Bij het instellen van het apparaat",
@@ -191,7 +191,7 @@ func builtinCatalog() snapshot {
 					"einrichtungsassistent",
 					"bei der einrichtung",
 				}},
-				Option{ID: "settings", Label: Text{
+				{ID: "settings", Label: Text{
 					"de": "Geräteeinstellungen",
 					"en": "Device settings",
 					"nl": "Apparaatinstellingen",
@@ -209,7 +209,7 @@ func builtinCatalog() snapshot {
 					"toegang tot werk of school",
 					"åtkomst till arbete eller skola",
 				}},
-				Option{ID: "admin-center", Label: Text{
+				{ID: "admin-center", Label: Text{
 					"de": "Admin Center oder Portal",
 					"en": "Admin center or portal",
 					"nl": "Beheercentrum of portal",
@@ -233,13 +233,13 @@ func builtinCatalog() snapshot {
 					"administrationscentret",
 				}},
 			}, Key: true},
-			&Question{ID: "when-started", Text: Text{
+			{ID: "when-started", Text: Text{
 				"de": "Hat die Registrierung hier schon einmal geklappt, und seit wann scheitert sie?",
 				"en": "Did enrollment ever work here, and since when does it fail?",
 				"nl": "Werkte inschrijven hier ooit, en sinds wanneer mislukt het?",
 				"sv": "Har registrering fungerat här förut, och sedan när misslyckas den?",
 			}, Options: []Option{
-				Option{ID: "never-worked", Label: Text{
+				{ID: "never-worked", Label: Text{
 					"de": "Es hat nie funktioniert",
 					"en": "It never worked",
 					"nl": "Het heeft nooit gewerkt",
@@ -268,7 +268,7 @@ func builtinCatalog() snapshot {
 					"zum ersten mal",
 					"ging noch nie",
 				}},
-				Option{ID: "worked-before", Label: Text{
+				{ID: "worked-before", Label: Text{
 					"de": "Es hat früher funktioniert",
 					"en": "It used to work",
 					"nl": "Het werkte eerder wel",
@@ -359,13 +359,13 @@ func builtinCatalog() snapshot {
 					"abgelaufen",
 				}},
 			}},
-			&Question{ID: "platform", Text: Text{
+			{ID: "platform", Text: Text{
 				"de": "Welche Plattform hat das Problem?",
 				"en": "Which platform has the problem?",
 				"nl": "Op welk platform doet het probleem zich voor?",
 				"sv": "Vilken plattform har problemet?",
 			}, Options: []Option{
-				Option{ID: "ios", Label: Text{
+				{ID: "ios", Label: Text{
 					"de": "iOS/iPadOS",
 					"en": "iOS/iPadOS",
 					"nl": "iOS/iPadOS",
@@ -378,7 +378,7 @@ func builtinCatalog() snapshot {
 					"ipad",
 					"ipads",
 				}},
-				Option{ID: "windows", Label: Text{
+				{ID: "windows", Label: Text{
 					"de": "Windows",
 					"en": "Windows",
 					"nl": "Windows",
@@ -394,13 +394,13 @@ func builtinCatalog() snapshot {
 					"hololens",
 				}},
 			}, Key: true, Anywhere: true},
-			&Question{ID: "users-affected", Text: Text{
+			{ID: "users-affected", Text: Text{
 				"de": "Wie viele Benutzer sind betroffen: einer, einige oder alle?",
 				"en": "How many users are affected: one, some or all?",
 				"nl": "Hoeveel gebruikers zijn getroffen: één, enkele of alle?",
 				"sv": "Hur många användare påverkas: en, några eller alla?",
 			}, Options: []Option{
-				Option{ID: "one", Label: Text{
+				{ID: "one", Label: Text{
 					"de": "Ein Benutzer",
 					"en": "One user",
 					"nl": "Eén gebruiker",
@@ -469,7 +469,7 @@ func builtinCatalog() snapshot {
 					"nur dieser benutzer",
 					"ein user",
 				}},
-				Option{ID: "some", Label: Text{
+				{ID: "some", Label: Text{
 					"de": "Einige Benutzer",
 					"en": "Some users",
 					"nl": "Enkele gebruikers",
@@ -504,7 +504,7 @@ func builtinCatalog() snapshot {
 					"ein paar benutzer",
 					"einige user",
 				}},
-				Option{ID: "all", Label: Text{
+				{ID: "all", Label: Text{
 					"de": "Alle Benutzer",
 					"en": "All users",
 					"nl": "Alle gebruikers",
@@ -549,13 +549,13 @@ func builtinCatalog() snapshot {
 					"alle mitarbeiter",
 				}},
 			}},
-			&Question{ID: "devices-affected", Text: Text{
+			{ID: "devices-affected", Text: Text{
 				"de": "Wie viele Geräte sind betroffen: eines, einige oder alle?",
 				"en": "How many devices are affected: one, some or all?",
 				"nl": "Hoeveel apparaten zijn getroffen: één, enkele of alle?",
 				"sv": "Hur många enheter påverkas: en, några eller alla?",
 			}, Options: []Option{
-				Option{ID: "one", Label: Text{
+				{ID: "one", Label: Text{
 					"de": "Ein Gerät",
 					"en": "One device",
 					"nl": "Eén apparaat",
@@ -587,7 +587,7 @@ func builtinCatalog() snapshot {
 					"nur ein gerät",
 					"nur dieses gerät",
 				}},
-				Option{ID: "some", Label: Text{
+				{ID: "some", Label: Text{
 					"de": "Einige Geräte",
 					"en": "Some devices",
 					"nl": "Enkele apparaten",
@@ -619,7 +619,7 @@ func builtinCatalog() snapshot {
 					"manche geräte",
 					"mehrere geräte",
 				}},
-				Option{ID: "all", Label: Text{
+				{ID: "all", Label: Text{
 					"de": "Alle Geräte",
 					"en": "All devices",
 					"nl": "Alle apparaten",
@@ -651,13 +651,13 @@ func builtinCatalog() snapshot {
 					"alle neuen geräte",
 				}},
 			}},
-			&Question{ID: "mdm-authority", Text: Text{
+			{ID: "mdm-authority", Text: Text{
 				"de": "Welche MDM-Autorität nutzt der Mandant?",
 				"en": "Which MDM authority does the tenant use?",
 				"nl": "Welke MDM-instantie gebruikt de tenant?",
 				"sv": "Vilken MDM-utfärdare använder klientorganisationen?",
 			}, Options: []Option{
-				Option{ID: "intune", Label: Text{
+				{ID: "intune", Label: Text{
 					"de": "Intune",
 					"en": "Intune",
 					"nl": "Intune",
@@ -665,7 +665,7 @@ func builtinCatalog() snapshot {
 				}, Words: []string{
 					"intune",
 				}},
-				Option{ID: "configmgr", Label: Text{
+				{ID: "configmgr", Label: Text{
 					"de": "Configuration Manager (Co-Verwaltung)",
 					"en": "Configuration Manager (co-management)",
 					"nl": "Configuration Manager (co-beheer)",
@@ -686,7 +686,7 @@ func builtinCatalog() snapshot {
 					"mecm",
 					"configuration manager",
 				}},
-				Option{ID: "not-set", Label: Text{
+				{ID: "not-set", Label: Text{
 					"de": "Nicht festgelegt",
 					"en": "Not set",
 					"nl": "Niet ingesteld",
@@ -709,13 +709,13 @@ func builtinCatalog() snapshot {
 				"nl": "MDM-instantie",
 				"sv": "MDM-utfärdare",
 			}},
-			&Question{ID: "enrollment-method", Text: Text{
+			{ID: "enrollment-method", Text: Text{
 				"de": "Wie wird das Gerät registriert?",
 				"en": "How is the device enrolled?",
 				"nl": "Hoe wordt het apparaat ingeschreven?",
 				"sv": "Hur registreras enheten?",
 			}, Options: []Option{
-				Option{ID: "byod", Label: Text{
+				{ID: "byod", Label: Text{
 					"de": "BYOD (eigenes Gerät, Unternehmensportal)",
 					"en": "BYOD (personal device, Company Portal)",
 					"nl": "BYOD (eigen apparaat, Bedrijfsportal)",
@@ -748,7 +748,7 @@ func builtinCatalog() snapshot {
 					"eigenes gerät",
 					"privates gerät",
 				}},
-				Option{ID: "ade", Label: Text{
+				{ID: "ade", Label: Text{
 					"de": "Apple ADE (automatisierte Geräteregistrierung)",
 					"en": "Apple ADE (Automated Device Enrollment)",
 					"nl": "Apple ADE (geautomatiseerde apparaatinschrijving)",
@@ -773,7 +773,7 @@ func builtinCatalog() snapshot {
 					"device enrollment program",
 					"supervised",
 				}},
-				Option{ID: "autopilot", Label: Text{
+				{ID: "autopilot", Label: Text{
 					"de": "Windows Autopilot",
 					"en": "Windows Autopilot",
 					"nl": "Windows Autopilot",
@@ -788,7 +788,7 @@ func builtinCatalog() snapshot {
 					"pre-provisioning",
 					"self-deploying",
 				}},
-				Option{ID: "auto-enrollment", Label: Text{
+				{ID: "auto-enrollment", Label: Text{
 					"de": "Automatische Registrierung (Entra-Beitritt oder Hybrid-Beitritt)",
 					"en": "Automatic enrollment (Entra join or hybrid join)",
 					"nl": "Automatische inschrijving (Entra-join of hybride join)",
@@ -825,7 +825,7 @@ func builtinCatalog() snapshot {
 					"automatisk registrering",
 					"automatische registrierung",
 				}},
-				Option{ID: "bulk", Label: Text{
+				{ID: "bulk", Label: Text{
 					"de": "Massenregistrierung (Bereitstellungspaket)",
 					"en": "Bulk enrollment (provisioning package)",
 					"nl": "Bulkinschrijving (inrichtingspakket)",
@@ -849,13 +849,13 @@ func builtinCatalog() snapshot {
 					"massenregistrierung",
 				}},
 			}},
-			&Question{ID: "windows-edition", Text: Text{
+			{ID: "windows-edition", Text: Text{
 				"de": "Windows-Edition",
 				"en": "Windows edition",
 				"nl": "Windows-editie",
 				"sv": "Windows-utgåva",
 			}, Options: []Option{
-				Option{ID: "home", Label: Text{
+				{ID: "home", Label: Text{
 					"de": "Windows Home",
 					"en": "Windows Home",
 					"nl": "Windows Home",
@@ -872,7 +872,7 @@ func builtinCatalog() snapshot {
 					"home-version",
 					"home-edition",
 				}},
-				Option{ID: "pro", Label: Text{
+				{ID: "pro", Label: Text{
 					"de": "Windows Pro, Enterprise oder Education",
 					"en": "Windows Pro, Enterprise or Education",
 					"nl": "Windows Pro, Enterprise of Education",
@@ -890,13 +890,13 @@ func builtinCatalog() snapshot {
 			}, Platforms: []Platform{
 				"windows",
 			}, Listen: true},
-			&Question{ID: "virtual-machine", Text: Text{
+			{ID: "virtual-machine", Text: Text{
 				"de": "Virtuelle Maschine",
 				"en": "Virtual machine",
 				"nl": "Virtuele machine",
 				"sv": "Virtuell maskin",
 			}, Options: []Option{
-				Option{ID: "yes", Label: Text{
+				{ID: "yes", Label: Text{
 					"de": "Eine virtuelle Maschine",
 					"en": "A virtual machine",
 					"nl": "Een virtuele machine",
@@ -914,7 +914,7 @@ func builtinCatalog() snapshot {
 					"virtuelle maschine",
 					"virtuellen maschine",
 				}},
-				Option{ID: "no", Label: Text{
+				{ID: "no", Label: Text{
 					"de": "Ein physisches Gerät",
 					"en": "A physical device",
 					"nl": "Een fysiek apparaat",
@@ -933,13 +933,13 @@ func builtinCatalog() snapshot {
 			}, Platforms: []Platform{
 				"windows",
 			}, Listen: true},
-			&Question{ID: "tpm", Text: Text{
+			{ID: "tpm", Text: Text{
 				"de": "TPM",
 				"en": "TPM",
 				"nl": "TPM",
 				"sv": "TPM",
 			}, Options: []Option{
-				Option{ID: "v2", Label: Text{
+				{ID: "v2", Label: Text{
 					"de": "TPM 2.0",
 					"en": "TPM 2.0",
 					"nl": "TPM 2.0",
@@ -959,7 +959,7 @@ func builtinCatalog() snapshot {
 					"tpm ist 2.0",
 					"tpm is nu 2.0",
 				}},
-				Option{ID: "v12", Label: Text{
+				{ID: "v12", Label: Text{
 					"de": "TPM 1.2",
 					"en": "TPM 1.2",
 					"nl": "TPM 1.2",
@@ -970,7 +970,7 @@ func builtinCatalog() snapshot {
 					"tpm12",
 					"tpm version 1.2",
 				}},
-				Option{ID: "none", Label: Text{
+				{ID: "none", Label: Text{
 					"de": "Kein TPM",
 					"en": "No TPM",
 					"nl": "Geen TPM",
@@ -988,13 +988,13 @@ func builtinCatalog() snapshot {
 			}, Platforms: []Platform{
 				"windows",
 			}, Listen: true},
-			&Question{ID: "upn-suffix", Text: Text{
+			{ID: "upn-suffix", Text: Text{
 				"de": "UPN-Suffix",
 				"en": "UPN suffix",
 				"nl": "UPN-achtervoegsel",
 				"sv": "UPN-suffix",
 			}, Options: []Option{
-				Option{ID: "non-routable", Label: Text{
+				{ID: "non-routable", Label: Text{
 					"de": "Ein .local- oder anderes nicht routingfähiges UPN-Suffix",
 					"en": "A .local or other non-routable UPN suffix",
 					"nl": "Een .local- of ander niet-routeerbaar UPN-achtervoegsel",
@@ -1020,13 +1020,13 @@ func builtinCatalog() snapshot {
 			}, Platforms: []Platform{
 				"windows",
 			}, Listen: true},
-			&Question{ID: "previously-enrolled", Text: Text{
+			{ID: "previously-enrolled", Text: Text{
 				"de": "Vorher verwendet oder registriert",
 				"en": "Used or enrolled before",
 				"nl": "Eerder gebruikt of ingeschreven",
 				"sv": "Använd eller registrerad tidigare",
 			}, Options: []Option{
-				Option{ID: "yes", Label: Text{
+				{ID: "yes", Label: Text{
 					"de": "Das Gerät wurde vorher verwendet oder registriert",
 					"en": "The device was used or enrolled before",
 					"nl": "Het apparaat is eerder gebruikt of ingeschreven",
@@ -1059,13 +1059,13 @@ func builtinCatalog() snapshot {
 					"anderer tenant",
 				}},
 			}, Listen: true},
-			&Question{ID: "other-mdm", Text: Text{
+			{ID: "other-mdm", Text: Text{
 				"de": "Anderes MDM",
 				"en": "Another MDM",
 				"nl": "Ander MDM-systeem",
 				"sv": "Annan MDM",
 			}, Options: []Option{
-				Option{ID: "yes", Label: Text{
+				{ID: "yes", Label: Text{
 					"de": "Ein anderes MDM hat es verwaltet",
 					"en": "Another MDM managed it",
 					"nl": "Een ander MDM-systeem beheerde het",
@@ -1088,13 +1088,13 @@ func builtinCatalog() snapshot {
 					"anderen mdm",
 				}},
 			}, Listen: true},
-			&Question{ID: "token-renewed", Text: Text{
+			{ID: "token-renewed", Text: Text{
 				"de": "ADE-Token erneuert",
 				"en": "ADE token renewed",
 				"nl": "ADE-token vernieuwd",
 				"sv": "ADE-token förnyad",
 			}, Options: []Option{
-				Option{ID: "yes", Label: Text{
+				{ID: "yes", Label: Text{
 					"de": "Das Token wurde erneuert",
 					"en": "The token was renewed",
 					"nl": "Token vernieuwd",
@@ -1121,19 +1121,19 @@ func builtinCatalog() snapshot {
 			}, Listen: true},
 		},
 		Codes: []*Code{
-			&Code{Hex: "0x80180001", Symbol: "MENROLL_E_DEVICE_MESSAGE_FORMAT_ERROR", Meaning: Text{
+			{Hex: "0x80180001", Symbol: "MENROLL_E_DEVICE_MESSAGE_FORMAT_ERROR", Meaning: Text{
 				"de": "Der Registrierungsserver hat eine fehlerhaft formatierte oder ungültige Antwort geschickt.",
 				"en": "The enrollment server sent back a malformed or schema-invalid reply.",
 				"nl": "De inschrijvingsserver stuurde een onjuist opgemaakt of ongeldig antwoord terug.",
 				"sv": "Registreringsservern skickade tillbaka ett felformaterat eller ogiltigt svar.",
 			}},
-			&Code{Hex: "0x80180002", Symbol: "MENROLL_E_DEVICE_AUTHENTICATION_ERROR", Meaning: Text{
+			{Hex: "0x80180002", Symbol: "MENROLL_E_DEVICE_AUTHENTICATION_ERROR", Meaning: Text{
 				"de": "Der Server konnte den Benutzer nicht authentifizieren (bei Co-Verwaltung oft: kein Entra-Token).",
 				"en": "The server couldn't authenticate the user (with co-management often: no Entra token).",
 				"nl": "De server kon de gebruiker niet verifiëren (bij co-beheer vaak: geen Entra-token).",
 				"sv": "Servern kunde inte autentisera användaren (vid samhantering ofta: ingen Entra-token).",
 			}},
-			&Code{Hex: "0x80180003", Symbol: "MENROLL_E_DEVICE_AUTHORIZATION_ERROR", Meaning: Text{
+			{Hex: "0x80180003", Symbol: "MENROLL_E_DEVICE_AUTHORIZATION_ERROR", Meaning: Text{
 				"de": "Der Benutzer darf keine Geräte registrieren; bei Intune oft Gerätelimit, Plattformbeschränkung oder Windows Home.",
 				"en": "The user isn't authorized to enroll; in Intune often a device limit, platform restriction or Windows Home.",
 				"nl": "De gebruiker mag niet inschrijven; bij Intune vaak een apparaatlimiet, platformbeperking of Windows Home.",
@@ -1141,7 +1141,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"this-user-is-not-authorized-to-enroll",
 			}},
-			&Code{Hex: "0x80180004", Symbol: "MENROLL_E_DEVICE_CERTIFICATEREQUEST_ERROR", Aliases: []string{
+			{Hex: "0x80180004", Symbol: "MENROLL_E_DEVICE_CERTIFICATEREQUEST_ERROR", Aliases: []string{
 				"MENROLL_E_DEVICE_CERTIFCATEREQUEST_ERROR",
 			}, Meaning: Text{
 				"de": "Zertifikatanforderung fehlgeschlagen: keine Rechte auf die Zertifikatvorlage oder die CA ist nicht erreichbar.",
@@ -1149,37 +1149,37 @@ func builtinCatalog() snapshot {
 				"nl": "Certificaataanvraag mislukt: geen rechten op de certificaatsjabloon of de CA is niet bereikbaar.",
 				"sv": "Certifikatbegäran misslyckades: behörighet saknas till certifikatmallen eller så går CA:n inte att nå.",
 			}},
-			&Code{Hex: "0x80180005", Symbol: "MENROLL_E_DEVICE_CONFIGMGRSERVER_ERROR", Meaning: Text{
+			{Hex: "0x80180005", Symbol: "MENROLL_E_DEVICE_CONFIGMGRSERVER_ERROR", Meaning: Text{
 				"de": "Allgemeiner Fehler auf dem Verwaltungsserver (etwa ein Datenbankfehler); meist vorübergehend.",
 				"en": "Generic failure on the management server (a database error, say); usually temporary.",
 				"nl": "Algemene fout op de beheerserver (bijvoorbeeld een databasefout); meestal tijdelijk.",
 				"sv": "Allmänt fel på hanteringsservern (till exempel ett databasfel); oftast tillfälligt.",
 			}},
-			&Code{Hex: "0x80180006", Symbol: "MENROLL_E_DEVICE_INTERNALSERVICE_ERROR", Meaning: Text{
+			{Hex: "0x80180006", Symbol: "MENROLL_E_DEVICE_INTERNALSERVICE_ERROR", Meaning: Text{
 				"de": "Im Registrierungsdienst ist ein unbehandelter interner Fehler aufgetreten.",
 				"en": "The enrollment service ran into an unhandled internal error.",
 				"nl": "De inschrijvingsservice liep tegen een onafgehandelde interne fout aan.",
 				"sv": "Registreringstjänsten stötte på ett ohanterat internt fel.",
 			}},
-			&Code{Hex: "0x80180007", Symbol: "MENROLL_E_DEVICE_INVALIDSECURITY_ERROR", Meaning: Text{
+			{Hex: "0x80180007", Symbol: "MENROLL_E_DEVICE_INVALIDSECURITY_ERROR", Meaning: Text{
 				"de": "Der Server konnte das Konto oder dessen Sicherheitstoken nicht prüfen.",
 				"en": "The server couldn't validate the account or its security token.",
 				"nl": "De server kon het account of het beveiligingstoken niet valideren.",
 				"sv": "Servern kunde inte validera kontot eller dess säkerhetstoken.",
 			}, Note: "The win32 constants page repeats the 0x80180006 text (unhandled server exception) here; the SOAP fault mapping (a:InvalidSecurity) gives the account/security-token meaning used below."},
-			&Code{Hex: "0x80180008", Symbol: "MENROLL_E_DEVICE_UNKNOWN_ERROR", Meaning: Text{
+			{Hex: "0x80180008", Symbol: "MENROLL_E_DEVICE_UNKNOWN_ERROR", Meaning: Text{
 				"de": "Der Server hat einen unbekannten Fehler gemeldet.",
 				"en": "The server reported an error it couldn't classify.",
 				"nl": "De server meldde een onbekende fout.",
 				"sv": "Servern rapporterade ett okänt fel.",
 			}},
-			&Code{Hex: "0x80180009", Symbol: "MENROLL_E_ENROLLMENT_IN_PROGRESS", Meaning: Text{
+			{Hex: "0x80180009", Symbol: "MENROLL_E_ENROLLMENT_IN_PROGRESS", Meaning: Text{
 				"de": "Auf dem Gerät läuft bereits eine andere Registrierung.",
 				"en": "Another enrollment is already running on this device.",
 				"nl": "Er loopt al een andere inschrijving op dit apparaat.",
 				"sv": "En annan registrering pågår redan på enheten.",
 			}},
-			&Code{Hex: "0x8018000a", Symbol: "MENROLL_E_DEVICE_ALREADY_ENROLLED", Meaning: Text{
+			{Hex: "0x8018000a", Symbol: "MENROLL_E_DEVICE_ALREADY_ENROLLED", Meaning: Text{
 				"de": "Das Gerät ist bereits registriert, oft von einem anderen Benutzer oder in einer anderen MDM.",
 				"en": "The device is already enrolled, often by another user or in another MDM.",
 				"nl": "Het apparaat is al ingeschreven, vaak door een andere gebruiker of in een ander MDM.",
@@ -1187,49 +1187,49 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"the-device-is-already-enrolled",
 			}},
-			&Code{Hex: "0x8018000b", Symbol: "MENROLL_E_DEVICE_NOT_ENROLLED", Meaning: Text{
+			{Hex: "0x8018000b", Symbol: "MENROLL_E_DEVICE_NOT_ENROLLED", Meaning: Text{
 				"de": "Der Vorgang braucht ein registriertes Gerät, dieses ist aber nicht registriert.",
 				"en": "The action needs an enrolled device, but this one isn't enrolled.",
 				"nl": "De actie vereist een ingeschreven apparaat, maar dit apparaat is niet ingeschreven.",
 				"sv": "Åtgärden kräver en registrerad enhet, men den här är inte registrerad.",
 			}},
-			&Code{Hex: "0x8018000d", Symbol: "MENROLL_E_DISCOVERY_SEC_CERT_DATE_INVALID", Meaning: Text{
+			{Hex: "0x8018000d", Symbol: "MENROLL_E_DISCOVERY_SEC_CERT_DATE_INVALID", Meaning: Text{
 				"de": "Bei der Ermittlung war das Datum des Serverzertifikats ungültig; Uhrzeit des Geräts prüfen.",
 				"en": "During discovery the server certificate's date was invalid; check the device clock.",
 				"nl": "Tijdens discovery was de datum van het servercertificaat ongeldig; controleer de klok van het apparaat.",
 				"sv": "Under identifieringen var servercertifikatets datum ogiltigt; kontrollera enhetens klocka.",
 			}},
-			&Code{Hex: "0x8018000e", Symbol: "MENROLL_E_PASSWORD_NEEDED", Meaning: Text{
+			{Hex: "0x8018000e", Symbol: "MENROLL_E_PASSWORD_NEEDED", Meaning: Text{
 				"de": "Ein Kennwort war nötig, wurde aber nicht angegeben.",
 				"en": "A password was required but none was supplied.",
 				"nl": "Er was een wachtwoord nodig, maar er is geen opgegeven.",
 				"sv": "Ett lösenord krävdes men inget angavs.",
 			}},
-			&Code{Hex: "0x8018000f", Symbol: "MENROLL_E_WAB_ERROR", Meaning: Text{
+			{Hex: "0x8018000f", Symbol: "MENROLL_E_WAB_ERROR", Meaning: Text{
 				"de": "Die Anmeldung über den Web Authentication Broker (WAB) ist bei der Registrierung fehlgeschlagen.",
 				"en": "Sign-in through the web authentication broker (WAB) failed during enrollment.",
 				"nl": "Aanmelden via de webauthenticatiebroker (WAB) mislukte tijdens de inschrijving.",
 				"sv": "Inloggningen via webbautentiseringsmäklaren (WAB) misslyckades under registreringen.",
 			}},
-			&Code{Hex: "0x80180010", Symbol: "MENROLL_E_CONNECTIVITY", Meaning: Text{
+			{Hex: "0x80180010", Symbol: "MENROLL_E_CONNECTIVITY", Meaning: Text{
 				"de": "Netzwerkproblem bei der Registrierung, etwa ein DNS-Fehler oder eine Zeitüberschreitung.",
 				"en": "Network trouble while enrolling, such as a DNS failure or a timeout.",
 				"nl": "Netwerkprobleem tijdens de inschrijving, zoals een DNS-fout of een time-out.",
 				"sv": "Nätverksproblem under registreringen, till exempel DNS-fel eller timeout.",
 			}},
-			&Code{Hex: "0x80180012", Symbol: "MENROLL_E_INVALIDSSLCERT", Meaning: Text{
+			{Hex: "0x80180012", Symbol: "MENROLL_E_INVALIDSSLCERT", Meaning: Text{
 				"de": "Das TLS/SSL-Zertifikat des Servers ist nicht gültig.",
 				"en": "The server's TLS/SSL certificate isn't valid.",
 				"nl": "Het TLS/SSL-certificaat van de server is niet geldig.",
 				"sv": "Serverns TLS/SSL-certifikat är inte giltigt.",
 			}},
-			&Code{Hex: "0x80180013", Symbol: "MENROLL_E_DEVICECAPREACHED", Meaning: Text{
+			{Hex: "0x80180013", Symbol: "MENROLL_E_DEVICECAPREACHED", Meaning: Text{
 				"de": "Der Benutzer hat die maximale Anzahl Geräte registriert; das Entfernen alter Geräte behebt das Problem.",
 				"en": "The user has enrolled the maximum number of devices; removing old ones fixes it.",
 				"nl": "De gebruiker heeft het maximale aantal apparaten ingeschreven; oude apparaten verwijderen lost het op.",
 				"sv": "Användaren har registrerat max antal enheter; att ta bort gamla enheter löser det.",
 			}},
-			&Code{Hex: "0x80180014", Symbol: "MENROLL_E_DEVICENOTSUPPORTED", Meaning: Text{
+			{Hex: "0x80180014", Symbol: "MENROLL_E_DEVICENOTSUPPORTED", Meaning: Text{
 				"de": "Plattform oder Windows-Version nicht erlaubt, meist wegen einer Plattformbeschränkung (Autopilot: veralteter Intune-Geräteeintrag).",
 				"en": "This platform or Windows version isn't allowed, usually a platform restriction (Autopilot: stale Intune device record).",
 				"nl": "Dit platform of deze Windows-versie is niet toegestaan, meestal door een platformbeperking (Autopilot: oud Intune-apparaatrecord).",
@@ -1237,7 +1237,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"your-organization-does-not-support-this-version-of-windows",
 			}},
-			&Code{Hex: "0x80180015", Symbol: "MENROLL_E_NOTSUPPORTED", Aliases: []string{
+			{Hex: "0x80180015", Symbol: "MENROLL_E_NOTSUPPORTED", Aliases: []string{
 				"MENROLL_E_NOT_SUPPORTED",
 			}, Meaning: Text{
 				"de": "MDM wird auf diesem Gerät grundsätzlich nicht unterstützt.",
@@ -1245,7 +1245,7 @@ func builtinCatalog() snapshot {
 				"nl": "MDM wordt op dit apparaat helemaal niet ondersteund.",
 				"sv": "MDM stöds inte alls på den här enheten.",
 			}},
-			&Code{Hex: "0x80180016", Symbol: "MENROLL_E_NOTELIGIBLETORENEW", Aliases: []string{
+			{Hex: "0x80180016", Symbol: "MENROLL_E_NOTELIGIBLETORENEW", Aliases: []string{
 				"MREGISTER_E_NOTELIGIBLETORENEW",
 			}, Meaning: Text{
 				"de": "Der Server hat die Zertifikatserneuerung abgelehnt; prüfen Sie die Gerätezeit und den Erneuerungszeitplan.",
@@ -1253,13 +1253,13 @@ func builtinCatalog() snapshot {
 				"nl": "De server weigerde het certificaat te vernieuwen; controleer de tijd op het apparaat en het vernieuwingsschema.",
 				"sv": "Servern nekade certifikatförnyelsen; kontrollera enhetens tid och förnyelseschemat.",
 			}, Note: "The SDK headers name this value MENROLL_E_NOTELIGIBLETORENEW; the win32 constants page lists it as MREGISTER_E_NOTELIGIBLETORENEW, although the other MREGISTER_E_* values sit in 0x8019xxxx."},
-			&Code{Hex: "0x80180017", Symbol: "MENROLL_E_INMAINTENANCE", Meaning: Text{
+			{Hex: "0x80180017", Symbol: "MENROLL_E_INMAINTENANCE", Meaning: Text{
 				"de": "Dienst oder Konto ist in Wartung; später erneut versuchen.",
 				"en": "The service or account is in maintenance; try again later.",
 				"nl": "De service of het account is in onderhoud; probeer het later opnieuw.",
 				"sv": "Tjänsten eller kontot är under underhåll; försök igen senare.",
 			}},
-			&Code{Hex: "0x80180018", Symbol: "MENROLL_E_USERLICENSE", Aliases: []string{
+			{Hex: "0x80180018", Symbol: "MENROLL_E_USERLICENSE", Aliases: []string{
 				"MENROLL_E_USER_LICENSE",
 			}, Meaning: Text{
 				"de": "Die Lizenz des Benutzers fehlt oder ist fehlerhaft; eine Intune-Lizenz zuweisen.",
@@ -1267,61 +1267,61 @@ func builtinCatalog() snapshot {
 				"nl": "De licentie van de gebruiker ontbreekt of is niet in orde; wijs een Intune-licentie toe.",
 				"sv": "Användarens licens saknas eller är ogiltig; tilldela en Intune-licens.",
 			}},
-			&Code{Hex: "0x80180019", Symbol: "MENROLL_E_ENROLLMENTDATAINVALID", Meaning: Text{
+			{Hex: "0x80180019", Symbol: "MENROLL_E_ENROLLMENTDATAINVALID", Meaning: Text{
 				"de": "Der Server hat die Registrierungsdaten abgelehnt; vermutlich ist er falsch konfiguriert.",
 				"en": "The server rejected the enrollment data; it is probably misconfigured.",
 				"nl": "De server weigerde de inschrijvingsgegevens; waarschijnlijk is hij verkeerd geconfigureerd.",
 				"sv": "Servern avvisade registreringsdata; den är troligen felkonfigurerad.",
 			}},
-			&Code{Hex: "0x8018001a", Symbol: "MENROLL_E_INSECUREREDIRECT", Meaning: Text{
+			{Hex: "0x8018001a", Symbol: "MENROLL_E_INSECUREREDIRECT", Meaning: Text{
 				"de": "Der Server hat auf HTTP statt HTTPS umgeleitet, und der Client hat abgelehnt.",
 				"en": "The server redirected to plain HTTP instead of HTTPS, and the client refused.",
 				"nl": "De server verwees door naar gewone HTTP in plaats van HTTPS en de client weigerde dat.",
 				"sv": "Servern omdirigerade till vanlig HTTP i stället för HTTPS och klienten nekade.",
 			}},
-			&Code{Hex: "0x8018001b", Symbol: "MENROLL_E_PLATFORM_WRONG_STATE", Meaning: Text{
+			{Hex: "0x8018001b", Symbol: "MENROLL_E_PLATFORM_WRONG_STATE", Meaning: Text{
 				"de": "Ungültiger Vorgang im aktuellen Zustand, etwa doppelt registrieren oder ein unbekanntes Gerät abmelden.",
 				"en": "Invalid action for the current state, such as enrolling twice or unenrolling an unknown device.",
 				"nl": "Ongeldige actie in de huidige status, zoals twee keer inschrijven of een onbekend apparaat uitschrijven.",
 				"sv": "Ogiltig åtgärd i nuvarande läge, t.ex. registrera två gånger eller avregistrera en okänd enhet.",
 			}},
-			&Code{Hex: "0x8018001c", Symbol: "MENROLL_E_PLATFORM_LICENSE_ERROR", Meaning: Text{
+			{Hex: "0x8018001c", Symbol: "MENROLL_E_PLATFORM_LICENSE_ERROR", Meaning: Text{
 				"de": "Diese Windows-Edition unterstützt diese Art der Registrierung nicht.",
 				"en": "This Windows edition doesn't support this type of enrollment.",
 				"nl": "Deze Windows-editie ondersteunt dit type inschrijving niet.",
 				"sv": "Den här Windows-utgåvan stöder inte den här typen av registrering.",
 			}},
-			&Code{Hex: "0x8018001d", Symbol: "MENROLL_E_PLATFORM_UNKNOWN_ERROR", Meaning: Text{
+			{Hex: "0x8018001d", Symbol: "MENROLL_E_PLATFORM_UNKNOWN_ERROR", Meaning: Text{
 				"de": "Auf dem Client ist ein unbekannter Fehler aufgetreten.",
 				"en": "Something unidentified went wrong on the client side.",
 				"nl": "Er ging iets onbekends mis aan de kant van de client.",
 				"sv": "Något oidentifierat gick fel på klientsidan.",
 			}},
-			&Code{Hex: "0x8018001e", Symbol: "MENROLL_E_PROV_CSP_CERTSTORE", Meaning: Text{
+			{Hex: "0x8018001e", Symbol: "MENROLL_E_PROV_CSP_CERTSTORE", Meaning: Text{
 				"de": "Bereitstellung im CertificateStore-CSP fehlgeschlagen.",
 				"en": "Provisioning failed in the CertificateStore CSP.",
 				"nl": "Inrichten mislukte in de CertificateStore-CSP.",
 				"sv": "Etableringen misslyckades i CertificateStore-CSP:n.",
 			}},
-			&Code{Hex: "0x8018001f", Symbol: "MENROLL_E_PROV_CSP_W7", Meaning: Text{
+			{Hex: "0x8018001f", Symbol: "MENROLL_E_PROV_CSP_W7", Meaning: Text{
 				"de": "Bereitstellung im w7/DMAcc-CSP fehlgeschlagen.",
 				"en": "Provisioning failed in the w7/DMAcc CSP.",
 				"nl": "Inrichten mislukte in de w7/DMAcc-CSP.",
 				"sv": "Etableringen misslyckades i w7/DMAcc-CSP:n.",
 			}},
-			&Code{Hex: "0x80180020", Symbol: "MENROLL_E_PROV_CSP_DMCLIENT", Meaning: Text{
+			{Hex: "0x80180020", Symbol: "MENROLL_E_PROV_CSP_DMCLIENT", Meaning: Text{
 				"de": "Bereitstellung im DMClient-CSP fehlgeschlagen.",
 				"en": "Provisioning failed in the DMClient CSP.",
 				"nl": "Inrichten mislukte in de DMClient-CSP.",
 				"sv": "Etableringen misslyckades i DMClient-CSP:n.",
 			}},
-			&Code{Hex: "0x80180021", Symbol: "MENROLL_E_PROV_CSP_PFW", Meaning: Text{
+			{Hex: "0x80180021", Symbol: "MENROLL_E_PROV_CSP_PFW", Meaning: Text{
 				"de": "Bereitstellung im PassportForWork-CSP fehlgeschlagen.",
 				"en": "Provisioning failed in the PassportForWork CSP.",
 				"nl": "Inrichten mislukte in de PassportForWork-CSP.",
 				"sv": "Etableringen misslyckades i PassportForWork-CSP:n.",
 			}},
-			&Code{Hex: "0x80180022", Symbol: "MENROLL_E_PROV_CSP_MISC", Meaning: Text{
+			{Hex: "0x80180022", Symbol: "MENROLL_E_PROV_CSP_MISC", Meaning: Text{
 				"de": "Bereitstellung in einem anderen CSP fehlgeschlagen; bei Intune/Autopilot meist ein Windows Home-Gerät (auf Pro oder höher upgraden).",
 				"en": "Provisioning failed in some other CSP; with Intune/Autopilot usually a Windows Home device (upgrade to Pro or higher).",
 				"nl": "Inrichten mislukte in een andere CSP; bij Intune/Autopilot meestal een Windows Home-apparaat (upgrade naar Pro of hoger).",
@@ -1329,25 +1329,25 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"autopilot-device-enrollment-failed-with-error-hresult--0x80180022",
 			}},
-			&Code{Hex: "0x80180023", Symbol: "MENROLL_E_PROV_UNKNOWN", Meaning: Text{
+			{Hex: "0x80180023", Symbol: "MENROLL_E_PROV_UNKNOWN", Meaning: Text{
 				"de": "Bereitstellung fehlgeschlagen, ohne dass ein CSP genannt wird.",
 				"en": "Provisioning failed without naming the CSP involved.",
 				"nl": "Inrichten mislukte zonder dat de betrokken CSP wordt genoemd.",
 				"sv": "Etableringen misslyckades utan att någon CSP anges.",
 			}},
-			&Code{Hex: "0x80180024", Symbol: "MENROLL_E_PROV_SSLCERTNOTFOUND", Meaning: Text{
+			{Hex: "0x80180024", Symbol: "MENROLL_E_PROV_SSLCERTNOTFOUND", Meaning: Text{
 				"de": "Beim Verknüpfen mit dem privaten Schlüssel wurde das öffentliche Zertifikat nicht gefunden (evtl. falscher Speicher).",
 				"en": "The public certificate wasn't found when binding it to the private key (maybe the wrong store).",
 				"nl": "Het openbare certificaat werd niet gevonden bij het koppelen aan de privésleutel (misschien het verkeerde archief).",
 				"sv": "Det publika certifikatet hittades inte vid kopplingen till den privata nyckeln (kanske fel arkiv).",
 			}},
-			&Code{Hex: "0x80180025", Symbol: "MENROLL_E_PROV_CSP_APPMGMT", Meaning: Text{
+			{Hex: "0x80180025", Symbol: "MENROLL_E_PROV_CSP_APPMGMT", Meaning: Text{
 				"de": "Bereitstellung im EnterpriseAppManagement-CSP fehlgeschlagen (ab Windows 10 1709).",
 				"en": "Provisioning failed in the EnterpriseAppManagement CSP (Windows 10 1709 and later).",
 				"nl": "Inrichten mislukte in de EnterpriseAppManagement-CSP (Windows 10 1709 en later).",
 				"sv": "Etableringen misslyckades i EnterpriseAppManagement-CSP:n (Windows 10 1709 och senare).",
 			}},
-			&Code{Hex: "0x80180026", Symbol: "MENROLL_E_DEVICE_MANAGEMENT_BLOCKED", Meaning: Text{
+			{Hex: "0x80180026", Symbol: "MENROLL_E_DEVICE_MANAGEMENT_BLOCKED", Meaning: Text{
 				"de": "MDM-Registrierung ist blockiert (Richtlinie oder SetManagedExternally); bei Intune oft der alte Intune PC-Client neben der automatischen Registrierung.",
 				"en": "MDM enrollment is blocked (policy or SetManagedExternally); in Intune often the old Intune PC client next to auto-enrollment.",
 				"nl": "MDM-inschrijving is geblokkeerd (beleid of SetManagedExternally); bij Intune vaak de oude Intune PC-client naast automatische inschrijving.",
@@ -1355,31 +1355,31 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"something-went-wrong",
 			}},
-			&Code{Hex: "0x80180027", Symbol: "MENROLL_E_CERTPOLICY_PRIVATEKEYCREATION_FAILED", Meaning: Text{
+			{Hex: "0x80180027", Symbol: "MENROLL_E_CERTPOLICY_PRIVATEKEYCREATION_FAILED", Meaning: Text{
 				"de": "Der private Schlüssel konnte nicht erstellt werden.",
 				"en": "Creating the private key failed.",
 				"nl": "Het aanmaken van de privésleutel is mislukt.",
 				"sv": "Det gick inte att skapa den privata nyckeln.",
 			}},
-			&Code{Hex: "0x80180028", Symbol: "MENROLL_E_CERTAUTH_FAILED_TO_FIND_CERT", Meaning: Text{
+			{Hex: "0x80180028", Symbol: "MENROLL_E_CERTAUTH_FAILED_TO_FIND_CERT", Meaning: Text{
 				"de": "Zertifikatauthentifizierung wurde verlangt, aber kein passendes Zertifikat gefunden.",
 				"en": "Certificate authentication was asked for, but no usable certificate was found.",
 				"nl": "Er werd om certificaatverificatie gevraagd, maar er is geen bruikbaar certificaat gevonden.",
 				"sv": "Certifikatautentisering begärdes, men inget användbart certifikat hittades.",
 			}},
-			&Code{Hex: "0x80180029", Symbol: "MENROLL_E_EMPTY_MESSAGE", Meaning: Text{
+			{Hex: "0x80180029", Symbol: "MENROLL_E_EMPTY_MESSAGE", Meaning: Text{
 				"de": "Der Server hat mit HTTP 200, aber leerem Inhalt geantwortet.",
 				"en": "The server answered HTTP 200 with an empty body.",
 				"nl": "De server antwoordde met HTTP 200 maar zonder inhoud.",
 				"sv": "Servern svarade HTTP 200 men med tomt innehåll.",
 			}},
-			&Code{Hex: "0x8018002a", Symbol: "MENROLL_E_USER_CANCELED", Meaning: Text{
+			{Hex: "0x8018002a", Symbol: "MENROLL_E_USER_CANCELED", Meaning: Text{
 				"de": "Der Benutzer hat die Registrierung abgebrochen (bei Co-Verwaltung: MFA-Aufforderung ignoriert).",
 				"en": "The user cancelled enrollment (with co-management: the MFA prompt was ignored).",
 				"nl": "De gebruiker heeft de inschrijving geannuleerd (bij co-beheer: de MFA-melding werd genegeerd).",
 				"sv": "Användaren avbröt registreringen (vid samhantering: MFA-uppmaningen ignorerades).",
 			}, Note: "The SDK headers define MENROLL_E_USER_CANCELED as 0x8018002a; the win32 constants page lists MENROLL_E_USER_CANCELED as 0x80180030, a value the headers call MENROLL_E_USER_CANCELLED."},
-			&Code{Hex: "0x8018002b", Meaning: Text{
+			{Hex: "0x8018002b", Meaning: Text{
 				"de": "Automatische Registrierung lief, bevor die Entra/MDM-Einstellungen griffen, z. B. MDM user scope None, ein .local-UPN oder veraltete Mandanteninfo.",
 				"en": "Auto-enrollment ran before the Entra/MDM setup applied, e.g. MDM user scope None, a .local UPN or stale tenant info.",
 				"nl": "Automatische inschrijving liep voordat de Entra/MDM-instellingen golden, bijv. MDM-gebruikersbereik Geen, een .local-UPN of oude tenantgegevens.",
@@ -1387,43 +1387,43 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"auto-mdm-enroll-failed",
 			}, Note: "The ConfigMgr co-management monitoring doc calls 0x8018002b MENROLL_E_MDM_NOT_CONFIGURED, but the SDK headers and the win32 constants page give that name to 0x80180031. The Intune article also prints it as 0x80180002b."},
-			&Code{Hex: "0x80180030", Symbol: "MENROLL_E_USER_CANCELLED", Meaning: Text{
+			{Hex: "0x80180030", Symbol: "MENROLL_E_USER_CANCELLED", Meaning: Text{
 				"de": "Der Benutzer hat den Vorgang abgebrochen.",
 				"en": "The user cancelled the operation.",
 				"nl": "De gebruiker heeft de bewerking geannuleerd.",
 				"sv": "Användaren avbröt åtgärden.",
 			}, Note: "The win32 constants page names this value MENROLL_E_USER_CANCELED; the SDK headers use that spelling for 0x8018002a and call 0x80180030 MENROLL_E_USER_CANCELLED."},
-			&Code{Hex: "0x80180031", Symbol: "MENROLL_E_MDM_NOT_CONFIGURED", Meaning: Text{
+			{Hex: "0x80180031", Symbol: "MENROLL_E_MDM_NOT_CONFIGURED", Meaning: Text{
 				"de": "MDM ist nicht konfiguriert.",
 				"en": "MDM isn't configured.",
 				"nl": "MDM is niet geconfigureerd.",
 				"sv": "MDM är inte konfigurerat.",
 			}, Note: "The ConfigMgr co-management monitoring doc attaches this name to 0x8018002b instead."},
-			&Code{Hex: "0x80180032", Symbol: "MENROLL_E_CUSTOMSERVERERROR", Meaning: Text{
+			{Hex: "0x80180032", Symbol: "MENROLL_E_CUSTOMSERVERERROR", Meaning: Text{
 				"de": "Der Server hat einen eigenen Fehlertext geliefert; im Protokoll DeviceManagement-Enterprise-Diagnostics nachsehen.",
 				"en": "The server returned its own error text; look in the DeviceManagement-Enterprise-Diagnostics log.",
 				"nl": "De server gaf een eigen foutmelding terug; kijk in het DeviceManagement-Enterprise-Diagnostics-logboek.",
 				"sv": "Servern returnerade ett eget felmeddelande; titta i loggen DeviceManagement-Enterprise-Diagnostics.",
 			}},
-			&Code{Hex: "0x80180033", Symbol: "MENROLL_E_SERVER429", Meaning: Text{
+			{Hex: "0x80180033", Symbol: "MENROLL_E_SERVER429", Meaning: Text{
 				"de": "Der Server drosselt Anfragen (HTTP 429); später erneut versuchen.",
 				"en": "The server is throttling requests (HTTP 429); retry later.",
 				"nl": "De server beperkt het aantal aanvragen (HTTP 429); probeer het later opnieuw.",
 				"sv": "Servern stryper förfrågningar (HTTP 429); försök igen senare.",
 			}},
-			&Code{Hex: "0x801c0001", Symbol: "DSREG_E_DEVICE_MESSAGE_FORMAT_ERROR", Meaning: Text{
+			{Hex: "0x801c0001", Symbol: "DSREG_E_DEVICE_MESSAGE_FORMAT_ERROR", Meaning: Text{
 				"de": "Der Geräteregistrierungsdienst hat eine fehlerhaft formatierte Nachricht geliefert.",
 				"en": "The device registration service returned a malformed message.",
 				"nl": "De apparaatregistratieservice gaf een onjuist opgemaakt bericht terug.",
 				"sv": "Enhetsregistreringstjänsten returnerade ett felformaterat meddelande.",
 			}},
-			&Code{Hex: "0x801c0002", Symbol: "DSREG_E_DEVICE_AUTHENTICATION_ERROR", Meaning: Text{
+			{Hex: "0x801c0002", Symbol: "DSREG_E_DEVICE_AUTHENTICATION_ERROR", Meaning: Text{
 				"de": "Die Authentifizierung von Gerät oder Benutzer beim Entra-Geräteregistrierungsdienst ist fehlgeschlagen.",
 				"en": "Authenticating the device or user to the Entra device registration service failed.",
 				"nl": "Verificatie van apparaat of gebruiker bij de Entra-apparaatregistratieservice is mislukt.",
 				"sv": "Autentiseringen av enheten eller användaren mot Entras enhetsregistreringstjänst misslyckades.",
 			}},
-			&Code{Hex: "0x801c0003", Symbol: "DSREG_E_DEVICE_AUTHORIZATION_ERROR", Meaning: Text{
+			{Hex: "0x801c0003", Symbol: "DSREG_E_DEVICE_AUTHORIZATION_ERROR", Meaning: Text{
 				"de": "Der Benutzer darf keine Geräte Microsoft Entra ID beitreten lassen: die Einstellung für den Gerätebeitritt schließt ihn nicht ein.",
 				"en": "The user may not join devices to Entra ID: the join setting is None or limited to selected users.",
 				"nl": "De gebruiker mag geen apparaten aan Entra ID toevoegen: de instelling staat op Geen of alleen voor geselecteerde gebruikers.",
@@ -1432,103 +1432,103 @@ func builtinCatalog() snapshot {
 				"this-user-is-not-authorized-to-enroll",
 				"this-user-is-not-allowed-to-enroll",
 			}},
-			&Code{Hex: "0x801c0006", Symbol: "DSREG_E_DEVICE_INTERNALSERVICE_ERROR", Meaning: Text{
+			{Hex: "0x801c0006", Symbol: "DSREG_E_DEVICE_INTERNALSERVICE_ERROR", Meaning: Text{
 				"de": "Im Geräteregistrierungsdienst ist ein interner Serverfehler aufgetreten.",
 				"en": "The device registration service hit an internal server error.",
 				"nl": "De apparaatregistratieservice kreeg een interne serverfout.",
 				"sv": "Enhetsregistreringstjänsten fick ett internt serverfel.",
 			}},
-			&Code{Hex: "0x801c000b", Symbol: "DSREG_E_DISCOVERY_REDIRECTION_NOT_TRUSTED", Meaning: Text{
+			{Hex: "0x801c000b", Symbol: "DSREG_E_DISCOVERY_REDIRECTION_NOT_TRUSTED", Meaning: Text{
 				"de": "Die Ermittlung wurde an einen Server umgeleitet, dem das Gerät nicht vertraut.",
 				"en": "Discovery was redirected to a server the device doesn't trust.",
 				"nl": "Discovery werd doorgestuurd naar een server die het apparaat niet vertrouwt.",
 				"sv": "Identifieringen omdirigerades till en server som enheten inte litar på.",
 			}},
-			&Code{Hex: "0x801c000c", Symbol: "DSREG_E_DISCOVERY_FAILED", Meaning: Text{
+			{Hex: "0x801c000c", Symbol: "DSREG_E_DISCOVERY_FAILED", Meaning: Text{
 				"de": "Das Gerät konnte den Geräteregistrierungsdienst nicht ermitteln.",
 				"en": "The device couldn't discover the device registration service.",
 				"nl": "Het apparaat kon de apparaatregistratieservice niet vinden.",
 				"sv": "Enheten kunde inte hitta enhetsregistreringstjänsten.",
 			}},
-			&Code{Hex: "0x801c000e", Symbol: "DSREG_E_DEVICE_REGISTRATION_QUOTA_EXCCEEDED", Meaning: Text{
+			{Hex: "0x801c000e", Symbol: "DSREG_E_DEVICE_REGISTRATION_QUOTA_EXCCEEDED", Meaning: Text{
 				"de": "Der Benutzer hat das Entra ID-Limit für Geräte pro Benutzer erreicht.",
 				"en": "The user has hit the Entra ID limit on devices per user.",
 				"nl": "De gebruiker heeft de Entra ID-limiet voor apparaten per gebruiker bereikt.",
 				"sv": "Användaren har nått Entra ID:s gräns för antal enheter per användare.",
 			}},
-			&Code{Hex: "0x801c000f", Symbol: "DSREG_E_DEVICE_REQUIRES_REBOOT", Meaning: Text{
+			{Hex: "0x801c000f", Symbol: "DSREG_E_DEVICE_REQUIRES_REBOOT", Meaning: Text{
 				"de": "Zum Abschluss der Geräteregistrierung ist ein Neustart nötig.",
 				"en": "A restart is needed to finish device registration.",
 				"nl": "Er is een herstart nodig om de apparaatregistratie af te ronden.",
 				"sv": "En omstart krävs för att slutföra enhetsregistreringen.",
 			}},
-			&Code{Hex: "0x801c0010", Symbol: "DSREG_E_DEVICE_AIK_VALIDATION_ERROR", Meaning: Text{
+			{Hex: "0x801c0010", Symbol: "DSREG_E_DEVICE_AIK_VALIDATION_ERROR", Meaning: Text{
 				"de": "Der TPM-Attestation Identity Key (AIK) oder sein Zertifikat ist ungültig.",
 				"en": "The TPM attestation identity key (AIK) or its certificate isn't valid.",
 				"nl": "De TPM-attestation identity key (AIK) of het bijbehorende certificaat is ongeldig.",
 				"sv": "TPM:ens attesteringsnyckel (AIK) eller dess certifikat är ogiltigt.",
 			}},
-			&Code{Hex: "0x801c0011", Symbol: "DSREG_E_DEVICE_ATTESTATION_ERROR", Meaning: Text{
+			{Hex: "0x801c0011", Symbol: "DSREG_E_DEVICE_ATTESTATION_ERROR", Meaning: Text{
 				"de": "Die Gerätebestätigung (TPM-Attestierung) ist fehlgeschlagen.",
 				"en": "Device (TPM) attestation failed.",
 				"nl": "Apparaatattestatie (TPM) is mislukt.",
 				"sv": "Enhetsattesteringen (TPM) misslyckades.",
 			}},
-			&Code{Hex: "0x801c0012", Symbol: "DSREG_E_DISCOVERY_BAD_MESSAGE_ERROR", Meaning: Text{
+			{Hex: "0x801c0012", Symbol: "DSREG_E_DISCOVERY_BAD_MESSAGE_ERROR", Meaning: Text{
 				"de": "Die Antwort der Ermittlung war fehlerhaft.",
 				"en": "The discovery response was malformed.",
 				"nl": "Het discovery-antwoord was onjuist opgemaakt.",
 				"sv": "Svaret från identifieringen var felformaterat.",
 			}},
-			&Code{Hex: "0x801c0013", Symbol: "DSREG_E_TENANTID_NOT_FOUND", Meaning: Text{
+			{Hex: "0x801c0013", Symbol: "DSREG_E_TENANTID_NOT_FOUND", Meaning: Text{
 				"de": "Die Mandanten-ID wurde nicht gefunden.",
 				"en": "The tenant ID couldn't be found.",
 				"nl": "De tenant-ID kon niet worden gevonden.",
 				"sv": "Klientorganisationens ID hittades inte.",
 			}},
-			&Code{Hex: "0x801c0014", Symbol: "DSREG_E_USERSID_NOT_FOUND", Meaning: Text{
+			{Hex: "0x801c0014", Symbol: "DSREG_E_USERSID_NOT_FOUND", Meaning: Text{
 				"de": "Die SID des Benutzers wurde nicht gefunden.",
 				"en": "The user's SID couldn't be found.",
 				"nl": "De SID van de gebruiker kon niet worden gevonden.",
 				"sv": "Användarens SID hittades inte.",
 			}},
-			&Code{Hex: "0x801c001d", Symbol: "DSREG_AUTOJOIN_ADCONFIG_READ_FAILED", Meaning: Text{
+			{Hex: "0x801c001d", Symbol: "DSREG_AUTOJOIN_ADCONFIG_READ_FAILED", Meaning: Text{
 				"de": "Der Microsoft Entra-Hybridbeitritt konnte den SCP oder das Computerobjekt im lokalen AD nicht lesen.",
 				"en": "Hybrid join couldn't read the SCP or the computer object in on-premises AD.",
 				"nl": "Hybride join kon de SCP of het computerobject in de on-premises AD niet lezen.",
 				"sv": "Hybridanslutningen kunde inte läsa SCP:n eller datorobjektet i lokala AD.",
 			}},
-			&Code{Hex: "0x801c001f", Symbol: "DSREG_AUTOJOIN_DISC_WAIT_TIMEOUT", Meaning: Text{
+			{Hex: "0x801c001f", Symbol: "DSREG_AUTOJOIN_DISC_WAIT_TIMEOUT", Meaning: Text{
 				"de": "Die Ermittlung für den Microsoft Entra-Hybridbeitritt lief beim Erreichen von enterpriseregistration.windows.net in ein Timeout.",
 				"en": "Hybrid join discovery timed out reaching enterpriseregistration.windows.net.",
 				"nl": "Discovery voor hybride join kreeg een time-out bij het bereiken van enterpriseregistration.windows.net.",
 				"sv": "Identifieringen för hybridanslutning fick timeout mot enterpriseregistration.windows.net.",
 			}},
-			&Code{Hex: "0x801c0021", Symbol: "DSREG_AUTOJOIN_DISC_FAILED", Meaning: Text{
+			{Hex: "0x801c0021", Symbol: "DSREG_AUTOJOIN_DISC_FAILED", Meaning: Text{
 				"de": "Die Ermittlung für den Microsoft Entra-Hybridbeitritt ist aus allgemeinem Grund fehlgeschlagen.",
 				"en": "Hybrid join discovery failed for a generic reason.",
 				"nl": "Discovery voor hybride join is om een algemene reden mislukt.",
 				"sv": "Identifieringen för hybridanslutning misslyckades av en allmän orsak.",
 			}, Note: "Older Azure AD docs listed 0x801c0021 for the user-realm discovery failure that current Entra docs give as 0x801c003d."},
-			&Code{Hex: "0x801c0025", Symbol: "DSREG_SERVER_BUSY", Meaning: Text{
+			{Hex: "0x801c0025", Symbol: "DSREG_SERVER_BUSY", Meaning: Text{
 				"de": "Der Geräteregistrierungsdienst hat mit HTTP 503 (ausgelastet) geantwortet; später erneut versuchen.",
 				"en": "The device registration service answered HTTP 503 (busy); retry later.",
 				"nl": "De apparaatregistratieservice antwoordde met HTTP 503 (bezet); probeer het later opnieuw.",
 				"sv": "Enhetsregistreringstjänsten svarade HTTP 503 (upptagen); försök igen senare.",
 			}},
-			&Code{Hex: "0x801c003a", Symbol: "DSREG_DISCOVERY_TENANT_NOT_FOUND", Meaning: Text{
+			{Hex: "0x801c003a", Symbol: "DSREG_DISCOVERY_TENANT_NOT_FOUND", Meaning: Text{
 				"de": "Der SCP zeigt auf den falschen Mandanten, oder der Mandant hat kein aktives Abonnement.",
 				"en": "The SCP points to the wrong tenant, or the tenant has no active subscription.",
 				"nl": "De SCP verwijst naar de verkeerde tenant, of de tenant heeft geen actief abonnement.",
 				"sv": "SCP:n pekar på fel klientorganisation, eller så saknar den ett aktivt abonnemang.",
 			}},
-			&Code{Hex: "0x801c003d", Symbol: "DSREG_AUTOJOIN_USERREALM_DISCOVERY_FAILED", Meaning: Text{
+			{Hex: "0x801c003d", Symbol: "DSREG_AUTOJOIN_USERREALM_DISCOVERY_FAILED", Meaning: Text{
 				"de": "Der Microsoft Entra-Hybridbeitritt konnte nicht ermitteln, ob die Domäne verwaltet oder im Verbund ist (Realm Discovery).",
 				"en": "Hybrid join couldn't find out whether the domain is managed or federated (realm discovery).",
 				"nl": "Hybride join kon niet bepalen of het domein beheerd of gefedereerd is (realm discovery).",
 				"sv": "Hybridanslutningen kunde inte avgöra om domänen är hanterad eller federerad (realm discovery).",
 			}, Note: "Older Azure AD docs gave this realm-discovery failure as 0x801c0021."},
-			&Code{Hex: "0x801c03ea", Meaning: Text{
+			{Hex: "0x801c03ea", Meaning: Text{
 				"de": "TPM-Attestierung fehlgeschlagen: das TPM kann 2.0, wurde aber nicht aktualisiert (Autopilot im Selbstbereitstellungsmodus).",
 				"en": "TPM attestation failed: the TPM can do 2.0 but hasn't been upgraded to it (Autopilot self-deploying mode).",
 				"nl": "TPM-attestatie mislukt: de TPM ondersteunt 2.0 maar is nog niet bijgewerkt (Autopilot in de zelfimplementatiemodus).",
@@ -1536,19 +1536,19 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"registering-your-device-for-mobile-management-failed3-0x801c03ea",
 			}},
-			&Code{Hex: "0x801c03f2", Symbol: "DSREG_E_DIRECTORY_FAILURE", Meaning: Text{
+			{Hex: "0x801c03f2", Symbol: "DSREG_E_DIRECTORY_FAILURE", Meaning: Text{
 				"de": "Der Registrierungsdienst hatte einen Verzeichnisfehler, z. B. ist das Geräteobjekt noch nicht mit Entra ID synchronisiert.",
 				"en": "The registration service hit a directory error, e.g. the device object hasn't synced to Entra ID yet.",
 				"nl": "De registratieservice kreeg een directoryfout, bijv. het apparaatobject is nog niet naar Entra ID gesynchroniseerd.",
 				"sv": "Registreringstjänsten fick ett katalogfel, t.ex. enhetsobjektet är inte synkat till Entra ID än.",
 			}},
-			&Code{Hex: "0x801c03f3", Meaning: Text{
+			{Hex: "0x801c03f3", Meaning: Text{
 				"de": "Autopilot Pre-Provisioning: das Entra ID-Objekt des Geräts fehlt (z. B. manuell gelöscht).",
 				"en": "Autopilot pre-provisioning: the device's Entra ID object is missing (e.g. deleted by hand).",
 				"nl": "Autopilot pre-provisioning: het Entra ID-object van het apparaat ontbreekt (bijv. handmatig verwijderd).",
 				"sv": "Autopilot pre-provisioning: enhetens objekt i Entra ID saknas (t.ex. manuellt borttaget).",
 			}},
-			&Code{Hex: "0x8007064c", Meaning: Text{
+			{Hex: "0x8007064c", Meaning: Text{
 				"de": "Der Computer gilt schon als registriert: Reste des alten Intune PC-Clients oder ein geklontes Image.",
 				"en": "The machine counts as already enrolled: leftovers of the legacy Intune PC client, or a cloned image.",
 				"nl": "De machine geldt al als ingeschreven: restanten van de oude Intune PC-client of een gekloonde image.",
@@ -1556,7 +1556,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"error-hr-0x8007064c-the-machine-is-already-enrolled",
 			}},
-			&Code{Hex: "0x80cf4017", Meaning: Text{
+			{Hex: "0x80cf4017", Meaning: Text{
 				"de": "Alter Intune PC-Client: die Clientsoftware ist veraltet oder das Kontozertifikat ist nicht mehr gültig.",
 				"en": "Legacy Intune PC client: the client software is out of date or its account certificate is no longer valid.",
 				"nl": "Oude Intune PC-client: de clientsoftware is verouderd of het accountcertificaat is niet meer geldig.",
@@ -1565,7 +1565,7 @@ func builtinCatalog() snapshot {
 				"the-software-cannot-be-installed",
 				"the-account-certificate-is-not-valid-and-may-be-expired",
 			}},
-			&Code{Hex: "0x800705b4", Meaning: Text{
+			{Hex: "0x800705b4", Meaning: Text{
 				"de": "Zeitüberschreitung: das Gerät im Selbstbereitstellungsmodus hat kein TPM 2.0 (etwa eine VM) oder eine zu alte Windows-Version.",
 				"en": "Timeout: the device in self-deploying mode has no TPM 2.0 (a VM, for example) or runs too old a Windows build.",
 				"nl": "Time-out: het apparaat in de zelfimplementatiemodus heeft geen TPM 2.0 (bijvoorbeeld een VM) of draait een te oude Windows-versie.",
@@ -1573,7 +1573,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"securing-your-hardware-failed-0x800705b4",
 			}},
-			&Code{Hex: "0x80070774", Meaning: Text{
+			{Hex: "0x80070774", Meaning: Text{
 				"de": "Kein Domänencontroller beim hybriden Autopilot-Join gefunden, z. B. wurde ein Benutzer zugewiesen oder das Entra-Objekt gelöscht.",
 				"en": "No domain controller found during hybrid Autopilot join, e.g. a user was assigned or the Entra object was deleted.",
 				"nl": "Geen domeincontroller gevonden tijdens hybride Autopilot-join, bijv. er is een gebruiker toegewezen of het Entra-object is verwijderd.",
@@ -1581,7 +1581,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"something-went-wrong-error-code-80070774",
 			}},
-			&Code{Hex: "0xcaa9001f", Meaning: Text{
+			{Hex: "0xcaa9001f", Meaning: Text{
 				"de": "Co-Verwaltung: Windows hat integrierte Windows-Authentifizierung versucht, die Domäne ist aber nicht im Verbund (AADSTS50155).",
 				"en": "Co-management: Windows tried integrated Windows authentication, but the domain isn't federated (AADSTS50155).",
 				"nl": "Co-beheer: Windows probeerde geïntegreerde Windows-verificatie, maar het domein is niet gefedereerd (AADSTS50155).",
@@ -1589,43 +1589,43 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"mdm-enrollment-error-0xcaa9001f",
 			}},
-			&Code{Hex: "0xc1036501", Meaning: Text{
+			{Hex: "0xc1036501", Meaning: Text{
 				"de": "Entra ID hat mehrere MDM-Konfigurationen, daher kann die automatische Registrierung keine auswählen.",
 				"en": "Entra ID has more than one MDM configuration, so auto-enrollment can't pick one.",
 				"nl": "Entra ID heeft meer dan één MDM-configuratie, waardoor automatische inschrijving er geen kan kiezen.",
 				"sv": "Entra ID har mer än en MDM-konfiguration, så automatisk registrering kan inte välja någon.",
 			}},
-			&Code{Hex: "0x81039001", Symbol: "E_AUTOPILOT_CLIENT_TPM_MAX_ATTESTATION_RETRY_EXCEEDED", Meaning: Text{
+			{Hex: "0x81039001", Symbol: "E_AUTOPILOT_CLIENT_TPM_MAX_ATTESTATION_RETRY_EXCEEDED", Meaning: Text{
 				"de": "Autopilot hat nach zu vielen TPM-Attestierungsversuchen aufgegeben.",
 				"en": "Autopilot gave up after too many TPM attestation retries.",
 				"nl": "Autopilot gaf het op na te veel pogingen tot TPM-attestatie.",
 				"sv": "Autopilot gav upp efter för många försök med TPM-attestering.",
 			}},
-			&Code{Hex: "0x80070490", Meaning: Text{
+			{Hex: "0x80070490", Meaning: Text{
 				"de": "TPM-Attestierung auf einem AMD-Firmware-TPM (fTPM) fehlgeschlagen; ein Firmware-Update behebt es.",
 				"en": "TPM attestation failed on an AMD firmware TPM (fTPM); a firmware update fixes it.",
 				"nl": "TPM-attestatie mislukt op een AMD-firmware-TPM (fTPM); een firmware-update lost het op.",
 				"sv": "TPM-attesteringen misslyckades på en AMD-firmware-TPM (fTPM); en firmwareuppdatering löser det.",
 			}},
-			&Code{Hex: "0x8000ffff", Meaning: Text{
+			{Hex: "0x8000ffff", Meaning: Text{
 				"de": "Co-Verwaltung: automatische MDM-Registrierung ist in Entra ID nicht eingerichtet, oder die Registrierungs-URL ist unerwartet.",
 				"en": "Co-management: MDM auto-enrollment isn't configured in Entra ID, or the enrollment URL is unexpected.",
 				"nl": "Co-beheer: automatische MDM-inschrijving is niet ingesteld in Entra ID, of de inschrijvings-URL klopt niet.",
 				"sv": "Samhantering: automatisk MDM-registrering är inte konfigurerad i Entra ID, eller så är registrerings-URL:en oväntad.",
 			}},
-			&Code{Hex: "0x80070032", Meaning: Text{
+			{Hex: "0x80070032", Meaning: Text{
 				"de": "Co-Verwaltung: automatische MDM-Registrierung erfordert Windows 10 Version 1709 oder höher. Alter Intune PC-Client: eine Voraussetzung für die Installation der Clientsoftware fehlt.",
 				"en": "Co-management: MDM auto-enrollment needs Windows 10 version 1709 or later. Legacy Intune PC client: a prerequisite for installing the client software is missing.",
 				"nl": "Co-beheer: automatische MDM-inschrijving vereist Windows 10 versie 1709 of later. Oude Intune PC-client: er ontbreekt een vereiste voor het installeren van de clientsoftware.",
 				"sv": "Samhantering: automatisk MDM-registrering kräver Windows 10 version 1709 eller senare. Den gamla Intune PC-klienten: en förutsättning för att installera klientprogrammet saknas.",
 			}, Note: "Two documented meanings: the co-management monitoring article (configmgr/comanage/how-to-monitor.md) gives the Windows 10 1709 requirement; troubleshoot-device-enrollment-in-intune.md (05/15/2024) gives missing prerequisites for installing the legacy Intune PC client software."},
-			&Code{Hex: "0x80cf0437", Meaning: Text{
+			{Hex: "0x80cf0437", Meaning: Text{
 				"de": "Die Uhr des Clientcomputers ist falsch eingestellt.",
 				"en": "The clock on the client computer is set wrong.",
 				"nl": "De klok van de clientcomputer staat verkeerd.",
 				"sv": "Klockan på klientdatorn går fel.",
 			}},
-			&Code{Symbol: "NoEnrollmentPolicy", Meaning: Text{
+			{Symbol: "NoEnrollmentPolicy", Meaning: Text{
 				"de": "Keine Registrierungsrichtlinie: das Apple-MDM-Push-Zertifikat (APNs) fehlt, ist ungültig oder abgelaufen.",
 				"en": "No enrollment policy: the Apple MDM push certificate (APNs) is missing, invalid or expired.",
 				"nl": "Geen inschrijvingsbeleid: het Apple MDM-pushcertificaat (APNs) ontbreekt, is ongeldig of is verlopen.",
@@ -1633,7 +1633,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"noenrollmentpolicy",
 			}},
-			&Code{Symbol: "AccountNotOnboarded", Aliases: []string{
+			{Symbol: "AccountNotOnboarded", Aliases: []string{
 				"APNSNotOnboarded",
 			}, Meaning: Text{
 				"de": "Mit dem APNs-Zertifikat in Intune stimmt etwas nicht; erneuern (nicht ersetzen).",
@@ -1643,7 +1643,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"accountnotonboarded",
 			}},
-			&Code{Symbol: "DeviceCapReached", Meaning: Text{
+			{Symbol: "DeviceCapReached", Meaning: Text{
 				"de": "Der Benutzer hat bereits so viele Geräte registriert, wie das Limit erlaubt.",
 				"en": "The user already has as many enrolled devices as the device limit allows.",
 				"nl": "De gebruiker heeft al zoveel apparaten ingeschreven als de limiet toestaat.",
@@ -1651,7 +1651,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"device-cap-reached",
 			}},
-			&Code{Symbol: "UserLicenseTypeInvalid", Meaning: Text{
+			{Symbol: "UserLicenseTypeInvalid", Meaning: Text{
 				"de": "Der Benutzer hat keine gültige Intune-Lizenz oder ist nicht in einer erforderlichen Benutzergruppe.",
 				"en": "The user has no valid Intune licence, or isn't in a required user group.",
 				"nl": "De gebruiker heeft geen geldige Intune-licentie of zit niet in een vereiste gebruikersgroep.",
@@ -1659,7 +1659,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"user-license-type-invalid",
 			}},
-			&Code{Symbol: "APNSCertificateNotValid", Meaning: Text{
+			{Symbol: "APNSCertificateNotValid", Meaning: Text{
 				"de": "Das APNs-Zertifikat, über das Intune iOS/iPadOS-Geräte erreicht, wurde nie eingerichtet oder ist abgelaufen.",
 				"en": "The APNs certificate Intune uses to reach iOS/iPadOS devices was never set up or has expired.",
 				"nl": "Het APNs-certificaat waarmee Intune iOS/iPadOS-apparaten bereikt, is nooit ingesteld of is verlopen.",
@@ -1667,7 +1667,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"apnscertificatenotvalid",
 			}},
-			&Code{Symbol: "DeviceTypeNotSupported", Meaning: Text{
+			{Symbol: "DeviceTypeNotSupported", Meaning: Text{
 				"de": "Dieser Gerätetyp wird nicht unterstützt; nötig ist ein iOS/iPadOS-Gerät ab Version 8.0.",
 				"en": "This device type isn't supported; it must be an iOS/iPadOS device on version 8.0 or later.",
 				"nl": "Dit apparaattype wordt niet ondersteund; het moet een iOS/iPadOS-apparaat met versie 8.0 of later zijn.",
@@ -1675,7 +1675,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"devicetypenotsupported",
 			}},
-			&Code{Symbol: "MdmAuthorityNotDefined", Meaning: Text{
+			{Symbol: "MdmAuthorityNotDefined", Meaning: Text{
 				"de": "In Intune ist noch keine MDM-Autorität festgelegt.",
 				"en": "No mobile device management authority has been set in Intune yet.",
 				"nl": "Er is in Intune nog geen MDM-instantie ingesteld.",
@@ -1683,7 +1683,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"mdmauthoritynotdefined",
 			}},
-			&Code{Symbol: "XPC_TYPE_ERROR", Meaning: Text{
+			{Symbol: "XPC_TYPE_ERROR", Meaning: Text{
 				"de": "Die ADE-Registrierung schlägt fehl, weil das Gerät keine saubere Verbindung zum ADE-Dienst von Apple bekommt.",
 				"en": "ADE enrollment fails because the device can't talk properly to Apple's ADE service.",
 				"nl": "ADE-inschrijving mislukt omdat het apparaat niet goed met de ADE-service van Apple kan communiceren.",
@@ -1691,7 +1691,7 @@ func builtinCatalog() snapshot {
 			}, Entries: []string{
 				"xpc_type_error-connection-invalid",
 			}},
-			&Code{Symbol: "OOBEIDPS", Meaning: Text{
+			{Symbol: "OOBEIDPS", Meaning: Text{
 				"de": "Während der Autopilot-Einrichtung blockiert ein Proxy, eine Firewall oder ein anderes Netzwerkgerät den Identitätsanbieter.",
 				"en": "During Autopilot setup a proxy, firewall or other network device blocks the identity provider.",
 				"nl": "Tijdens Autopilot-installatie blokkeert een proxy, firewall of ander netwerkapparaat de id-provider.",
@@ -1701,8 +1701,8 @@ func builtinCatalog() snapshot {
 			}},
 		},
 		Talk: &Talk{Intents: []*IntentWords{
-			&IntentWords{ID: "not_solved", Loose: true, Phrases: List{
-				"de": []string{
+			{ID: "not_solved", Loose: true, Phrases: List{
+				"de": {
 					"hat nicht geholfen",
 					"nicht geholfen",
 					"hilft nicht",
@@ -1722,7 +1722,7 @@ func builtinCatalog() snapshot {
 					"weiterhin",
 					"war es nicht",
 				},
-				"en": []string{
+				"en": {
 					"didn't help",
 					"did not help",
 					"doesn't help",
@@ -1755,7 +1755,7 @@ func builtinCatalog() snapshot {
 					"was not it",
 					"not working yet",
 				},
-				"nl": []string{
+				"nl": {
 					"hielp niet",
 					"helpt niet",
 					"heeft niet geholpen",
@@ -1774,7 +1774,7 @@ func builtinCatalog() snapshot {
 					"lukt niet",
 					"was het niet",
 				},
-				"sv": []string{
+				"sv": {
 					"hjälpte inte",
 					"hjälper inte",
 					"fungerar fortfarande inte",
@@ -1790,8 +1790,8 @@ func builtinCatalog() snapshot {
 					"var inte det",
 				},
 			}},
-			&IntentWords{ID: "solved", Phrases: List{
-				"de": []string{
+			{ID: "solved", Phrases: List{
+				"de": {
 					"hat funktioniert",
 					"funktioniert jetzt",
 					"es funktioniert",
@@ -1804,7 +1804,7 @@ func builtinCatalog() snapshot {
 					"klappt jetzt",
 					"hat geholfen",
 				},
-				"en": []string{
+				"en": {
 					"that fixed it",
 					"fixed it",
 					"it's fixed",
@@ -1822,7 +1822,7 @@ func builtinCatalog() snapshot {
 					"all good",
 					"sorted",
 				},
-				"nl": []string{
+				"nl": {
 					"opgelost",
 					"het werkt",
 					"werkt nu",
@@ -1833,7 +1833,7 @@ func builtinCatalog() snapshot {
 					"dat hielp",
 					"dat heeft geholpen",
 				},
-				"sv": []string{
+				"sv": {
 					"det löste sig",
 					"löste det",
 					"löste sig",
@@ -1847,8 +1847,8 @@ func builtinCatalog() snapshot {
 					"hjälpte",
 				},
 			}},
-			&IntentWords{ID: "person", Phrases: List{
-				"de": []string{
+			{ID: "person", Phrases: List{
+				"de": {
 					"jemanden von der it",
 					"jemand von der it",
 					"jemanden vom support",
@@ -1866,7 +1866,7 @@ func builtinCatalog() snapshot {
 					"echte person",
 					"support kontaktieren",
 				},
-				"en": []string{
+				"en": {
 					"someone from it",
 					"someone from the helpdesk",
 					"someone in it",
@@ -1892,7 +1892,7 @@ func builtinCatalog() snapshot {
 					"raise a ticket",
 					"log a ticket",
 				},
-				"nl": []string{
+				"nl": {
 					"iemand van it",
 					"iemand van de it",
 					"iemand van de helpdesk",
@@ -1909,7 +1909,7 @@ func builtinCatalog() snapshot {
 					"echte persoon",
 					"een persoon",
 				},
-				"sv": []string{
+				"sv": {
 					"någon från it",
 					"någon på it",
 					"någon från supporten",
@@ -1926,31 +1926,31 @@ func builtinCatalog() snapshot {
 					"riktig person",
 				},
 			}},
-			&IntentWords{ID: "summary", Phrases: List{
-				"de": []string{
+			{ID: "summary", Phrases: List{
+				"de": {
 					"zusammenfassung",
 					"zusammenfassen",
 					"fass zusammen",
 				},
-				"en": []string{
+				"en": {
 					"summary",
 					"summarize",
 					"summarise",
 					"recap",
 					"sum up",
 				},
-				"nl": []string{
+				"nl": {
 					"samenvatting",
 					"samenvatten",
 					"vat samen",
 				},
-				"sv": []string{
+				"sv": {
 					"sammanfattning",
 					"sammanfatta",
 				},
 			}},
-			&IntentWords{ID: "other_causes", Phrases: List{
-				"de": []string{
+			{ID: "other_causes", Phrases: List{
+				"de": {
 					"was sonst",
 					"was noch",
 					"was anderes",
@@ -1960,7 +1960,7 @@ func builtinCatalog() snapshot {
 					"nächste ursache",
 					"andere möglichkeiten",
 				},
-				"en": []string{
+				"en": {
 					"what else",
 					"other causes",
 					"other cause",
@@ -1974,7 +1974,7 @@ func builtinCatalog() snapshot {
 					"other reasons",
 					"other reason",
 				},
-				"nl": []string{
+				"nl": {
 					"wat nog meer",
 					"wat kan het nog meer",
 					"wat anders",
@@ -1984,7 +1984,7 @@ func builtinCatalog() snapshot {
 					"volgende oorzaak",
 					"andere mogelijkheden",
 				},
-				"sv": []string{
+				"sv": {
 					"vad mer",
 					"vad annars",
 					"andra orsaker",
@@ -1994,15 +1994,15 @@ func builtinCatalog() snapshot {
 					"andra möjligheter",
 				},
 			}},
-			&IntentWords{ID: "all_causes", Exact: true, Phrases: List{
-				"de": []string{
+			{ID: "all_causes", Exact: true, Phrases: List{
+				"de": {
 					"alle ursachen",
 					"alle anzeigen",
 					"alles anzeigen",
 					"alles",
 					"zeig alles",
 				},
-				"en": []string{
+				"en": {
 					"all",
 					"all causes",
 					"show all",
@@ -2011,14 +2011,14 @@ func builtinCatalog() snapshot {
 					"full answer",
 					"everything",
 				},
-				"nl": []string{
+				"nl": {
 					"alle oorzaken",
 					"alles tonen",
 					"toon alles",
 					"alles",
 					"toon alle oorzaken",
 				},
-				"sv": []string{
+				"sv": {
 					"alla orsaker",
 					"visa alla",
 					"visa allt",
@@ -2026,14 +2026,14 @@ func builtinCatalog() snapshot {
 					"visa alla orsaker",
 				},
 			}},
-			&IntentWords{ID: "help", Social: true, Phrases: List{
-				"de": []string{
+			{ID: "help", Social: true, Phrases: List{
+				"de": {
 					"hilfe",
 					"was kannst du",
 					"wie funktioniert das",
 					"wie funktionierst du",
 				},
-				"en": []string{
+				"en": {
 					"help",
 					"what can you do",
 					"how does this work",
@@ -2041,22 +2041,22 @@ func builtinCatalog() snapshot {
 					"usage",
 					"how do i use you",
 				},
-				"nl": []string{
+				"nl": {
 					"hulp",
 					"wat kun je",
 					"wat kan je",
 					"hoe werkt dit",
 					"hoe werk je",
 				},
-				"sv": []string{
+				"sv": {
 					"hjälp",
 					"vad kan du",
 					"hur fungerar det här",
 					"hur funkar du",
 				},
 			}},
-			&IntentWords{ID: "goodbye", Social: true, Phrases: List{
-				"de": []string{
+			{ID: "goodbye", Social: true, Phrases: List{
+				"de": {
 					"tschüss",
 					"tschüs",
 					"auf wiedersehen",
@@ -2064,7 +2064,7 @@ func builtinCatalog() snapshot {
 					"bis später",
 					"schönen tag",
 				},
-				"en": []string{
+				"en": {
 					"bye",
 					"goodbye",
 					"good bye",
@@ -2073,14 +2073,14 @@ func builtinCatalog() snapshot {
 					"cya",
 					"have a good day",
 				},
-				"nl": []string{
+				"nl": {
 					"doei",
 					"dag dag",
 					"tot ziens",
 					"tot later",
 					"fijne dag",
 				},
-				"sv": []string{
+				"sv": {
 					"hej då",
 					"hejdå",
 					"vi ses",
@@ -2088,14 +2088,14 @@ func builtinCatalog() snapshot {
 					"ha en bra dag",
 				},
 			}},
-			&IntentWords{ID: "thanks", Social: true, Phrases: List{
-				"de": []string{
+			{ID: "thanks", Social: true, Phrases: List{
+				"de": {
 					"danke",
 					"vielen dank",
 					"dankeschön",
 					"danke schön",
 				},
-				"en": []string{
+				"en": {
 					"thanks",
 					"thank you",
 					"thx",
@@ -2104,7 +2104,7 @@ func builtinCatalog() snapshot {
 					"appreciated",
 					"much appreciated",
 				},
-				"nl": []string{
+				"nl": {
 					"bedankt",
 					"dank je",
 					"dank u",
@@ -2112,15 +2112,15 @@ func builtinCatalog() snapshot {
 					"dankuwel",
 					"merci",
 				},
-				"sv": []string{
+				"sv": {
 					"tack",
 					"tackar",
 					"tack så mycket",
 					"tusen tack",
 				},
 			}},
-			&IntentWords{ID: "greeting", Social: true, Phrases: List{
-				"de": []string{
+			{ID: "greeting", Social: true, Phrases: List{
+				"de": {
 					"hallo",
 					"moin",
 					"guten morgen",
@@ -2130,7 +2130,7 @@ func builtinCatalog() snapshot {
 					"grüß gott",
 					"grüezi",
 				},
-				"en": []string{
+				"en": {
 					"hi",
 					"hello",
 					"hey",
@@ -2140,7 +2140,7 @@ func builtinCatalog() snapshot {
 					"hiya",
 					"howdy",
 				},
-				"nl": []string{
+				"nl": {
 					"hallo",
 					"hoi",
 					"goedemorgen",
@@ -2149,7 +2149,7 @@ func builtinCatalog() snapshot {
 					"hey",
 					"dag",
 				},
-				"sv": []string{
+				"sv": {
 					"hej",
 					"hallå",
 					"god morgon",
@@ -2159,8 +2159,8 @@ func builtinCatalog() snapshot {
 					"tjenare",
 				},
 			}},
-			&IntentWords{ID: "confirm", Exact: true, Phrases: List{
-				"de": []string{
+			{ID: "confirm", Exact: true, Phrases: List{
+				"de": {
 					"ja",
 					"ja bitte",
 					"gerne",
@@ -2171,7 +2171,7 @@ func builtinCatalog() snapshot {
 					"einverstanden",
 					"in ordnung",
 				},
-				"en": []string{
+				"en": {
 					"yes",
 					"yes please",
 					"yep",
@@ -2186,7 +2186,7 @@ func builtinCatalog() snapshot {
 					"do it",
 					"confirm",
 				},
-				"nl": []string{
+				"nl": {
 					"ja",
 					"ja graag",
 					"graag",
@@ -2198,7 +2198,7 @@ func builtinCatalog() snapshot {
 					"oké",
 					"is goed",
 				},
-				"sv": []string{
+				"sv": {
 					"ja",
 					"ja tack",
 					"gärna",
@@ -2209,8 +2209,8 @@ func builtinCatalog() snapshot {
 					"gör det",
 				},
 			}},
-			&IntentWords{ID: "decline", Exact: true, Phrases: List{
-				"de": []string{
+			{ID: "decline", Exact: true, Phrases: List{
+				"de": {
 					"nein",
 					"nein danke",
 					"abbrechen",
@@ -2219,7 +2219,7 @@ func builtinCatalog() snapshot {
 					"nicht senden",
 					"doch nicht",
 				},
-				"en": []string{
+				"en": {
 					"no",
 					"no thanks",
 					"nope",
@@ -2230,7 +2230,7 @@ func builtinCatalog() snapshot {
 					"nevermind",
 					"not now",
 				},
-				"nl": []string{
+				"nl": {
 					"nee",
 					"nee dank je",
 					"nee bedankt",
@@ -2240,7 +2240,7 @@ func builtinCatalog() snapshot {
 					"niet nu",
 					"niet versturen",
 				},
-				"sv": []string{
+				"sv": {
 					"nej",
 					"nej tack",
 					"avbryt",
@@ -2250,7 +2250,7 @@ func builtinCatalog() snapshot {
 				},
 			}},
 		}, Fillers: List{
-			"de": []string{
+			"de": {
 				"da",
 				"so",
 				"sehr",
@@ -2282,7 +2282,7 @@ func builtinCatalog() snapshot {
 				"benutzer",
 				"geräte",
 			},
-			"en": []string{
+			"en": {
 				"there",
 				"a",
 				"lot",
@@ -2325,7 +2325,7 @@ func builtinCatalog() snapshot {
 				"devices",
 				"device",
 			},
-			"nl": []string{
+			"nl": {
 				"daar",
 				"veel",
 				"heel",
@@ -2357,7 +2357,7 @@ func builtinCatalog() snapshot {
 				"gebruikers",
 				"apparaten",
 			},
-			"sv": []string{
+			"sv": {
 				"där",
 				"så",
 				"mycket",
@@ -2385,7 +2385,7 @@ func builtinCatalog() snapshot {
 				"enheter",
 			},
 		}, Negations: List{
-			"de": []string{
+			"de": {
 				"nicht",
 				"kein",
 				"keine",
@@ -2394,7 +2394,7 @@ func builtinCatalog() snapshot {
 				"niemals",
 				"nichts",
 			},
-			"en": []string{
+			"en": {
 				"not",
 				"no",
 				"never",
@@ -2408,14 +2408,14 @@ func builtinCatalog() snapshot {
 				"nothing",
 				"neither",
 			},
-			"nl": []string{
+			"nl": {
 				"niet",
 				"geen",
 				"nooit",
 				"niks",
 				"niets",
 			},
-			"sv": []string{
+			"sv": {
 				"inte",
 				"ej",
 				"aldrig",
@@ -2424,7 +2424,7 @@ func builtinCatalog() snapshot {
 				"inga",
 			},
 		}, Ordinals: []OrdinalWords{
-			OrdinalWords{N: 1, Words: []string{
+			{N: 1, Words: []string{
 				"first",
 				"1st",
 				"eerste",
@@ -2434,7 +2434,7 @@ func builtinCatalog() snapshot {
 				"ersten",
 				"erstes",
 			}},
-			OrdinalWords{N: 2, Words: []string{
+			{N: 2, Words: []string{
 				"second",
 				"2nd",
 				"tweede",
@@ -2443,7 +2443,7 @@ func builtinCatalog() snapshot {
 				"zweiten",
 				"zweites",
 			}},
-			OrdinalWords{N: 3, Words: []string{
+			{N: 3, Words: []string{
 				"third",
 				"3rd",
 				"derde",
@@ -2452,7 +2452,7 @@ func builtinCatalog() snapshot {
 				"dritten",
 				"drittes",
 			}},
-			OrdinalWords{N: 4, Words: []string{
+			{N: 4, Words: []string{
 				"fourth",
 				"4th",
 				"vierde",
@@ -2462,14 +2462,14 @@ func builtinCatalog() snapshot {
 				"viertes",
 			}},
 		}, Languages: []LangNames{
-			LangNames{Lang: "en", Names: []string{
+			{Lang: "en", Names: []string{
 				"english",
 				"engels",
 				"engelska",
 				"englisch",
 				"engelsk",
 			}},
-			LangNames{Lang: "nl", Names: []string{
+			{Lang: "nl", Names: []string{
 				"dutch",
 				"nederlands",
 				"nederländska",
@@ -2478,14 +2478,14 @@ func builtinCatalog() snapshot {
 				"vlaams",
 				"flemish",
 			}},
-			LangNames{Lang: "sv", Names: []string{
+			{Lang: "sv", Names: []string{
 				"swedish",
 				"zweeds",
 				"svenska",
 				"schwedisch",
 				"svensk",
 			}},
-			LangNames{Lang: "de", Names: []string{
+			{Lang: "de", Names: []string{
 				"german",
 				"duits",
 				"tyska",
@@ -2493,7 +2493,7 @@ func builtinCatalog() snapshot {
 				"deutsche",
 			}},
 		}, LanguageCues: List{
-			"de": []string{
+			"de": {
 				"auf",
 				"bitte",
 				"antworten",
@@ -2508,7 +2508,7 @@ func builtinCatalog() snapshot {
 				"du",
 				"in",
 			},
-			"en": []string{
+			"en": {
 				"please",
 				"pls",
 				"in",
@@ -2524,7 +2524,7 @@ func builtinCatalog() snapshot {
 				"could",
 				"you",
 			},
-			"nl": []string{
+			"nl": {
 				"graag",
 				"alsjeblieft",
 				"alstublieft",
@@ -2540,7 +2540,7 @@ func builtinCatalog() snapshot {
 				"je",
 				"het",
 			},
-			"sv": []string{
+			"sv": {
 				"på",
 				"tack",
 				"svara",
@@ -2621,7 +2621,7 @@ func builtinCatalog() snapshot {
 			"es",
 		}},
 		Topics: []*Topic{
-			&Topic{ID: "android", Kind: "platform", URL: "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/troubleshoot-android-enrollment", Name: Text{
+			{ID: "android", Kind: "platform", URL: "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/troubleshoot-android-enrollment", Name: Text{
 				"de": "Android",
 				"en": "Android",
 				"nl": "Android",
@@ -2643,7 +2643,7 @@ func builtinCatalog() snapshot {
 				"arbetsprofil",
 				"arbeitsprofil",
 			}},
-			&Topic{ID: "macos", Kind: "platform", URL: "https://learn.microsoft.com/mem/intune/enrollment/macos-enroll", Name: Text{
+			{ID: "macos", Kind: "platform", URL: "https://learn.microsoft.com/mem/intune/enrollment/macos-enroll", Name: Text{
 				"de": "macOS",
 				"en": "macOS",
 				"nl": "macOS",
@@ -2682,7 +2682,7 @@ func builtinCatalog() snapshot {
 				"auf dem mac",
 				"am mac",
 			}},
-			&Topic{ID: "linux", Kind: "platform", URL: "https://learn.microsoft.com/mem/intune/user-help/enroll-linux-device-in-intune", Name: Text{
+			{ID: "linux", Kind: "platform", URL: "https://learn.microsoft.com/mem/intune/user-help/enroll-linux-device-in-intune", Name: Text{
 				"de": "Linux",
 				"en": "Linux",
 				"nl": "Linux",
@@ -2695,7 +2695,7 @@ func builtinCatalog() snapshot {
 				"debian",
 				"fedora",
 			}},
-			&Topic{ID: "chromeos", Kind: "platform", URL: "https://learn.microsoft.com/mem/intune/fundamentals/supported-devices-browsers", Name: Text{
+			{ID: "chromeos", Kind: "platform", URL: "https://learn.microsoft.com/mem/intune/fundamentals/supported-devices-browsers", Name: Text{
 				"de": "ChromeOS",
 				"en": "ChromeOS",
 				"nl": "ChromeOS",
@@ -2706,7 +2706,7 @@ func builtinCatalog() snapshot {
 				"chromebook",
 				"chromebooks",
 			}},
-			&Topic{ID: "apps", Kind: "topic", URL: "https://learn.microsoft.com/mem/intune/apps/troubleshoot-app-install", Name: Text{
+			{ID: "apps", Kind: "topic", URL: "https://learn.microsoft.com/mem/intune/apps/troubleshoot-app-install", Name: Text{
 				"de": "App-Bereitstellung",
 				"en": "app deployment",
 				"nl": "app-implementatie",
@@ -2767,7 +2767,7 @@ func builtinCatalog() snapshot {
 				"app-installation schlägt fehl",
 				"app installation schlägt fehl",
 			}},
-			&Topic{ID: "compliance", Kind: "topic", URL: "https://learn.microsoft.com/mem/intune/protect/device-compliance-get-started", Name: Text{
+			{ID: "compliance", Kind: "topic", URL: "https://learn.microsoft.com/mem/intune/protect/device-compliance-get-started", Name: Text{
 				"de": "Konformitätsrichtlinien",
 				"en": "compliance policies",
 				"nl": "nalevingsbeleid",
@@ -2804,7 +2804,7 @@ func builtinCatalog() snapshot {
 				"nicht konform",
 				"als nicht konform",
 			}},
-			&Topic{ID: "howto", Kind: "howto", URL: "https://learn.microsoft.com/mem/intune/fundamentals/deployment-guide-enrollment", Name: Text{
+			{ID: "howto", Kind: "howto", URL: "https://learn.microsoft.com/mem/intune/fundamentals/deployment-guide-enrollment", Name: Text{
 				"de": "Fragen zur Einrichtung",
 				"en": "set-up questions",
 				"nl": "vragen over het inrichten",
@@ -2915,242 +2915,242 @@ func builtinCatalog() snapshot {
 			"More Services",
 			"Microsoft Intune-bedrijfsportal",
 		}, Terms: []Term{
-			Term{Concept: "intune-admin-center", En: "Microsoft Intune admin center", Nl: "Microsoft Intune-beheercentrum", Sv: "administrationscentret för Microsoft Intune", De: "Microsoft Intune Admin Center"},
-			Term{Concept: "entra-id", En: "Microsoft Entra ID", Nl: "Microsoft Entra ID", Sv: "Microsoft Entra ID", De: "Microsoft Entra ID"},
-			Term{Concept: "entra-admin-center", En: "Microsoft Entra admin center", Nl: "Microsoft Entra-beheercentrum", Sv: "administrationscentret för Microsoft Entra", De: "Microsoft Entra Admin Center"},
-			Term{Concept: "m365-admin-center", En: "Microsoft 365 admin center", Nl: "Microsoft 365-beheercentrum", Sv: "administrationscentret för Microsoft 365", De: "Microsoft 365 Admin Center"},
-			Term{Concept: "hybrid-join", En: "Microsoft Entra hybrid join", Nl: "Microsoft Entra hybride join", Sv: "Microsoft Entra-hybridanslutning", De: "Microsoft Entra-Hybridbeitritt", Banned: List{
-				"de": []string{
+			{Concept: "intune-admin-center", En: "Microsoft Intune admin center", Nl: "Microsoft Intune-beheercentrum", Sv: "administrationscentret för Microsoft Intune", De: "Microsoft Intune Admin Center"},
+			{Concept: "entra-id", En: "Microsoft Entra ID", Nl: "Microsoft Entra ID", Sv: "Microsoft Entra ID", De: "Microsoft Entra ID"},
+			{Concept: "entra-admin-center", En: "Microsoft Entra admin center", Nl: "Microsoft Entra-beheercentrum", Sv: "administrationscentret för Microsoft Entra", De: "Microsoft Entra Admin Center"},
+			{Concept: "m365-admin-center", En: "Microsoft 365 admin center", Nl: "Microsoft 365-beheercentrum", Sv: "administrationscentret för Microsoft 365", De: "Microsoft 365 Admin Center"},
+			{Concept: "hybrid-join", En: "Microsoft Entra hybrid join", Nl: "Microsoft Entra hybride join", Sv: "Microsoft Entra-hybridanslutning", De: "Microsoft Entra-Hybridbeitritt", Banned: List{
+				"de": {
 					"Hybrid-Einbindung",
 					"Hybrid Join",
 					"Hybrid-Beitritt",
 				},
-				"en": []string{
+				"en": {
 					"hybrid join to Microsoft Entra",
 					"Entra hybrid-joined",
 				},
-				"nl": []string{
+				"nl": {
 					"hybride koppeling",
 					"hybride toevoeging",
 					"hybride Entra-join",
 				},
-				"sv": []string{
+				"sv": {
 					"hybrid join",
 					"hybridanslutning till Microsoft Entra",
 				},
 			}},
-			Term{Concept: "entra-join", En: "Microsoft Entra join", Nl: "Microsoft Entra join", Sv: "Microsoft Entra-anslutning", De: "Microsoft Entra-Beitritt", Banned: List{
-				"de": []string{
+			{Concept: "entra-join", En: "Microsoft Entra join", Nl: "Microsoft Entra join", Sv: "Microsoft Entra-anslutning", De: "Microsoft Entra-Beitritt", Banned: List{
+				"de": {
 					"Entra-Einbindung",
 					"Entra ID einbinden",
 					"in Microsoft Entra ID eingebunden",
 				},
-				"nl": []string{
+				"nl": {
 					"Entra-koppeling",
 					"koppelen aan Microsoft Entra",
 					"Entra-join",
 				},
-				"sv": []string{
+				"sv": {
 					"Entra-koppling",
 					"Entra join",
 				},
 			}},
-			Term{Concept: "platform-restriction", En: "device platform restriction", Nl: "platformbeperking", Sv: "plattformsbegränsning", De: "Plattformbeschränkung", Banned: List{
-				"de": []string{
+			{Concept: "platform-restriction", En: "device platform restriction", Nl: "platformbeperking", Sv: "plattformsbegränsning", De: "Plattformbeschränkung", Banned: List{
+				"de": {
 					"Gerätetypbeschränkung",
 					"Gerätetyp Einschränkungen",
 					"Gerätetypeinschränkung",
 				},
-				"en": []string{
+				"en": {
 					"device type restriction",
 				},
-				"nl": []string{
+				"nl": {
 					"apparaattypebeperking",
 					"beperking voor apparaattypen",
 					"apparaattypebeperkingen",
 				},
-				"sv": []string{
+				"sv": {
 					"begränsning för enhetstyper",
 					"begränsningar för enhetstyper",
 					"enhetstypsbegränsning",
 				},
 			}},
-			Term{Concept: "device-limit", En: "device limit", Nl: "apparaatlimiet", Sv: "enhetsgräns", De: "Gerätelimit", Banned: List{
-				"de": []string{
+			{Concept: "device-limit", En: "device limit", Nl: "apparaatlimiet", Sv: "enhetsgräns", De: "Gerätelimit", Banned: List{
+				"de": {
 					"Registrierungslimit",
 					"Geräteregistrierungslimit",
 				},
-				"en": []string{
+				"en": {
 					"enrollment limit",
 					"device enrollment limit",
 				},
-				"nl": []string{
+				"nl": {
 					"inschrijvingslimiet",
 					"limiet voor apparaatinschrijving",
 				},
-				"sv": []string{
+				"sv": {
 					"registreringsgräns",
 					"enhetsregistreringsgräns",
 				},
 			}},
-			Term{Concept: "enrollment", En: "enrollment", Nl: "inschrijving", Sv: "registrering", De: "Registrierung", Banned: List{
-				"de": []string{
+			{Concept: "enrollment", En: "enrollment", Nl: "inschrijving", Sv: "registrering", De: "Registrierung", Banned: List{
+				"de": {
 					"Einschreibung",
 				},
-				"en": []string{
+				"en": {
 					"enrolment",
 				},
-				"nl": []string{
+				"nl": {
 					"registratie",
 					"aanmelding bij Intune",
 				},
-				"sv": []string{
+				"sv": {
 					"inskrivning",
 				},
 			}},
-			Term{Concept: "licence", En: "licence", Nl: "licentie", Sv: "licens", De: "Lizenz"},
-			Term{Concept: "company-portal", En: "Company Portal", Nl: "Bedrijfsportal", Sv: "Företagsportalen", De: "Unternehmensportal", Banned: List{
-				"de": []string{
+			{Concept: "licence", En: "licence", Nl: "licentie", Sv: "licens", De: "Lizenz"},
+			{Concept: "company-portal", En: "Company Portal", Nl: "Bedrijfsportal", Sv: "Företagsportalen", De: "Unternehmensportal", Banned: List{
+				"de": {
 					"Firmenportal",
 				},
-				"nl": []string{
+				"nl": {
 					"bedrijfsportaal",
 				},
-				"sv": []string{
+				"sv": {
 					"företagsportal-appen",
 				},
 			}},
-			Term{Concept: "setup-assistant", En: "Setup Assistant", Nl: "Configuratieassistent", Sv: "inställningsassistenten", De: "Einrichtungsassistent", Banned: List{
-				"de": []string{
+			{Concept: "setup-assistant", En: "Setup Assistant", Nl: "Configuratieassistent", Sv: "inställningsassistenten", De: "Einrichtungsassistent", Banned: List{
+				"de": {
 					"Setup-Assistent",
 					"Setup-Assistenten",
 				},
-				"nl": []string{
+				"nl": {
 					"installatieassistent",
 				},
-				"sv": []string{
+				"sv": {
 					"installationsassistenten",
 					"konfigurationsassistenten",
 				},
 			}},
-			Term{Concept: "apple-mdm-push-certificate", En: "Apple MDM push certificate", Nl: "Apple MDM-pushcertificaat", Sv: "Apple MDM-pushcertifikat", De: "Apple-MDM-Push-Zertifikat", Banned: List{
-				"de": []string{
+			{Concept: "apple-mdm-push-certificate", En: "Apple MDM push certificate", Nl: "Apple MDM-pushcertificaat", Sv: "Apple MDM-pushcertifikat", De: "Apple-MDM-Push-Zertifikat", Banned: List{
+				"de": {
 					"Apple-Push-Zertifikat",
 				},
-				"en": []string{
+				"en": {
 					"Apple push certificate",
 				},
-				"nl": []string{
+				"nl": {
 					"Apple-pushcertificaat",
 				},
-				"sv": []string{
+				"sv": {
 					"Apple-pushcertifikat",
 				},
 			}},
-			Term{Concept: "ade", En: "ADE", Nl: "ADE", Sv: "ADE", De: "ADE", Banned: List{
-				"de": []string{
+			{Concept: "ade", En: "ADE", Nl: "ADE", Sv: "ADE", De: "ADE", Banned: List{
+				"de": {
 					"DEP",
 				},
-				"en": []string{
+				"en": {
 					"DEP",
 				},
-				"nl": []string{
+				"nl": {
 					"DEP",
 				},
-				"sv": []string{
+				"sv": {
 					"DEP",
 				},
 			}},
-			Term{Concept: "tenant", En: "tenant", Nl: "tenant", Sv: "klientorganisation", De: "Mandant", Banned: List{
-				"de": []string{
+			{Concept: "tenant", En: "tenant", Nl: "tenant", Sv: "klientorganisation", De: "Mandant", Banned: List{
+				"de": {
 					"Tenant",
 				},
-				"sv": []string{
+				"sv": {
 					"tenant",
 					"klientens",
 				},
 			}},
-			Term{Concept: "sync", En: "sync", Nl: "synchroniseren", Sv: "synkronisera", De: "synchronisieren", Banned: List{
-				"de": []string{
+			{Concept: "sync", En: "sync", Nl: "synchroniseren", Sv: "synkronisera", De: "synchronisieren", Banned: List{
+				"de": {
 					"syncen",
 					"Deltasync",
 				},
-				"nl": []string{
+				"nl": {
 					"deltasync",
 					"synchen",
 					"syncen",
 				},
-				"sv": []string{
+				"sv": {
 					"synka",
 					"synkar",
 					"synkas",
 					"deltasynk",
 				},
 			}},
-			Term{Concept: "uninstall", En: "uninstall", Nl: "verwijderen", Sv: "avinstallera", De: "deinstallieren", Banned: List{
-				"nl": []string{
+			{Concept: "uninstall", En: "uninstall", Nl: "verwijderen", Sv: "avinstallera", De: "deinstallieren", Banned: List{
+				"nl": {
 					"deïnstalleer",
 					"de-installeer",
 					"deïnstalleren",
 					"de-installeren",
 				},
 			}},
-			Term{Concept: "factory-reset", En: "reset to factory settings", Nl: "terugzetten naar de fabrieksinstellingen", Sv: "återställa till fabriksinställningarna", De: "auf Werkseinstellungen zurücksetzen", Banned: List{
-				"de": []string{
+			{Concept: "factory-reset", En: "reset to factory settings", Nl: "terugzetten naar de fabrieksinstellingen", Sv: "återställa till fabriksinställningarna", De: "auf Werkseinstellungen zurücksetzen", Banned: List{
+				"de": {
 					"Werksreset",
 				},
-				"nl": []string{
+				"nl": {
 					"resetten",
 					"reset het apparaat",
 					"fabrieksreset",
 				},
-				"sv": []string{
+				"sv": {
 					"fabriksåterställ",
 					"fabriksåterställa",
 				},
 			}},
-			Term{Concept: "intune-pc-client", En: "Intune PC client", Nl: "Intune PC-client", Sv: "Intune PC-klienten", De: "Intune PC-Client", Banned: List{
-				"de": []string{
+			{Concept: "intune-pc-client", En: "Intune PC client", Nl: "Intune PC-client", Sv: "Intune PC-klienten", De: "Intune PC-Client", Banned: List{
+				"de": {
 					"PC-Agent",
 					"Intune-PC-Agent",
 					"Intune-PC-Client",
 				},
-				"en": []string{
+				"en": {
 					"PC agent",
 				},
-				"nl": []string{
+				"nl": {
 					"PC-agent",
 					"Intune-pc-client",
 				},
-				"sv": []string{
+				"sv": {
 					"PC-agenten",
 					"PC-agent",
 				},
 			}},
-			Term{Concept: "self-deploying-mode", En: "self-deploying mode", Nl: "zelfimplementatiemodus", Sv: "självdistributionsläge", De: "Selbstbereitstellungsmodus", Banned: List{
-				"de": []string{
+			{Concept: "self-deploying-mode", En: "self-deploying mode", Nl: "zelfimplementatiemodus", Sv: "självdistributionsläge", De: "Selbstbereitstellungsmodus", Banned: List{
+				"de": {
 					"Self-Deploying",
 				},
-				"nl": []string{
+				"nl": {
 					"self-deploying",
 					"zelf-implementatiemodus",
 				},
-				"sv": []string{
+				"sv": {
 					"self-deploying",
 				},
 			}},
-			Term{Concept: "address-form", En: "you", Nl: "je", Sv: "du", De: "Sie", Banned: List{
-				"nl": []string{
+			{Concept: "address-form", En: "you", Nl: "je", Sv: "du", De: "Sie", Banned: List{
+				"nl": {
 					"u",
 				},
-				"sv": []string{
+				"sv": {
 					"ni",
 					"era",
 					"ert",
 				},
 			}},
 		}, Abbreviations: []Abbreviation{
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"cp",
 			}, Means: Text{
 				"de": "Unternehmensportal",
@@ -3158,7 +3158,7 @@ func builtinCatalog() snapshot {
 				"nl": "Bedrijfsportal",
 				"sv": "Företagsportalen",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"esp",
 			}, Means: Text{
 				"de": "Registrierungsstatusseite",
@@ -3166,7 +3166,7 @@ func builtinCatalog() snapshot {
 				"nl": "inschrijvingsstatuspagina",
 				"sv": "sidan för registreringsstatus",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"ap",
 			}, Means: Text{
 				"de": "Autopilot",
@@ -3174,7 +3174,7 @@ func builtinCatalog() snapshot {
 				"nl": "Autopilot",
 				"sv": "Autopilot",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"dep",
 			}, Means: Text{
 				"de": "ADE",
@@ -3182,7 +3182,7 @@ func builtinCatalog() snapshot {
 				"nl": "ADE",
 				"sv": "ADE",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"apns",
 				"apn",
 			}, Means: Text{
@@ -3191,7 +3191,7 @@ func builtinCatalog() snapshot {
 				"nl": "Apple MDM-pushcertificaat",
 				"sv": "Apple MDM-pushcertifikat",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"gcc",
 				"gov",
 			}, Means: Text{
@@ -3200,7 +3200,7 @@ func builtinCatalog() snapshot {
 				"nl": "overheidscloud",
 				"sv": "myndighetsmolnet",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"vm",
 			}, Means: Text{
 				"de": "virtuelle Maschine",
@@ -3208,7 +3208,7 @@ func builtinCatalog() snapshot {
 				"nl": "virtuele machine",
 				"sv": "virtuell dator",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"ca",
 			}, Means: Text{
 				"de": "bedingter Zugriff",
@@ -3216,7 +3216,7 @@ func builtinCatalog() snapshot {
 				"nl": "voorwaardelijke toegang",
 				"sv": "villkorsstyrd åtkomst",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"odj",
 			}, Means: Text{
 				"de": "Offline Domain Join Connector",
@@ -3224,7 +3224,7 @@ func builtinCatalog() snapshot {
 				"nl": "Offline Domain Join connector",
 				"sv": "Offline Domain Join connector",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"dem",
 			}, Means: Text{
 				"de": "Geräteregistrierungs-Manager",
@@ -3232,7 +3232,7 @@ func builtinCatalog() snapshot {
 				"nl": "apparaatinschrijvingsmanager",
 				"sv": "enhetsregistreringshanterare",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"prt",
 			}, Means: Text{
 				"de": "Primary Refresh Token",
@@ -3240,7 +3240,7 @@ func builtinCatalog() snapshot {
 				"nl": "Primary Refresh Token",
 				"sv": "Primary Refresh Token",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"wpj",
 			}, Means: Text{
 				"de": "Workplace Join",
@@ -3248,7 +3248,7 @@ func builtinCatalog() snapshot {
 				"nl": "Workplace Join",
 				"sv": "Workplace Join",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"aadj",
 				"entrajoin",
 			}, Means: Text{
@@ -3257,7 +3257,7 @@ func builtinCatalog() snapshot {
 				"nl": "Microsoft Entra join",
 				"sv": "Microsoft Entra-anslutning",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"haadj",
 			}, Means: Text{
 				"de": "Microsoft Entra-Hybridbeitritt",
@@ -3265,7 +3265,7 @@ func builtinCatalog() snapshot {
 				"nl": "Microsoft Entra hybride join",
 				"sv": "Microsoft Entra-hybridanslutning",
 			}},
-			Abbreviation{Short: []string{
+			{Short: []string{
 				"msfb",
 			}, Means: Text{
 				"de": "Microsoft Store-Apps",
@@ -3392,7 +3392,7 @@ func builtinEntry0() *Entry {
 		"nl": "Verwijderd ADE-apparaat komt terug in Intune",
 		"sv": "Borttagen ADE-enhet dyker upp igen i Intune",
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"gelöschtes iPad ist nach ein paar Tagen wieder in Intune",
 			"entferntes Gerät erscheint wieder unter dem Registrierungsprogrammtoken",
 			"altes ADE-Gerät lässt sich nicht aus Intune entfernen",
@@ -3400,7 +3400,7 @@ func builtinEntry0() *Entry {
 			"gelöschtes DEP-iPad wird beim nächsten Full Sync des ADE-Tokens neu importiert",
 			"Status zeigt aus ABM/ASM entfernt, Gerät verschwindet trotzdem nicht aus Intune",
 		},
-		"en": []string{
+		"en": {
 			"deleted iPad comes back in Intune after a few days",
 			"removed device shows up again under the enrollment program token",
 			"can't get rid of an old ADE device in Intune",
@@ -3408,7 +3408,7 @@ func builtinEntry0() *Entry {
 			"deleted DEP iPad reimported after the next full ADE token sync",
 			"status shows removed from ABM/ASM but device won't drop out of Intune",
 		},
-		"nl": []string{
+		"nl": {
 			"verwijderde iPad staat na een paar dagen weer in Intune",
 			"verwijderd apparaat verschijnt opnieuw onder het inschrijvingsprogrammatoken",
 			"krijg een oud ADE-apparaat niet weg uit Intune",
@@ -3416,7 +3416,7 @@ func builtinEntry0() *Entry {
 			"verwijderde DEP-iPad komt na de volgende volledige ADE-tokensync terug",
 			"status zegt verwijderd uit ABM/ASM, maar apparaat blijft in Intune staan",
 		},
-		"sv": []string{
+		"sv": {
 			"borttagen iPad är tillbaka i Intune efter några dagar",
 			"borttagen enhet syns igen under token för registreringsprogram",
 			"går inte att bli av med en gammal ADE-enhet i Intune",
@@ -3425,86 +3425,86 @@ func builtinEntry0() *Entry {
 			"status säger borttagen från ABM/ASM men enheten försvinner inte ur Intune",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie die Seriennummer des Geräts und den MDM-Server, dem es in Apple Business Manager oder Apple School Manager zugewiesen ist.",
 			"Notieren Sie, wann das Token zuletzt synchronisiert wurde (unter **Geräte** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Registrierungsprogrammtoken**).",
 		},
-		"en": []string{
+		"en": {
 			"Note the device's serial number and the MDM server it's assigned to in Apple Business Manager or Apple School Manager.",
 			"Note when the token last synced, as shown under **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens**.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer het serienummer van het apparaat en aan welke MDM-server het in Apple Business Manager of Apple School Manager is toegewezen.",
 			"Noteer wanneer het token voor het laatst is gesynchroniseerd, zoals te zien onder **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens**.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna enhetens serienummer och vilken MDM-server den är tilldelad i Apple Business Manager eller Apple School Manager.",
 			"Anteckna när token senast synkroniserades, enligt **Enheter** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Token för registreringsprogram**.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "still-assigned-in-abm", Summary: Text{
+		{ID: "still-assigned-in-abm", Summary: Text{
 			"de": "Das Gerät wurde in Intune gelöscht, ist in ABM/ASM aber noch dem Intune-MDM-Server (dem ADE-Token) zugewiesen, daher importiert die nächste vollständige Synchronisierung es erneut.",
 			"en": "The device was deleted in Intune but is still assigned to the Intune MDM server (the ADE token) in ABM/ASM, so the next full sync imports it again.",
 			"nl": "Het apparaat is in Intune verwijderd, maar staat in ABM/ASM nog toegewezen aan de Intune-MDM-server (het ADE-token), dus de volgende volledige synchronisatie haalt het weer binnen.",
 			"sv": "Enheten togs bort i Intune men är fortfarande tilldelad Intune-MDM-servern (ADE-token) i ABM/ASM, så nästa fullständiga synkronisering importerar den igen.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Suchen Sie das Gerät in Apple Business Manager oder Apple School Manager, zum Beispiel über die Seriennummer.",
 				"Ändern Sie die Geräteverwaltung so, dass es nicht mehr dem mit Intune verbundenen Apple-MDM-Server zugewiesen ist.",
 				"Löschen Sie das Gerät dann erneut in Intune: **Geräte** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Registrierungsprogrammtoken** > Ihr Token > **Geräte**.",
 				"Haben Sie Geduld: Eine vollständige Synchronisierung läuft höchstens alle 7 Tage, eine Deltasynchronisierung alle 12 Stunden, und ein manuelles **Sync** geht höchstens einmal pro 15 Minuten.",
 			},
-			"en": []string{
+			"en": {
 				"In Apple Business Manager or Apple School Manager, look up the device, for example by serial number.",
 				"Change its device management so it's no longer assigned to the Apple MDM server that's linked to Intune.",
 				"Delete the device in Intune again: **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens** > your token > **Devices**.",
 				"Give it time: a full sync runs at most once every 7 days, a delta sync every 12 hours, and manual **Sync** at most once per 15 minutes.",
 			},
-			"nl": []string{
+			"nl": {
 				"Zoek het apparaat op in Apple Business Manager of Apple School Manager, bijvoorbeeld op serienummer.",
 				"Pas het apparaatbeheer aan zodat het niet meer aan de Apple MDM-server van Intune is toegewezen.",
 				"Verwijder het apparaat daarna opnieuw in Intune: **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens** > je token > **Apparaten**.",
 				"Geef het tijd: een volledige synchronisatie draait hooguit eens per 7 dagen, een deltasynchronisatie elke 12 uur, en handmatig **Synchroniseren** kan hooguit eens per 15 minuten.",
 			},
-			"sv": []string{
+			"sv": {
 				"Leta upp enheten i Apple Business Manager eller Apple School Manager, till exempel på serienummer.",
 				"Ändra enhetshanteringen så att den inte längre är tilldelad den Apple MDM-server som är kopplad till Intune.",
 				"Ta sedan bort enheten i Intune igen: **Enheter** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Token för registreringsprogram** > din token > **Enheter**.",
 				"Ge det tid: en fullständig synkronisering körs högst en gång var 7:e dag, en deltasynkronisering var 12:e timme, och en manuell **Sync** går att köra högst en gång per 15 minuter.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Schlägt eine Deltasynchronisierung fehl, ist die nächste eine vollständige, sodass ein noch zugewiesenes Gerät auch früher als nach 7 Tagen zurückkommen kann.",
 			},
-			"en": []string{
+			"en": {
 				"If a delta sync fails, the next sync is a full one, so a still-assigned device can come back sooner than 7 days.",
 			},
-			"nl": []string{
+			"nl": {
 				"Mislukt een deltasynchronisatie, dan is de volgende een volledige, dus een nog toegewezen apparaat kan ook eerder dan na 7 dagen terugkomen.",
 			},
-			"sv": []string{
+			"sv": {
 				"Om en deltasynkronisering misslyckas blir nästa en fullständig, så en enhet som fortfarande är tilldelad kan komma tillbaka tidigare än efter 7 dagar.",
 			},
 		}},
-		Cause{ID: "released-from-abm", Summary: Text{
+		{ID: "released-from-abm", Summary: Text{
 			"de": "Das Gerät wurde aus ABM/ASM freigegeben; Intune zeigt es bis zu 45 Tage als aus ABM/ASM entfernt an, bevor es von selbst verschwindet.",
 			"en": "The device was released from ABM/ASM; Intune keeps listing it as removed from ABM/ASM for up to 45 days before it disappears on its own.",
 			"nl": "Het apparaat is vrijgegeven uit ABM/ASM; Intune toont het nog tot 45 dagen als verwijderd uit ABM/ASM voordat het vanzelf verdwijnt.",
 			"sv": "Enheten har släppts från ABM/ASM; Intune visar den som borttagen från ABM/ASM i upp till 45 dagar innan den försvinner av sig själv.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie den Status des Geräts in Intune: Es sollte als aus ABM/ASM entfernt angezeigt werden.",
 				"Löschen Sie es manuell in Intune, wenn Sie nicht warten möchten; sonst wird es innerhalb von 30 bis 45 Tagen automatisch entfernt.",
 			},
-			"en": []string{
+			"en": {
 				"Check the device's status in Intune: it should show as removed from ABM/ASM.",
 				"Delete it manually in Intune if you don't want to wait; otherwise it's cleaned up automatically within 30 to 45 days.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer de status van het apparaat in Intune: het hoort als verwijderd uit ABM/ASM te staan.",
 				"Verwijder het handmatig in Intune als je niet wilt wachten; anders wordt het binnen 30 tot 45 dagen automatisch opgeruimd.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera enhetens status i Intune: den ska visas som borttagen från ABM/ASM.",
 				"Ta bort den manuellt i Intune om du inte vill vänta; annars rensas den automatiskt inom 30 till 45 dagar.",
 			},
@@ -3526,35 +3526,35 @@ func builtinEntry1() *Entry {
 		"nl": "ADE-apparaat toont Ongeldig profiel",
 		"sv": "ADE-enheten visar Invalid Profile",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"The configuration for your iPhone/iPad could not be downloaded from <Company Name>: Invalid Profile",
 		},
-		"nl": []string{
+		"nl": {
 			"Ongeldig profiel",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"iPhone kann seine Konfiguration bei der Einrichtung nicht herunterladen",
 			"automatisierte Registrierung schlägt auf jedem neuen iPad fehl",
 			"ADE-Geräte registrieren sich nicht mehr, seit wir die Registrierungsbeschränkungen geändert haben",
 			"ADE geht nicht mehr, seit iOS in der All Users-Restriction geblockt ist",
 			"iOS wegen BYOD gesperrt, jetzt scheitern auch firmeneigene ADE-iPhones",
 		},
-		"en": []string{
+		"en": {
 			"iPhone can't download its configuration during setup",
 			"automated enrollment fails on every new iPad",
 			"ADE devices won't enroll since we changed enrollment restrictions",
 			"iOS MDM blocked in default All Users restriction, ADE breaks",
 			"blocked iOS to stop BYOD, now corporate ADE iPhones fail too",
 		},
-		"nl": []string{
+		"nl": {
 			"iPhone kan zijn configuratie niet downloaden tijdens het instellen",
 			"automatische inschrijving mislukt op elke nieuwe iPad",
 			"ADE-apparaten schrijven niet meer in sinds we de inschrijvingsbeperkingen hebben aangepast",
 			"ADE werkt niet meer sinds iOS geblokkeerd is in de All Users-restrictie",
 			"iOS geblokkeerd om BYOD tegen te houden, nu falen ook corporate ADE-iPhones",
 		},
-		"sv": []string{
+		"sv": {
 			"iPhone kan inte ladda ned sin konfiguration under installationen",
 			"automatisk registrering misslyckas på alla nya iPads",
 			"ADE-enheter registreras inte sedan vi ändrade registreringsbegränsningarna",
@@ -3562,51 +3562,51 @@ func builtinEntry1() *Entry {
 			"blockerade iOS för att stoppa BYOD, nu fastnar även företagsägda ADE-iPads",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Suchen Sie das Gerät unter **Geräte** > **Monitor** > **Enrollment failures** und notieren Sie Fehlergrund und Zeitpunkt.",
 			"Notieren Sie Seriennummer und **Profile status** des Geräts unter **Geräte** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Registrierungsprogrammtoken** > Ihr Token > **Geräte**.",
 		},
-		"en": []string{
+		"en": {
 			"Check **Devices** > **Monitor** > **Enrollment failures** for the device and note the failure reason and time.",
 			"Note the device's serial number and the **Profile status** shown for it under **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens** > your token > **Devices**.",
 		},
-		"nl": []string{
+		"nl": {
 			"Zoek het apparaat op onder **Apparaten** > **Monitor** > **Enrollment failures** en noteer de reden en het tijdstip van de fout.",
 			"Noteer het serienummer en de **Profile status** van het apparaat onder **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens** > je token > **Apparaten**.",
 		},
-		"sv": []string{
+		"sv": {
 			"Leta upp enheten under **Enheter** > **Monitor** > **Enrollment failures** och anteckna felorsaken och tidpunkten.",
 			"Anteckna enhetens serienummer och dess **Profile status** under **Enheter** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Token för registreringsprogram** > din token > **Enheter**.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "device-type-restriction", Summary: Text{
+		{ID: "device-type-restriction", Summary: Text{
 			"de": "Die Standard-Plattformbeschränkung (All Users) sperrt iOS/iPadOS und damit auch die automatisierte Registrierung.",
 			"en": "The default device platform restriction (All Users) blocks iOS/iPadOS, and that stops automated enrollment too.",
 			"nl": "De standaard-platformbeperking (All Users) blokkeert iOS/iPadOS, en daarmee ook de automatische inschrijving.",
 			"sv": "Standardplattformsbegränsningen (All Users) blockerar iOS/iPadOS, och då misslyckas även den automatiska registreringen.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Gehen Sie im Microsoft Intune Admin Center (https://intune.microsoft.com) zu **Geräte** > **Enrollment** > **Device platform restriction** und öffnen Sie die Registerkarte **iOS restrictions**.",
 				"Öffnen Sie die Standardrichtlinie **All Users**, dann **Eigenschaften**, und wählen Sie **Bearbeiten** neben **Platform settings**.",
 				"Setzen Sie **MDM** auf **Zulassen** und wählen Sie **Review + save** > **Speichern**.",
 				"Nur Firmengeräte zulassen? Sperren Sie dann **Personally-owned** statt der Plattform: ADE-Geräte gelten als Firmengeräte und können sich weiterhin registrieren.",
 				"Setzen Sie das Gerät auf Werkseinstellungen zurück und durchlaufen Sie den Einrichtungsassistenten erneut, damit es das Registrierungsprofil abruft.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center (https://intune.microsoft.com), go to **Devices** > **Enrollment** > **Device platform restriction** and open the **iOS restrictions** tab.",
 				"Open the default policy **All Users**, then **Properties**, and select **Edit** next to **Platform settings**.",
 				"Set **MDM** to **Allow**, then select **Review + save** > **Save**.",
 				"Want only corporate devices? Block **Personally-owned** instead of the platform: ADE devices count as corporate and can still enroll.",
 				"Reset the device to factory settings and run Setup Assistant again so it picks up the enrollment profile.",
 			},
-			"nl": []string{
+			"nl": {
 				"Ga in het Microsoft Intune-beheercentrum (https://intune.microsoft.com) naar **Apparaten** > **Enrollment** > **Device platform restriction** en open het tabblad **iOS restrictions**.",
 				"Open het standaardbeleid **All Users**, dan **Eigenschappen**, en kies **Bewerken** naast **Platforminstellingen**.",
 				"Zet **MDM** op **Toestaan** en kies **Beoordelen en opslaan** > **Opslaan**.",
 				"Alleen bedrijfsapparaten toelaten? Blokkeer dan **Personally-owned** in plaats van het platform: ADE-apparaten tellen als bedrijfsapparaat en kunnen gewoon inschrijven.",
 				"Zet het apparaat terug naar de fabrieksinstellingen en doorloop de Configuratieassistent opnieuw, zodat het inschrijvingsprofiel wordt opgehaald.",
 			},
-			"sv": []string{
+			"sv": {
 				"Gå till **Enheter** > **Enrollment** > **Device platform restriction** i administrationscentret för Microsoft Intune (https://intune.microsoft.com) och öppna fliken **iOS restrictions**.",
 				"Öppna standardprincipen **All Users**, sedan **Egenskaper**, och välj **Redigera** bredvid **Platform settings**.",
 				"Sätt **MDM** till **Tillåt** och välj **Review + save** > **Spara**.",
@@ -3614,16 +3614,16 @@ func builtinEntry1() *Entry {
 				"Återställ enheten till fabriksinställningarna och kör inställningsassistenten igen så att registreringsprofilen hämtas.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Intune behandelt ein Gerät als Firmengerät, wenn es über ein Device Enrollment Program registriert wurde oder unter **Corporate device identifiers** eingetragen ist.",
 			},
-			"en": []string{
+			"en": {
 				"Intune treats a device as corporate when it enrolled through a Device Enrollment Program or is listed under **Corporate device identifiers**.",
 			},
-			"nl": []string{
+			"nl": {
 				"Intune ziet een apparaat als bedrijfsapparaat als het via een Device Enrollment Program is ingeschreven of onder **Bedrijfsapparaat-id's** staat.",
 			},
-			"sv": []string{
+			"sv": {
 				"Intune räknar en enhet som företagsenhet om den registrerats via ett Device Enrollment Program eller finns under **Corporate device identifiers**.",
 			},
 		}},
@@ -3642,32 +3642,32 @@ func builtinEntry2() *Entry {
 		"nl": "ADE-inschrijving: de SCEP-server gaf een ongeldig antwoord",
 		"sv": "ADE-registrering: SCEP-servern gav ett ogiltigt svar",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"The SCEP server returned an invalid response.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"ADE-Registrierung schlägt beim Herunterladen des Verwaltungsprofils fehl",
 			"Zertifikatfehler bei der iPhone-Einrichtung nach einer Wartezeit",
 			"Registrierung mit Benutzeraffinität bricht mitten im Setup-Assistenten ab",
 			"SCEP-Fehler bei ADE-iPad, das zu lange im Setup Assistant stand",
 			"ADE mit Benutzeraffinität: MDM-Profil nach 15 Minuten abgerufen, SCEP-Fehler",
 		},
-		"en": []string{
+		"en": {
 			"ADE enrollment fails while downloading the management profile",
 			"certificate error during iPhone setup after waiting a while",
 			"enrollment with user affinity breaks halfway through Setup Assistant",
 			"ADE iPad gets SCEP error after idling in Setup Assistant",
 			"user-affinity ADE: MDM profile pulled after 15-min SCEP window, fails",
 		},
-		"nl": []string{
+		"nl": {
 			"ADE-inschrijving mislukt bij het downloaden van het beheerprofiel",
 			"certificaatfout tijdens het instellen van de iPhone na even wachten",
 			"inschrijving met gebruikersaffiniteit breekt halverwege de configuratieassistent af",
 			"SCEP-fout bij ADE-iPad die te lang in Setup Assistant stond",
 			"ADE met user affinity: MDM-profiel na 15 minuten opgehaald, SCEP faalt",
 		},
-		"sv": []string{
+		"sv": {
 			"ADE-registreringen misslyckas när hanteringsprofilen laddas ned",
 			"certifikatfel under iPhone-installationen efter en stunds väntan",
 			"registrering med användartillhörighet avbryts mitt i inställningsassistenten",
@@ -3675,60 +3675,60 @@ func builtinEntry2() *Entry {
 			"ADE med användartillhörighet: MDM-profilen hämtad efter 15 min, SCEP fallerar",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie, wie viele Minuten zwischen dem Start des Einrichtungsassistenten und dem Fehler lagen.",
 			"Schließen Sie das Gerät an einen Mac an und speichern Sie sein Protokoll aus der Konsole-App, während Sie den Einrichtungsassistenten erneut durchlaufen.",
 		},
-		"en": []string{
+		"en": {
 			"Note how many minutes passed between the start of Setup Assistant and the error.",
 			"Connect the device to a Mac and save its log from the Console app while you run Setup Assistant again.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer hoeveel minuten er zaten tussen de start van de Configuratieassistent en de fout.",
 			"Sluit het apparaat aan op een Mac en sla het logboek uit de Console-app op terwijl je de Configuratieassistent opnieuw doorloopt.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna hur många minuter det gick från att inställningsassistenten startade till felet.",
 			"Anslut enheten till en Mac och spara dess logg från appen Konsol medan du går igenom inställningsassistenten igen.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "scep-15-minute-limit", Summary: Text{
+		{ID: "scep-15-minute-limit", Summary: Text{
 			"de": "Bei ADE mit Benutzeraffinität gilt die SCEP-Zertifikatanforderung nur 15 Minuten; wird die Verwaltung erst danach abgerufen, schlägt die Einrichtung fehl.",
 			"en": "With ADE and user affinity, the SCEP certificate request is only valid for 15 minutes; if the management profile is fetched after that window, setup fails.",
 			"nl": "Bij ADE met gebruikersaffiniteit is de SCEP-certificaataanvraag maar 15 minuten geldig; wordt het beheer pas daarna opgehaald, dan mislukt de installatie.",
 			"sv": "Med ADE och användartillhörighet gäller SCEP-certifikatbegäran bara i 15 minuter; hämtas hanteringen efter det misslyckas installationen.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Weniger als 15 Minuten seit dem Fehler? Laden Sie die Remoteverwaltung auf dem Gerät einfach erneut herunter.",
 				"Mehr als 15 Minuten? Setzen Sie das Gerät auf Werkseinstellungen zurück: entweder im Intune Admin Center mit **Zurücksetzen** oder, nachdem Sie es außer Betrieb genommen haben, über Einstellungen, Apple Configurator 2 oder iTunes.",
 				"Schalten Sie das Gerät wieder ein und gehen Sie den Einrichtungsassistenten ohne Pause durch, damit die Verwaltung innerhalb der 15 Minuten heruntergeladen wird.",
 			},
-			"en": []string{
+			"en": {
 				"Less than 15 minutes since the error? Just retry downloading the remote management on the device.",
 				"More than 15 minutes? Factory reset the device: wipe it in the Intune admin center, or retire it and reset it via Settings, Apple Configurator 2 or iTunes.",
 				"Turn the device on again and go through Setup Assistant in one go, so management is downloaded within the 15 minutes.",
 			},
-			"nl": []string{
+			"nl": {
 				"Minder dan 15 minuten geleden? Probeer het beheer gewoon opnieuw te downloaden op het apparaat.",
 				"Langer dan 15 minuten? Zet het apparaat terug naar de fabrieksinstellingen: wis het in het Intune-beheercentrum, of zet het buiten gebruik en reset het via Instellingen, Apple Configurator 2 of iTunes.",
 				"Zet het apparaat weer aan en doorloop de configuratieassistent in één keer, zodat het beheer binnen de 15 minuten wordt gedownload.",
 			},
-			"sv": []string{
+			"sv": {
 				"Mindre än 15 minuter sedan felet? Försök bara ladda ned fjärrhanteringen igen på enheten.",
 				"Mer än 15 minuter? Återställ enheten till fabriksinställningarna: rensa den i administrationscentret för Intune, eller dra tillbaka den och återställ den via Inställningar, Apple Configurator 2 eller iTunes.",
 				"Starta enheten igen och gå igenom inställningsassistenten utan paus, så att hanteringen laddas ned inom 15 minuter.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Der Fehler kommt von einem 15-Minuten-Limit für SCEP-Zertifikate, das aus Sicherheitsgründen gilt; er kann bei der Registrierung über ADE mit Benutzeraffinität auftreten.",
 			},
-			"en": []string{
+			"en": {
 				"The error comes from a 15-minute time limit on SCEP certificates, which is there for security; it can show up when you enroll with ADE and user affinity.",
 			},
-			"nl": []string{
+			"nl": {
 				"De fout komt door een tijdslimiet van 15 minuten op SCEP-certificaten, bedoeld als beveiliging; je kunt hem tegenkomen bij inschrijven via ADE met gebruikersaffiniteit.",
 			},
-			"sv": []string{
+			"sv": {
 				"Felet beror på en tidsgräns på 15 minuter för SCEP-certifikat, som finns av säkerhetsskäl; det kan uppstå när du registrerar med ADE och användartillhörighet.",
 			},
 		}},
@@ -3747,11 +3747,11 @@ func builtinEntry3() *Entry {
 		"nl": "ADE-token verlopen of moet worden vernieuwd",
 		"sv": "ADE-token har gått ut eller måste förnyas",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Expired or invalid token",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"neue ADE-Geräte erscheinen nicht mehr in Intune",
 			"Registrierungsprogrammtoken synchronisiert nicht mehr mit Apple Business Manager",
 			"Admin Center warnt, dass das Apple-Token bald abläuft",
@@ -3761,7 +3761,7 @@ func builtinEntry3() *Entry {
 			"ABM-Token-Owner hat gekündigt oder Apple-ID-Kennwort geändert, Sync tot",
 			"ADE-Geräte blockiert, VPP-Token fürs CP abgelaufen oder keine Lizenzen mehr",
 		},
-		"en": []string{
+		"en": {
 			"new ADE devices no longer show up in Intune",
 			"enrollment program token won't sync with Apple Business Manager",
 			"admin center warns that the Apple token is about to expire",
@@ -3771,7 +3771,7 @@ func builtinEntry3() *Entry {
 			"ABM token dead after Apple ID password reset or owner leaving",
 			"ADE devices blocked, CP VPP token expired or out of licences",
 		},
-		"nl": []string{
+		"nl": {
 			"nieuwe ADE-apparaten verschijnen niet meer in Intune",
 			"inschrijvingsprogrammatoken synchroniseert niet meer met Apple Business Manager",
 			"beheercentrum waarschuwt dat het Apple-token bijna verloopt",
@@ -3781,7 +3781,7 @@ func builtinEntry3() *Entry {
 			"ABM-token werkt niet meer na wachtwoordwijziging Apple ID of vertrek eigenaar",
 			"ADE-apparaten geblokkeerd, VPP-token voor de CP verlopen of licenties op",
 		},
-		"sv": []string{
+		"sv": {
 			"nya ADE-enheter dyker inte längre upp i Intune",
 			"token för registreringsprogram synkar inte med Apple Business Manager",
 			"administrationscentret varnar för att Apple-token snart går ut",
@@ -3792,51 +3792,51 @@ func builtinEntry3() *Entry {
 			"ADE-enheter blockeras, VPP-token för CP har gått ut eller saknar licenser",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie Ablaufdatum, letzte Synchronisierung und eventuelle Fehler des Tokens unter **Geräte** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Registrierungsprogrammtoken**.",
 			"Notieren Sie, mit welcher Apple-ID das Token erstellt wurde und ob dieses Konto in Apple Business Manager noch existiert.",
 		},
-		"en": []string{
+		"en": {
 			"Note the token's expiry date, last sync and any error shown under **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens**.",
 			"Note which Apple ID the token was created with and whether that account still exists in Apple Business Manager.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de vervaldatum, de laatste synchronisatie en eventuele fouten van het token onder **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens**.",
 			"Noteer met welke Apple ID het token is gemaakt en of dat account nog bestaat in Apple Business Manager.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna tokens utgångsdatum, senaste synkronisering och eventuella fel under **Enheter** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Token för registreringsprogram**.",
 			"Anteckna vilket Apple-ID token skapades med och om det kontot fortfarande finns i Apple Business Manager.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "ade-token-expired", Summary: Text{
+		{ID: "ade-token-expired", Summary: Text{
 			"de": "Das ADE-Token gilt nur ein Jahr und ist abgelaufen, daher kann Intune nicht mehr mit Apple Business Manager kommunizieren.",
 			"en": "The ADE token is only valid for a year and its expiry date has passed, so Intune can no longer talk to Apple Business Manager.",
 			"nl": "Het ADE-token is maar een jaar geldig en de vervaldatum is verstreken, dus Intune kan niet meer met Apple Business Manager praten.",
 			"sv": "ADE-token gäller bara ett år och utgångsdatumet har passerats, så Intune kan inte längre kommunicera med Apple Business Manager.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie im Microsoft Intune Admin Center das Ablaufdatum unter **Geräte** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Registrierungsprogrammtoken**.",
 				"Melden Sie sich bei business.apple.com mit einem Konto mit der Rolle Administrator oder Device Enrollment Manager an, öffnen Sie **Settings**, wählen Sie unter **MDM Servers** den Intune-Server und dann **Download Token**.",
 				"Bestätigen Sie mit **Download Server Token**. Damit wird das alte Token ungültig; führen Sie die folgenden Schritte daher sofort aus.",
 				"Wählen Sie in Intune das Token > **Renew token**, geben Sie die Apple-ID ein, mit der es erstellt wurde, und laden Sie die neue .p7m-Datei hoch.",
 				"Wählen Sie **Next**, fügen Sie bei Bedarf Bereichstags hinzu und wählen Sie **Renew token**; warten Sie auf die Bestätigung.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center, check the expiry date under **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens**.",
 				"Sign in at business.apple.com with an Administrator or Device Enrollment Manager account, go to **Settings**, pick the Intune server under **MDM Servers** and select **Download Token**.",
 				"Confirm with **Download Server Token**. This invalidates the old token, so finish the next steps right away.",
 				"Back in Intune, select the token > **Renew token**, enter the Apple ID that created it and upload the new .p7m file.",
 				"Select **Next**, add scope tags if you use them, then **Renew token** and wait for the confirmation.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer in het Microsoft Intune-beheercentrum de vervaldatum onder **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens**.",
 				"Meld je op business.apple.com aan met een account dat de rol Beheerder of Apparaatinschrijvingsmanager heeft, open **Instellingen**, kies de Intune-server onder **MDM-servers** en selecteer **Token downloaden**.",
 				"Bevestig met **Servertoken downloaden**. Het oude token wordt daarmee ongeldig, dus rond de volgende stappen meteen af.",
 				"Selecteer in Intune het token > **Token vernieuwen**, vul de Apple ID in waarmee het is gemaakt en upload het nieuwe .p7m-bestand.",
 				"Selecteer **Volgende**, voeg eventueel **Bereiktags** toe en kies **Token vernieuwen**; wacht op de bevestiging.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera utgångsdatumet i administrationscentret för Microsoft Intune under **Enheter** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Token för registreringsprogram**.",
 				"Logga in på business.apple.com med ett konto som har rollen Administrator eller Device Enrollment Manager, gå till **Settings**, välj Intune-servern under **MDM Servers** och välj **Download Token**.",
 				"Bekräfta med **Download Server Token**. Den gamla token slutar då gälla, så gör klart nästa steg direkt.",
@@ -3844,131 +3844,131 @@ func builtinEntry3() *Entry {
 				"Välj **Next**, lägg till omfångstaggar om du använder sådana och välj **Renew token**; vänta på bekräftelsen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Erneuern Sie das ADE-Token jährlich; das Intune Admin Center zeigt das Ablaufdatum, tragen Sie es also in den Kalender ein.",
 			},
-			"en": []string{
+			"en": {
 				"Renew the ADE token every year; the Intune admin center shows its expiry date, so put that date in a calendar.",
 			},
-			"nl": []string{
+			"nl": {
 				"Vernieuw het ADE-token elk jaar; het Intune-beheercentrum toont de vervaldatum, dus zet die in je agenda.",
 			},
-			"sv": []string{
+			"sv": {
 				"Förnya ADE-token varje år; administrationscentret för Intune visar utgångsdatumet, så lägg in det i kalendern.",
 			},
 		}, RuledOutBy: Condition{
-			"token-renewed": []string{
+			"token-renewed": {
 				"yes",
 			},
 		}},
-		Cause{ID: "apple-id-password-changed", Summary: Text{
+		{ID: "apple-id-password-changed", Summary: Text{
 			"de": "Das Apple-ID-Kennwort der Person, die das Token in Apple Business Manager eingerichtet hat, wurde geändert, daher muss das Token erneuert werden.",
 			"en": "The password of the Apple ID behind the token in Apple Business Manager was changed, so the token has to be renewed.",
 			"nl": "Het wachtwoord van de Apple ID waarmee het token in Apple Business Manager is aangemaakt, is gewijzigd; daarom moet het token worden vernieuwd.",
 			"sv": "Lösenordet för Apple-ID:t hos den som skapade token i Apple Business Manager har ändrats, så token måste förnyas.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie auf business.apple.com **Settings** > **MDM Servers**, wählen Sie den Intune-Server, dann **Download Token** und bestätigen Sie mit **Download Server Token**.",
 				"Öffnen Sie in Intune **Geräte** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Registrierungsprogrammtoken**, wählen Sie das Token > **Renew token** und laden Sie die neue Datei hoch.",
 				"Schließen Sie mit **Renew token** ab, synchronisieren Sie dann das Token und prüfen Sie, ob die Synchronisierung klappt.",
 			},
-			"en": []string{
+			"en": {
 				"At business.apple.com, go to **Settings** > **MDM Servers**, pick the Intune server, select **Download Token** and confirm with **Download Server Token**.",
 				"In Intune, open **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens**, select the token > **Renew token** and upload the new file.",
 				"Finish with **Renew token**, then sync the token and check that the sync succeeds.",
 			},
-			"nl": []string{
+			"nl": {
 				"Ga op business.apple.com naar **Instellingen** > **MDM-servers**, kies de Intune-server, selecteer **Token downloaden** en bevestig met **Servertoken downloaden**.",
 				"Open in Intune **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens**, selecteer het token > **Token vernieuwen** en upload het nieuwe bestand.",
 				"Rond af met **Token vernieuwen**, synchroniseer daarna het token en controleer of de synchronisatie lukt.",
 			},
-			"sv": []string{
+			"sv": {
 				"Gå till **Settings** > **MDM Servers** på business.apple.com, välj Intune-servern, välj **Download Token** och bekräfta med **Download Server Token**.",
 				"Öppna **Enheter** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Token för registreringsprogram** i Intune, välj token > **Renew token** och ladda upp den nya filen.",
 				"Avsluta med **Renew token**, synkronisera sedan token och kontrollera att synkroniseringen lyckas.",
 			},
 		}},
-		Cause{ID: "token-owner-left", Summary: Text{
+		{ID: "token-owner-left", Summary: Text{
 			"de": "Die Person, die das Token in Apple Business Manager eingerichtet hat, hat die Organisation verlassen, daher muss das Token unter einem anderen Konto erneuert werden.",
 			"en": "The person who owned the token in Apple Business Manager has left the organization, so the token must be renewed with another account.",
 			"nl": "De beheerder van het token in Apple Business Manager werkt niet meer bij de organisatie; vernieuw het token daarom met een ander account.",
 			"sv": "Den som skapade token i Apple Business Manager har lämnat organisationen, så token måste förnyas med ett annat konto.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Melden Sie sich bei business.apple.com mit einem anderen Konto mit der Rolle Administrator oder Device Enrollment Manager an.",
 				"Wählen Sie unter **Settings** > **MDM Servers** den Intune-Server, dann **Download Token** und bestätigen Sie mit **Download Server Token**.",
 				"Wählen Sie in Intune das Token > **Renew token**, geben Sie die Apple-ID ein, die Sie jetzt verwenden, und laden Sie die neue Datei hoch.",
 				"Schließen Sie mit **Renew token** ab und synchronisieren Sie das Token.",
 			},
-			"en": []string{
+			"en": {
 				"Sign in at business.apple.com with another account that has the Administrator or Device Enrollment Manager role.",
 				"Under **Settings** > **MDM Servers**, pick the Intune server, select **Download Token** and confirm with **Download Server Token**.",
 				"In Intune, select the token > **Renew token**, enter the Apple ID you now use and upload the new file.",
 				"Finish with **Renew token** and sync the token.",
 			},
-			"nl": []string{
+			"nl": {
 				"Meld je op business.apple.com aan met een ander account dat de rol Beheerder of Apparaatinschrijvingsmanager heeft.",
 				"Kies onder **Instellingen** > **MDM-servers** de Intune-server, selecteer **Token downloaden** en bevestig met **Servertoken downloaden**.",
 				"Selecteer in Intune het token > **Token vernieuwen**, vul de Apple ID in die je nu gebruikt en upload het nieuwe bestand.",
 				"Rond af met **Token vernieuwen** en synchroniseer het token.",
 			},
-			"sv": []string{
+			"sv": {
 				"Logga in på business.apple.com med ett annat konto som har rollen Administrator eller Device Enrollment Manager.",
 				"Under **Settings** > **MDM Servers** väljer du Intune-servern, väljer **Download Token** och bekräftar med **Download Server Token**.",
 				"Välj token i Intune > **Renew token**, ange det Apple-ID du nu använder och ladda upp den nya filen.",
 				"Avsluta med **Renew token** och synkronisera token.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Der Wechsel zu einer anderen Apple-ID für das Token wirkt sich nicht auf bereits registrierte Geräte aus.",
 			},
-			"en": []string{
+			"en": {
 				"Switching to a different Apple ID for the token doesn't affect devices that are already enrolled.",
 			},
-			"nl": []string{
+			"nl": {
 				"Overstappen op een andere Apple ID voor het token heeft geen gevolgen voor apparaten die al zijn ingeschreven.",
 			},
-			"sv": []string{
+			"sv": {
 				"Att byta till ett annat Apple-ID för token påverkar inte enheter som redan är registrerade.",
 			},
 		}},
-		Cause{ID: "vpp-token-expired", Summary: Text{
+		{ID: "vpp-token-expired", Summary: Text{
 			"de": "Nicht das ADE-Token: Das separate VPP-Token (Standorttoken), das bei der Registrierung das Unternehmensportal installiert, ist abgelaufen oder hat zu wenige Unternehmensportal-Lizenzen, und dann werden Geräte blockiert.",
 			"en": "Not the ADE token: the separate VPP (location) token that installs the Company Portal during enrollment has expired or has too few Company Portal licences, and then devices are blocked.",
 			"nl": "Niet het ADE-token: het aparte VPP-token (locatietoken) dat tijdens de inschrijving de Bedrijfsportal installeert, is verlopen of heeft te weinig Bedrijfsportal-licenties, en dan worden apparaten geblokkeerd.",
 			"sv": "Inte ADE-token: den separata VPP-token (platstoken) som installerar Företagsportalen under registreringen har gått ut eller har för få licenser för Företagsportalen, och då blockeras enheterna.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie, welches VPP-Token das Registrierungsprofil unter **Install Company Portal with VPP** verwendet.",
 				"Öffnen Sie die Einstellungen dieses VPP-Tokens im Admin Center und prüfen Sie, ob es noch gültig ist und genug Unternehmensportal-Lizenzen hat.",
 				"Beheben Sie das Problem am VPP-Token selbst (erneuern oder Lizenzen hinzufügen, siehe https://learn.microsoft.com/mem/intune/apps/vpp-apps-ios); das ADE-Token zu erneuern hilft hier nicht. Wiederholen Sie dann die Registrierung.",
 			},
-			"en": []string{
+			"en": {
 				"Check which VPP token the enrollment profile picks under **Install Company Portal with VPP**.",
 				"Open that VPP token's settings in the admin center: check that it hasn't expired and still has enough Company Portal licences.",
 				"Fix the VPP token itself (renew it or add licences, see https://learn.microsoft.com/mem/intune/apps/vpp-apps-ios); renewing the ADE token doesn't help here. Then retry enrollment.",
 			},
-			"nl": []string{
+			"nl": {
 				"Kijk welk VPP-token het inschrijvingsprofiel gebruikt bij **Installeren Bedrijfsportal met VPP**.",
 				"Open de instellingen van dat VPP-token in het beheercentrum: controleer of het niet is verlopen en nog genoeg Bedrijfsportal-licenties heeft.",
 				"Los het op bij het VPP-token zelf (vernieuwen of licenties bijkopen, zie https://learn.microsoft.com/mem/intune/apps/vpp-apps-ios); het ADE-token vernieuwen helpt hier niet. Probeer daarna de inschrijving opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera vilken VPP-token registreringsprofilen använder under **Install Company Portal with VPP**.",
 				"Öppna inställningarna för den VPP-token i administrationscentret: kontrollera att den inte har gått ut och fortfarande har tillräckligt med licenser för Företagsportalen.",
 				"Åtgärda själva VPP-token (förnya den eller skaffa fler licenser, se https://learn.microsoft.com/mem/intune/apps/vpp-apps-ios); att förnya ADE-token hjälper inte här. Försök sedan registrera igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Intune warnt Sie, wenn ein VPP-Token bald abläuft oder die Lizenzen knapp werden.",
 			},
-			"en": []string{
+			"en": {
 				"Intune warns you when a VPP token is about to expire or its licences are running low.",
 			},
-			"nl": []string{
+			"nl": {
 				"Intune waarschuwt je als een VPP-token bijna verloopt of de licenties bijna op zijn.",
 			},
-			"sv": []string{
+			"sv": {
 				"Intune varnar dig när en VPP-token snart går ut eller licenserna börjar ta slut.",
 			},
 		}},
@@ -3989,41 +3989,41 @@ func builtinEntry4() *Entry {
 		"nl": "AccountNotOnboarded",
 		"sv": "AccountNotOnboarded",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"AccountNotOnboarded",
 		},
-		"en": []string{
+		"en": {
 			"AccountNotOnboarded",
 		},
-		"nl": []string{
+		"nl": {
 			"AccountNotOnboarded",
 		},
-		"sv": []string{
+		"sv": {
 			"AccountNotOnboarded",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"iOS-Geräte lassen sich plötzlich nicht mehr registrieren",
 			"Problem mit dem Apple-Push-Zertifikat in Intune",
 			"Registrierung geht nicht mehr, seit das Push-Zertifikat geändert wurde",
 			"APNs-Zertifikat in Intune fehlerhaft, alle neuen iOS-Enrollments werden abgelehnt",
 			"Apple-MDM-Push-Zertifikat erneuern, ohne dass jedes iPhone neu enrollt werden muss",
 		},
-		"en": []string{
+		"en": {
 			"iOS devices suddenly can't enroll anymore",
 			"problem with the Apple push certificate in Intune",
 			"enrollment broke after the push certificate was changed",
 			"APNs cert in a bad state, all new iOS enrollments rejected",
 			"need to renew the Apple MDM push cert without re-enrolling every iPhone",
 		},
-		"nl": []string{
+		"nl": {
 			"iOS-apparaten kunnen ineens niet meer inschrijven",
 			"probleem met het Apple-pushcertificaat in Intune",
 			"inschrijving werkt niet meer sinds het pushcertificaat is gewijzigd",
 			"APNs-cert staat in een foute status, alle nieuwe iOS-enrollments geweigerd",
 			"Apple MDM-pushcert vernieuwen zonder dat elke iPhone opnieuw moet enrollen",
 		},
-		"sv": []string{
+		"sv": {
 			"iOS-enheter kan plötsligt inte registreras längre",
 			"problem med Apple-pushcertifikatet i Intune",
 			"registreringen slutade fungera efter att pushcertifikatet ändrades",
@@ -4031,64 +4031,64 @@ func builtinEntry4() *Entry {
 			"behöver förnya Apple MDM-pushcertet utan att alla iPhones måste registreras om",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie Status, Ablaufdatum und Apple-ID des Apple-MDM-Push-Zertifikats im Microsoft Intune Admin Center.",
 			"Suchen Sie den Benutzer unter **Geräte** > **Monitor** > **Enrollment failures** und notieren Sie Fehlergrund und Zeitpunkt des Versuchs.",
 		},
-		"en": []string{
+		"en": {
 			"Note the status, expiry date and Apple ID of the Apple MDM push certificate in the Microsoft Intune admin center.",
 			"Check **Devices** > **Monitor** > **Enrollment failures** for the user and note the failure reason and the time of the attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de status, de vervaldatum en de Apple ID van het Apple MDM-pushcertificaat in het Microsoft Intune-beheercentrum.",
 			"Zoek de gebruiker op onder **Apparaten** > **Monitor** > **Enrollment failures** en noteer de reden en het tijdstip van de mislukte poging.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna status, utgångsdatum och Apple-ID för Apple MDM-pushcertifikatet i administrationscentret för Microsoft Intune.",
 			"Leta upp användaren under **Enheter** > **Monitor** > **Enrollment failures** och anteckna felorsaken och tidpunkten för försöket.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "apns-certificate-problem", Summary: Text{
+		{ID: "apns-certificate-problem", Summary: Text{
 			"de": "Mit dem in Intune eingerichteten APNs-Zertifikat (Apple Push Notification Service) stimmt etwas nicht; es muss erneuert werden.",
 			"en": "The Apple Push Notification service (APNs) certificate in Intune is in a bad state and has to be renewed.",
 			"nl": "Het certificaat voor de Apple Push Notification service (APNs) in Intune vertoont een fout en moet worden vernieuwd.",
 			"sv": "APNs-certifikatet (Apple Push Notification service) som är konfigurerat i Intune har ett problem och behöver förnyas.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie im Microsoft Intune Admin Center (https://intune.microsoft.com) **Geräte** > **Enrollment** > **Apple** > **Apple MDM Push Certificate** und notieren Sie Apple-ID und Ablaufdatum des Apple-MDM-Push-Zertifikats.",
 				"Wählen Sie **Download your CSR** und erneuern Sie damit das bestehende Zertifikat im Apple Push Certificates Portal (https://identity.apple.com), angemeldet mit derselben Apple-ID.",
 				"Laden Sie die erneuerte .pem-Datei auf derselben Seite in Intune hoch.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center (https://intune.microsoft.com), open **Devices** > **Enrollment** > **Apple** > **Apple MDM Push Certificate** and note the Apple ID and expiry date.",
 				"Select **Download your CSR**, then use it to renew the existing certificate in the Apple Push Certificates Portal (https://identity.apple.com), signed in with that same Apple ID.",
 				"Upload the renewed .pem file on the same page in Intune.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in het Microsoft Intune-beheercentrum (https://intune.microsoft.com) **Apparaten** > **Enrollment** > **Apple** > **Apple MDM Push Certificate** en noteer de Apple ID en de vervaldatum van het Apple MDM-pushcertificaat.",
 				"Kies **Download your CSR** en vernieuw daarmee het bestaande certificaat in de Apple Push Certificates Portal (https://identity.apple.com), aangemeld met diezelfde Apple ID.",
 				"Upload het vernieuwde .pem-bestand op dezelfde pagina in Intune.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Enheter** > **Enrollment** > **Apple** > **Apple MDM Push Certificate** i administrationscentret för Microsoft Intune (https://intune.microsoft.com) och notera Apple-ID och utgångsdatum för Apple MDM-pushcertifikatet.",
 				"Välj **Download your CSR** och förnya sedan det befintliga certifikatet med den i Apple Push Certificates Portal (https://identity.apple.com), inloggad med samma Apple-ID.",
 				"Ladda upp den förnyade .pem-filen på samma sida i Intune.",
 				"Registrera enheten igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Erneuern, nicht ersetzen: Mit einem komplett neuen Zertifikat müssen alle registrierten iOS/iPadOS-Geräte neu registriert werden.",
 			},
-			"en": []string{
+			"en": {
 				"Renew, never replace: with a brand-new certificate every enrolled iOS/iPadOS device has to be enrolled again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Vernieuwen, niet vervangen: met een gloednieuw certificaat moeten alle ingeschreven iOS-/iPadOS-apparaten opnieuw worden ingeschreven.",
 			},
-			"sv": []string{
+			"sv": {
 				"Förnya, ersätt aldrig: med ett helt nytt certifikat måste alla registrerade iOS/iPadOS-enheter registreras om.",
 			},
 		}},
@@ -4109,7 +4109,7 @@ func builtinEntry5() *Entry {
 		"nl": "ADE-inschrijving wordt niet gestart",
 		"sv": "ADE-registrering startar inte",
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Einrichtungsassistent zeigt nie den Bildschirm für die Fernverwaltung",
 			"neues iPhone überspringt die Registrierung und wird wie ein Privatgerät eingerichtet",
 			"ADE-Gerät startet, aber die Intune-Registrierung beginnt nie",
@@ -4117,7 +4117,7 @@ func builtinEntry5() *Entry {
 			"Enrollment-Profil vor dem ADE-Token-Upload angelegt, Geräte überspringen MDM",
 			"Seriennummer hat unterm ABM-Token kein Profil, DEP-iPhone läuft ohne Verwaltung durch",
 		},
-		"en": []string{
+		"en": {
 			"Setup Assistant never shows the remote management screen",
 			"new iPhone skips enrollment and sets up like a personal device",
 			"ADE device turns on but Intune enrollment never begins",
@@ -4125,7 +4125,7 @@ func builtinEntry5() *Entry {
 			"created the enrollment profile before uploading the ADE token, devices skip enrollment",
 			"serial in ABM token shows no profile, DEP iPhone sets up unmanaged",
 		},
-		"nl": []string{
+		"nl": {
 			"Configuratieassistent toont nooit het scherm voor extern beheer",
 			"nieuwe iPhone slaat de inschrijving over en wordt ingesteld als privétoestel",
 			"ADE-apparaat start op, maar de Intune-inschrijving begint nooit",
@@ -4133,7 +4133,7 @@ func builtinEntry5() *Entry {
 			"enrollmentprofiel aangemaakt vóór het uploaden van het ADE-token, inschrijving start niet",
 			"DEP-iPhone zonder profiel in de tokenlijst, Setup Assistant slaat MDM over",
 		},
-		"sv": []string{
+		"sv": {
 			"inställningsassistenten visar aldrig skärmen för fjärrhantering",
 			"ny iPhone hoppar över registreringen och ställs in som en privat enhet",
 			"ADE-enheten startar men Intune-registreringen kommer aldrig igång",
@@ -4142,89 +4142,89 @@ func builtinEntry5() *Entry {
 			"DEP-iPhone utan tilldelad profil i tokenlistan blir aldrig hanterad",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie die Seriennummer des Geräts und prüfen Sie in Apple Business Manager, ob es dem Intune-MDM-Server zugewiesen ist.",
 			"Notieren Sie die letzte Synchronisierung des Tokens und das Profil, das beim Gerät steht, unter **Geräte** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Registrierungsprogrammtoken** > Ihr Token > **Geräte**.",
 		},
-		"en": []string{
+		"en": {
 			"Note the device's serial number and check in Apple Business Manager that it's assigned to the Intune MDM server.",
 			"Note the token's last sync and the profile shown for the device under **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens** > your token > **Devices**.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer het serienummer van het apparaat en controleer in Apple Business Manager of het aan de Intune-MDM-server is toegewezen.",
 			"Noteer de laatste synchronisatie van het token en het profiel dat bij het apparaat staat onder **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens** > je token > **Apparaten**.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna enhetens serienummer och kontrollera i Apple Business Manager att den är tilldelad Intune-MDM-servern.",
 			"Anteckna tokens senaste synkronisering och vilken profil enheten har under **Enheter** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Token för registreringsprogram** > din token > **Enheter**.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "profile-created-before-token", Summary: Text{
+		{ID: "profile-created-before-token", Summary: Text{
 			"de": "Das Registrierungsprofil wurde angelegt, bevor das ADE-Token in Intune hochgeladen war.",
 			"en": "The enrollment profile was created before the ADE token was uploaded to Intune.",
 			"nl": "Het inschrijvingsprofiel is aangemaakt voordat het ADE-token naar Intune was geüpload.",
 			"sv": "Registreringsprofilen skapades innan ADE-token laddades upp till Intune.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie das Registrierungsprofil und speichern Sie eine kleine Änderung, nur damit der Änderungszeitpunkt aktualisiert wird.",
 				"Gehen Sie im Microsoft Intune Admin Center (https://intune.microsoft.com) zu **Geräte** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Registrierungsprogrammtoken**, wählen Sie das Token, öffnen Sie **Geräte** und wählen Sie **Sync**.",
 				"Setzen Sie das Gerät nach der Synchronisierung auf Werkseinstellungen zurück und durchlaufen Sie die Einrichtung erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Open the enrollment profile and save any small change, just so its modification time is updated.",
 				"In the Microsoft Intune admin center (https://intune.microsoft.com), go to **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens**, pick the token, open **Devices** and select **Sync**.",
 				"When the sync has finished, reset the device to factory settings and run through setup again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open het inschrijvingsprofiel en sla een kleine wijziging op, alleen zodat de wijzigingstijd wordt bijgewerkt.",
 				"Ga in het Microsoft Intune-beheercentrum (https://intune.microsoft.com) naar **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens**, kies het token, open **Apparaten** en selecteer **Synchroniseren**.",
 				"Zet het apparaat na de synchronisatie terug naar de fabrieksinstellingen en doorloop de installatie opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna registreringsprofilen och spara en liten ändring, bara så att ändringstiden uppdateras.",
 				"Gå till **Enheter** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Token för registreringsprogram** i administrationscentret för Microsoft Intune (https://intune.microsoft.com), välj token, öppna **Enheter** och välj **Sync**.",
 				"När synkroniseringen är klar återställer du enheten till fabriksinställningarna och går igenom installationen igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Ältere Artikel zeigen diesen Pfad als **iOS** > **iOS-Registrierung** mit der Schaltfläche **Jetzt synchronisieren**; es ist dieselbe Seite.",
 				"Eine manuelle Synchronisierung ist höchstens einmal alle 15 Minuten möglich.",
 			},
-			"en": []string{
+			"en": {
 				"Older articles show this path as **iOS** > **iOS enrollment** with a **Sync now** button; it is the same page.",
 				"A manual sync can be started at most once every 15 minutes.",
 			},
-			"nl": []string{
+			"nl": {
 				"Oudere artikelen tonen dit pad als **iOS** > **iOS-inschrijving** met een knop **Nu synchroniseren**; het is dezelfde pagina.",
 				"Handmatig synchroniseren kan hooguit één keer per 15 minuten.",
 			},
-			"sv": []string{
+			"sv": {
 				"Äldre artiklar visar sökvägen som **iOS** > **iOS-registrering** med knappen **Synkronisera nu**; det är samma sida.",
 				"En manuell synkronisering kan startas högst en gång per 15 minuter.",
 			},
 		}},
-		Cause{ID: "no-profile-assigned", Summary: Text{
+		{ID: "no-profile-assigned", Summary: Text{
 			"de": "Dem Gerät ist in Intune kein ADE-Registrierungsprofil zugewiesen.",
 			"en": "The device has no ADE enrollment profile assigned in Intune.",
 			"nl": "Aan het apparaat is in Intune geen ADE-inschrijvingsprofiel toegewezen.",
 			"sv": "Enheten har ingen ADE-registreringsprofil tilldelad i Intune.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Gehen Sie im Microsoft Intune Admin Center zu **Geräte** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Registrierungsprogrammtoken** und wählen Sie das Token.",
 				"Suchen Sie das Gerät unter **Geräte** anhand der Seriennummer und weisen Sie ihm mit **Assign profile** ein Registrierungsprofil zu (oder legen Sie ein Standardprofil für das Token fest).",
 				"Synchronisieren Sie das Token mit **Sync**, setzen Sie das Gerät dann auf Werkseinstellungen zurück und durchlaufen Sie die Einrichtung erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center, go to **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens** and pick the token.",
 				"Under **Devices**, find the device by serial number and give it an enrollment profile with **Assign profile** (or set a default profile for the token).",
 				"Sync the token with **Sync**, then reset the device to factory settings and run through setup again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Ga in het Microsoft Intune-beheercentrum naar **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens** en kies het token.",
 				"Zoek onder **Apparaten** het apparaat op serienummer en wijs het via **Profiel toewijzen** een inschrijvingsprofiel toe (of stel met **Standaardprofiel instellen** een standaardprofiel in voor het token).",
 				"Synchroniseer het token met **Synchroniseren**, zet het apparaat terug naar de fabrieksinstellingen en doorloop de installatie opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Gå till **Enheter** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Token för registreringsprogram** i administrationscentret för Microsoft Intune och välj token.",
 				"Leta upp enheten via serienumret under **Enheter** och ge den en registreringsprofil med **Assign profile** (eller ange en standardprofil för token).",
 				"Synkronisera token med **Sync**, återställ sedan enheten till fabriksinställningarna och gå igenom installationen igen.",
@@ -4247,7 +4247,7 @@ func builtinEntry6() *Entry {
 		"nl": "ADE-inschrijving is vastgelopen bij gebruikersaanmelding",
 		"sv": "ADE-registrering har fastnat vid användarinloggning",
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Einrichtung hängt, nachdem der Benutzer seine Anmeldedaten eingegeben hat",
 			"iPhone bleibt im Einrichtungsassistenten am Anmeldebildschirm stehen",
 			"MFA-Abfrage wird bei der ADE-Einrichtung nie abgeschlossen",
@@ -4255,7 +4255,7 @@ func builtinEntry6() *Entry {
 			"ADE-Profil mit Setup Assistant (legacy), MFA-Benutzer hängen bei der Anmeldung",
 			"DEP-iPads unter iOS 13 hängen beim Login trotz Modern-Auth-Profil",
 		},
-		"en": []string{
+		"en": {
 			"setup hangs after the user enters their credentials",
 			"iPhone stuck on the sign-in screen in Setup Assistant",
 			"MFA prompt never completes during ADE setup",
@@ -4263,7 +4263,7 @@ func builtinEntry6() *Entry {
 			"ADE profile on Setup Assistant (legacy), MFA users hang at sign-in",
 			"pre-iOS 13 DEP iPads hang at login despite modern auth profile",
 		},
-		"nl": []string{
+		"nl": {
 			"installatie blijft hangen nadat de gebruiker zijn gegevens heeft ingevoerd",
 			"iPhone blijft steken op het aanmeldscherm in de Configuratieassistent",
 			"MFA-prompt wordt nooit afgerond tijdens de ADE-installatie",
@@ -4271,7 +4271,7 @@ func builtinEntry6() *Entry {
 			"ADE-profiel op Setup Assistant (legacy), gebruikers met MFA blijven hangen bij aanmelden",
 			"DEP-iPads onder iOS 13 hangen bij login ondanks modern auth-profiel",
 		},
-		"sv": []string{
+		"sv": {
 			"installationen hänger sig efter att användaren har angett sina inloggningsuppgifter",
 			"iPhone fastnar på inloggningsskärmen i inställningsassistenten",
 			"MFA-frågan blir aldrig klar under ADE-installationen",
@@ -4280,64 +4280,64 @@ func builtinEntry6() *Entry {
 			"DEP-iPads med äldre iOS än 13 hänger vid login trots modern auth",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Suchen Sie den Anmeldeversuch des Benutzers in den Anmeldeprotokollen von Microsoft Entra und notieren Sie, ob MFA verlangt wurde.",
 			"Notieren Sie, ob das Registrierungsprofil **Setup Assistant (legacy)** oder **Setup Assistant with modern authentication** verwendet, und die iOS/iPadOS-Version des Geräts.",
 		},
-		"en": []string{
+		"en": {
 			"Find the user's sign-in attempt in the Microsoft Entra sign-in logs and note whether MFA was required.",
 			"Note whether the enrollment profile uses **Setup Assistant (legacy)** or **Setup Assistant with modern authentication**, and the device's iOS/iPadOS version.",
 		},
-		"nl": []string{
+		"nl": {
 			"Zoek de aanmeldpoging van de gebruiker op in de aanmeldingslogboeken van Microsoft Entra en noteer of MFA werd gevraagd.",
 			"Noteer of het inschrijvingsprofiel **Configuratieassistent (verouderd)** of **Configuratieassistent met moderne verificatie** gebruikt, en de iOS/iPadOS-versie van het apparaat.",
 		},
-		"sv": []string{
+		"sv": {
 			"Leta upp användarens inloggningsförsök i inloggningsloggarna i Microsoft Entra och anteckna om MFA krävdes.",
 			"Anteckna om registreringsprofilen använder **Setup Assistant (legacy)** eller **Setup Assistant with modern authentication**, och enhetens iOS/iPadOS-version.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "mfa-legacy-setup-assistant", Summary: Text{
+		{ID: "mfa-legacy-setup-assistant", Summary: Text{
 			"de": "Für den Benutzer ist MFA erforderlich, das Registrierungsprofil verwendet aber **Setup Assistant (legacy)**, das MFA nicht unterstützt.",
 			"en": "The user must do MFA, but the enrollment profile authenticates with **Setup Assistant (legacy)**, which can't handle MFA.",
 			"nl": "De gebruiker moet MFA doen, maar het inschrijvingsprofiel verifieert via **Configuratieassistent (verouderd)**, en die kan niet met MFA overweg.",
 			"sv": "Användaren måste använda MFA, men registreringsprofilen autentiserar med **Setup Assistant (legacy)**, som inte klarar MFA.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie, welche Authentifizierungsmethode das ADE-Registrierungsprofil verwendet.",
 				"Steht sie auf **Setup Assistant (legacy)**, stellen Sie auf **Setup Assistant with modern authentication** um.",
 				"Müssen Sie bei der Legacy-Methode bleiben, nehmen Sie den Benutzer für die Registrierung von MFA aus.",
 				"Setzen Sie das Gerät auf Werkseinstellungen zurück und registrieren Sie es erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Check which authentication method the ADE enrollment profile uses.",
 				"If it's **Setup Assistant (legacy)**, switch it to **Setup Assistant with modern authentication**.",
 				"If you have to stay on the legacy method, exclude the user from MFA for the enrollment.",
 				"Reset the device to factory settings and enroll it again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer welke verificatiemethode het ADE-inschrijvingsprofiel gebruikt.",
 				"Staat die op **Configuratieassistent (verouderd)**, zet hem dan op **Configuratieassistent met moderne verificatie**.",
 				"Moet je bij de verouderde methode blijven, sluit de gebruiker dan uit van MFA tijdens de inschrijving.",
 				"Zet het apparaat terug naar de fabrieksinstellingen en schrijf het opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera vilken autentiseringsmetod ADE-registreringsprofilen använder.",
 				"Om den står på **Setup Assistant (legacy)**, byt till **Setup Assistant with modern authentication**.",
 				"Om du måste behålla den äldre metoden undantar du användaren från MFA under registreringen.",
 				"Återställ enheten till fabriksinställningarna och registrera den igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Moderne Authentifizierung im Einrichtungsassistenten setzt iOS/iPadOS 13.0 oder neuer voraus; ältere Geräte fallen auf die Legacy-Methode zurück und brauchen die MFA-Ausnahme daher weiterhin.",
 			},
-			"en": []string{
+			"en": {
 				"Modern authentication in Setup Assistant needs iOS/iPadOS 13.0 or later; older devices fall back to the legacy method, so they still need the MFA exclusion.",
 			},
-			"nl": []string{
+			"nl": {
 				"Moderne verificatie in de Configuratieassistent vereist iOS/iPadOS 13.0 of hoger; oudere apparaten vallen terug op de verouderde methode en hebben de MFA-uitzondering dus nog steeds nodig.",
 			},
-			"sv": []string{
+			"sv": {
 				"Modern autentisering i inställningsassistenten kräver iOS/iPadOS 13.0 eller senare; äldre enheter faller tillbaka på den äldre metoden och behöver därför fortfarande MFA-undantaget.",
 			},
 		}},
@@ -4356,7 +4356,7 @@ func builtinEntry7() *Entry {
 		"nl": "Synchronisatiefouten met Apple: fouten in inschrijvingsprofiel en cursor",
 		"sv": "Synkroniseringsfel mot Apple: fel i registreringsprofil och markör",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Invalid support phone number",
 			"Invalid department entry",
 			"Apple profile not found",
@@ -4366,7 +4366,7 @@ func builtinEntry7() *Entry {
 			"Internal server error",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"ABM-Synchronisierung scheitert an der Hilfe-Telefonnummer im Registrierungsprofil",
 			"Name des ADE-Profils von Apple abgelehnt",
 			"Feld Department im DEP-Profil ist ungültig",
@@ -4375,7 +4375,7 @@ func builtinEntry7() *Entry {
 			"ABM-Sync läuft auf einen Serverfehler, Apple muss den Cursor zurücksetzen",
 			"ABM-Sync lehnt das ADE-Profil wegen eines ungültigen Felds ab",
 		},
-		"en": []string{
+		"en": {
 			"ABM sync fails because of the support phone number in the enrollment profile",
 			"ADE profile name rejected by Apple",
 			"department field in the DEP profile is invalid",
@@ -4384,7 +4384,7 @@ func builtinEntry7() *Entry {
 			"ABM sync hits a server-side error, support has to reset the cursor",
 			"ABM sync rejects the ADE profile because of one bad field",
 		},
-		"nl": []string{
+		"nl": {
 			"synchroniseren met ABM mislukt door het telefoonnummer voor ondersteuning in het inschrijvingsprofiel",
 			"naam van het ADE-profiel afgewezen door Apple",
 			"afdelingsveld in het DEP-profiel is ongeldig",
@@ -4393,7 +4393,7 @@ func builtinEntry7() *Entry {
 			"ABM-sync loopt op een serverfout, Apple moet de cursor resetten",
 			"ABM-sync weigert het ADE-profiel door één ongeldig veld",
 		},
-		"sv": []string{
+		"sv": {
 			"ABM-synkroniseringen misslyckas på grund av supportens telefonnummer i registreringsprofilen",
 			"ADE-profilens namn avvisas av Apple",
 			"avdelningsfältet i DEP-profilen är ogiltigt",
@@ -4403,92 +4403,92 @@ func builtinEntry7() *Entry {
 			"ABM-synken avvisar ADE-profilen på grund av ett ogiltigt fält",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Kopieren Sie den genauen Synchronisierungsfehler, seinen Zeitpunkt und die letzte erfolgreiche Synchronisierung des Tokens aus **Geräte** > **iOS/iPadOS** > **iOS/iPadOS-Registrierung** > **Registrierungsprogrammtoken**.",
 			"Notieren Sie Name, Abteilung und Support-Telefonnummer des Registrierungsprofils, das der Fehler betrifft.",
 		},
-		"en": []string{
+		"en": {
 			"Copy the exact sync error, its time and the token's last successful sync from **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens**.",
 			"Note the name, department and support phone number of the enrollment profile the error concerns.",
 		},
-		"nl": []string{
+		"nl": {
 			"Kopieer de exacte synchronisatiefout, het tijdstip en de laatste geslaagde synchronisatie van het token uit **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens**.",
 			"Noteer de naam, de afdeling en het telefoonnummer voor ondersteuning van het inschrijvingsprofiel waar de fout over gaat.",
 		},
-		"sv": []string{
+		"sv": {
 			"Kopiera det exakta synkroniseringsfelet, tidpunkten och tokens senaste lyckade synkronisering från **Enheter** > **iOS/iPadOS** > **iOS/iPadOS-registrering** > **Token för registreringsprogram**.",
 			"Anteckna namn, avdelning och supporttelefonnummer för den registreringsprofil som felet gäller.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "profile-field-invalid", Summary: Text{
+		{ID: "profile-field-invalid", Summary: Text{
 			"de": "Apple hat ein Feld eines Registrierungsprofils abgelehnt: die Hilfe-Telefonnummer, das Feld **Department** oder einen Profilnamen, der leer, ungültig oder zu lang ist.",
 			"en": "Apple rejected a field of an enrollment profile: the support phone number, the department, or a profile name that is empty, invalid or too long (\"Invalid configuration profile name\").",
 			"nl": "Apple heeft een veld van een inschrijvingsprofiel afgewezen: het telefoonnummer van de ondersteuning, de afdeling, of een profielnaam die leeg, ongeldig of te lang is.",
 			"sv": "Apple avvisade ett fält i en registreringsprofil: supportens telefonnummer, avdelningen eller ett profilnamn som är tomt, ogiltigt eller för långt.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie im Microsoft Intune Admin Center **Geräte** > **iOS/iPadOS** > **iOS/iPadOS-Registrierung** > **Registrierungsprogrammtoken** > Ihr Token > **Profiles**.",
 				"Öffnen Sie für alle Profile **Eigenschaften** und korrigieren Sie das Feld, das der Fehler nennt: Hilfe-Telefonnummer, **Department** oder Profilname.",
 				"Speichern Sie das Profil und synchronisieren Sie das Token erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center, open **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens** > your token > **Profiles**.",
 				"Open each profile's **Properties** and fix the field the error names: the support phone number, the department, or the profile name.",
 				"Save the profile and sync the token again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in het Microsoft Intune-beheercentrum **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens** > je token > **Profiles**.",
 				"Open bij elk profiel **Eigenschappen** en corrigeer het veld dat de fout noemt: het telefoonnummer van de ondersteuning, de afdeling of de profielnaam.",
 				"Sla het profiel op en synchroniseer het token opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Enheter** > **iOS/iPadOS** > **iOS/iPadOS-registrering** > **Token för registreringsprogram** > din token > **Profiles** i administrationscentret för Microsoft Intune.",
 				"Öppna **Egenskaper** för varje profil och rätta fältet som felet nämner: supportens telefonnummer, avdelningen eller profilnamnet.",
 				"Spara profilen och synkronisera token igen.",
 			},
 		}},
-		Cause{ID: "apple-profile-not-found", Summary: Text{
+		{ID: "apple-profile-not-found", Summary: Text{
 			"de": "Apple findet das Registrierungsprofil nicht, auf das Intune verweist; dafür gibt es mehrere mögliche Gründe.",
 			"en": "Apple can't find the enrollment profile that Intune refers to; this has several possible reasons.",
 			"nl": "Apple kan het inschrijvingsprofiel waar Intune naar verwijst niet vinden; daar zijn meerdere mogelijke redenen voor.",
 			"sv": "Apple hittar inte registreringsprofilen som Intune hänvisar till; det kan ha flera orsaker.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Legen Sie unter **Profiles** des Tokens ein neues Registrierungsprofil an.",
 				"Weisen Sie das neue Profil den betroffenen Geräten zu und synchronisieren Sie das Token.",
 			},
-			"en": []string{
+			"en": {
 				"Under the token's **Profiles**, create a new enrollment profile.",
 				"Assign the new profile to the affected devices and sync the token.",
 			},
-			"nl": []string{
+			"nl": {
 				"Maak onder **Profiles** van het token een nieuw inschrijvingsprofiel aan.",
 				"Wijs het nieuwe profiel toe aan de getroffen apparaten en synchroniseer het token.",
 			},
-			"sv": []string{
+			"sv": {
 				"Skapa en ny registreringsprofil under tokens **Profiles**.",
 				"Tilldela den nya profilen till de berörda enheterna och synkronisera token.",
 			},
 		}},
-		Cause{ID: "cursor-or-server-error", Summary: Text{
+		{ID: "cursor-or-server-error", Summary: Text{
 			"de": "Der Synchronisierungscursor zwischen Intune und Apple fehlt, ist veraltet oder wurde abgelehnt, oder die Synchronisierung hatte einen internen Serverfehler: Das wird auf Dienstseite behoben.",
 			"en": "The sync cursor between Intune and Apple is missing, out of date or rejected, or the sync hit an internal server error: this is fixed on the service side.",
 			"nl": "De synchronisatiecursor tussen Intune en Apple ontbreekt, is verouderd of is afgewezen, of de synchronisatie kreeg een interne serverfout: dat wordt aan de kant van de dienst opgelost.",
 			"sv": "Synkroniseringsmarkören mellan Intune och Apple saknas, är inaktuell eller har avvisats, eller så fick synkroniseringen ett internt serverfel: det åtgärdas på tjänstens sida.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Notieren Sie den genauen Fehlertext, den Namen des Tokens und den Zeitpunkt der fehlgeschlagenen Synchronisierung.",
 				"Eröffnen Sie einen Fall beim Intune-Support (https://intune.microsoft.com > **Troubleshooting + support** > **Help and support**): Dort kann man den Cursor zurücksetzen, die Synchronisierung erneut starten und bei einem internen Serverfehler Protokolle sammeln.",
 			},
-			"en": []string{
+			"en": {
 				"Note the exact error text, the token name and the time of the failed sync.",
 				"Open a case with Intune support (https://intune.microsoft.com > **Troubleshooting + support** > **Help and support**): they can reset the cursor and rerun the sync, and collect logs for an internal server error.",
 			},
-			"nl": []string{
+			"nl": {
 				"Noteer de exacte fouttekst, de naam van het token en het tijdstip van de mislukte synchronisatie.",
 				"Open een case bij Intune-ondersteuning (https://intune.microsoft.com > **Troubleshooting + support** > **Help and support**): zij kunnen de cursor herstellen, de synchronisatie opnieuw starten en bij een interne serverfout logboeken verzamelen.",
 			},
-			"sv": []string{
+			"sv": {
 				"Anteckna den exakta feltexten, tokens namn och tidpunkten för den misslyckade synkroniseringen.",
 				"Öppna ett ärende hos Intune-supporten (https://intune.microsoft.com > **Troubleshooting + support** > **Help and support**): de kan återställa markören, köra synkroniseringen igen och samla in loggar vid ett internt serverfel.",
 			},
@@ -4510,11 +4510,11 @@ func builtinEntry8() *Entry {
 		"nl": "APNSCertificateNotValid",
 		"sv": "APNSCertificateNotValid",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"APNSCertificateNotValid",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"APNs-Zertifikat ungültig bei der iPhone-Registrierung",
 			"Apple-MDM-Push-Zertifikat wurde in Intune nie erstellt",
 			"APNs-Zertifikat abgelaufen, jetzt registrieren sich keine iPads mehr",
@@ -4522,7 +4522,7 @@ func builtinEntry8() *Entry {
 			"neuer Tenant, APNs-Zertifikat nie fertig eingerichtet, erste iPhone-Registrierung scheitert",
 			"jährliche APNs-Verlängerung verpasst, neue iOS-Registrierungen werden jetzt abgelehnt",
 		},
-		"en": []string{
+		"en": {
 			"APNs certificate not valid during iPhone enrollment",
 			"Apple MDM push certificate was never created in Intune",
 			"APNs cert expired and now iPads fail to enroll",
@@ -4530,7 +4530,7 @@ func builtinEntry8() *Entry {
 			"new tenant, APNs cert setup never finished, first iPhone enrollment fails",
 			"missed the yearly APNs renewal, new iOS enrollments now refused",
 		},
-		"nl": []string{
+		"nl": {
 			"APNs-certificaat ongeldig bij het inschrijven van een iPhone",
 			"Apple MDM-pushcertificaat is nooit aangemaakt in Intune",
 			"APNs-cert verlopen en nu schrijven iPads niet meer in",
@@ -4538,7 +4538,7 @@ func builtinEntry8() *Entry {
 			"nieuwe tenant, APNs-cert nooit afgerond, eerste iPhone-inschrijving mislukt",
 			"jaarlijkse APNs-verlenging gemist, nieuwe iOS-inschrijvingen worden nu geweigerd",
 		},
-		"sv": []string{
+		"sv": {
 			"APNs-certifikatet är ogiltigt vid registrering av iPhone",
 			"Apple MDM-pushcertifikatet har aldrig skapats i Intune",
 			"APNs-certet är utgånget och nu går iPads inte att registrera",
@@ -4547,117 +4547,117 @@ func builtinEntry8() *Entry {
 			"missade den årliga APNs-förnyelsen, nya iOS-registreringar nekas nu",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie Status, Ablaufdatum und Apple-ID des Apple-MDM-Push-Zertifikats im Microsoft Intune Admin Center.",
 			"Melden Sie sich mit dieser Apple-ID bei https://identity.apple.com an und notieren Sie, ob das Zertifikat dort steht und wann es abläuft.",
 		},
-		"en": []string{
+		"en": {
 			"Note the status, expiry date and Apple ID of the Apple MDM push certificate in the Microsoft Intune admin center.",
 			"Sign in at https://identity.apple.com with that Apple ID and note whether the certificate is listed there and when it expires.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de status, de vervaldatum en de Apple ID van het Apple MDM-pushcertificaat in het Microsoft Intune-beheercentrum.",
 			"Meld je aan op https://identity.apple.com met die Apple ID en noteer of het certificaat daar staat en wanneer het verloopt.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna status, utgångsdatum och Apple-ID för Apple MDM-pushcertifikatet i administrationscentret för Microsoft Intune.",
 			"Logga in på https://identity.apple.com med det Apple-ID:t och anteckna om certifikatet finns där och när det går ut.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "apns-never-set-up", Summary: Text{
+		{ID: "apns-never-set-up", Summary: Text{
 			"de": "Das Apple-MDM-Push-Zertifikat (APNs) wurde nie fertig eingerichtet, daher hat Intune keinen Kanal zu iPhones und iPads.",
 			"en": "Nobody finished setting up the Apple MDM push (APNs) certificate, so Intune has no channel to reach iPhones and iPads.",
 			"nl": "Het Apple MDM-pushcertificaat (APNs) is nooit volledig ingesteld, dus Intune heeft geen kanaal naar iPhones en iPads.",
 			"sv": "Apple MDM-pushcertifikatet (APNs) har aldrig konfigurerats klart, så Intune har ingen kanal till iPhone- och iPad-enheter.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie im Microsoft Intune Admin Center (https://intune.microsoft.com) **Geräte** > **Enroll devices** > **Apple enrollment** > **Apple MDM Push Certificate**.",
 				"Stimmen Sie den Bedingungen zu, wählen Sie **Download your CSR** und melden Sie sich mit einer Firmen-Apple-ID beim Apple Push Certificates Portal (https://identity.apple.com) an.",
 				"Erstellen Sie dort das Zertifikat aus der CSR, laden Sie die .pem-Datei herunter, laden Sie sie mit derselben Apple-ID in Intune hoch und speichern Sie.",
 				"Lassen Sie den Benutzer die Registrierung neu starten.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center (https://intune.microsoft.com), open **Devices** > **Enroll devices** > **Apple enrollment** > **Apple MDM Push Certificate**.",
 				"Accept the terms, select **Download your CSR** and sign in to the Apple Push Certificates Portal (https://identity.apple.com) with a company Apple ID.",
 				"Create the certificate from the CSR, download the .pem file, upload it in Intune with the same Apple ID and save.",
 				"Have the user start the enrollment again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in het Microsoft Intune-beheercentrum (https://intune.microsoft.com) **Apparaten** > **Enroll devices** > **Apple enrollment** > **Apple MDM Push Certificate**.",
 				"Ga akkoord met de voorwaarden, kies **Download your CSR** en meld je met een zakelijke Apple ID aan bij de Apple Push Certificates Portal (https://identity.apple.com).",
 				"Maak het certificaat aan met de CSR, download het .pem-bestand, upload het in Intune met dezelfde Apple ID en sla op.",
 				"Laat de gebruiker de inschrijving opnieuw starten.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Enheter** > **Enroll devices** > **Apple enrollment** > **Apple MDM Push Certificate** i administrationscentret för Microsoft Intune (https://intune.microsoft.com).",
 				"Godkänn villkoren, välj **Download your CSR** och logga in på Apple Push Certificates Portal (https://identity.apple.com) med ett företags-Apple-ID.",
 				"Skapa certifikatet från CSR-filen, ladda ned .pem-filen, ladda upp den i Intune med samma Apple-ID och spara.",
 				"Be användaren starta registreringen igen.",
 			},
 		}, LikelyWhen: Condition{
-			"when-started": []string{
+			"when-started": {
 				"never-worked",
 			},
 		}, UnlikelyWhen: Condition{
-			"when-started": []string{
+			"when-started": {
 				"worked-before",
 			},
 		}},
-		Cause{ID: "apns-expired", Summary: Text{
+		{ID: "apns-expired", Summary: Text{
 			"de": "Das APNs-Zertifikat hat sein jährliches Ablaufdatum überschritten, daher werden neue iOS/iPadOS-Registrierungen abgelehnt.",
 			"en": "The APNs certificate has run past its yearly expiry date, so new iOS/iPadOS enrollments are refused.",
 			"nl": "Het APNs-certificaat is over zijn jaarlijkse vervaldatum heen, dus nieuwe iOS/iPadOS-inschrijvingen worden geweigerd.",
 			"sv": "APNs-certifikatet har passerat sitt årliga utgångsdatum, så nya iOS/iPadOS-registreringar nekas.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie **Geräte** > **Enroll devices** > **Apple enrollment** > **Apple MDM Push Certificate** und prüfen Sie Ablaufdatum und angezeigte Apple-ID.",
 				"Melden Sie sich mit genau dieser Apple-ID beim Apple Push Certificates Portal an und wählen Sie beim vorhandenen Zertifikat **Renew**: Erstellen Sie kein neues.",
 				"Laden Sie die erneuerte .pem-Datei in Intune hoch und speichern Sie.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Open **Devices** > **Enroll devices** > **Apple enrollment** > **Apple MDM Push Certificate** and check the expiry date and the Apple ID shown.",
 				"Sign in to the Apple Push Certificates Portal with that same Apple ID and choose **Renew** on the existing certificate: don't create a new one.",
 				"Upload the renewed .pem file in Intune and save.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open **Apparaten** > **Enroll devices** > **Apple enrollment** > **Apple MDM Push Certificate** en controleer de vervaldatum en de getoonde Apple ID.",
 				"Meld je met diezelfde Apple ID aan bij de Apple Push Certificates Portal en kies **Renew** bij het bestaande certificaat: maak geen nieuw certificaat aan.",
 				"Upload het vernieuwde .pem-bestand in Intune en sla op.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Enheter** > **Enroll devices** > **Apple enrollment** > **Apple MDM Push Certificate** och kontrollera utgångsdatumet och det Apple-ID som visas.",
 				"Logga in på Apple Push Certificates Portal med samma Apple-ID och välj **Renew** för det befintliga certifikatet: skapa inget nytt.",
 				"Ladda upp den förnyade .pem-filen i Intune och spara.",
 				"Registrera enheten igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Wenn Sie das Zertifikat ersetzen statt es zu erneuern, müssen sich alle registrierten iPhones und iPads neu registrieren.",
 			},
-			"en": []string{
+			"en": {
 				"Replacing the certificate instead of renewing it means every enrolled iPhone and iPad has to enroll again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Vervang je het certificaat in plaats van het te vernieuwen, dan moet elke ingeschreven iPhone en iPad opnieuw inschrijven.",
 			},
-			"sv": []string{
+			"sv": {
 				"Om du byter ut certifikatet i stället för att förnya det måste alla registrerade iPhone- och iPad-enheter registreras om.",
 			},
 		}, LikelyWhen: Condition{
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
-			"when-started": []string{
+			"when-started": {
 				"worked-before",
 			},
 		}, UnlikelyWhen: Condition{
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 			},
-			"when-started": []string{
+			"when-started": {
 				"never-worked",
 			},
 		}},
@@ -4676,7 +4676,7 @@ func builtinEntry9() *Entry {
 		"nl": "Verificatie wordt niet omgeleid naar de overheidscloud",
 		"sv": "Autentiseringen omdirigeras inte till myndighetsmolnet",
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"GCC High-Benutzer landen im Unternehmensportal bei der Anmeldung der öffentlichen Cloud",
 			"Benutzer eines Behördenmandanten werden auf dem iPhone zur kommerziellen Microsoft-Anmeldung geschickt",
 			"Anmelden von einem anderen Gerät führt nicht zur US Government Cloud",
@@ -4684,7 +4684,7 @@ func builtinEntry9() *Entry {
 			"Cloud-Einstellung im CP steht auf Automatic, Behördenuser landen in der Public Cloud",
 			"kein Entra-Redirect in die Gov Cloud beim CP-Login auf dem iPad",
 		},
-		"en": []string{
+		"en": {
 			"GCC High users land on the public cloud sign-in in Company Portal",
 			"government tenant users get sent to commercial Microsoft sign-in on iPhone",
 			"signing in from another device doesn't go to the US government cloud",
@@ -4692,7 +4692,7 @@ func builtinEntry9() *Entry {
 			"CP Cloud setting left on Automatic, gov users hit public cloud login",
 			"iPad CP: no Entra redirect to gov cloud, MDM enrollment can't authenticate",
 		},
-		"nl": []string{
+		"nl": {
 			"GCC High-gebruikers komen in de Bedrijfsportal bij de aanmelding van de publieke cloud uit",
 			"gebruikers van een overheidstenant worden op de iPhone naar de commerciële Microsoft-aanmelding gestuurd",
 			"aanmelden vanaf een ander apparaat gaat niet naar de Amerikaanse overheidscloud",
@@ -4700,7 +4700,7 @@ func builtinEntry9() *Entry {
 			"Cloud-instelling van de CP staat op Automatic, overheidsgebruikers landen in public cloud",
 			"geen Entra-redirect naar de gov cloud bij CP-login op iPad",
 		},
-		"sv": []string{
+		"sv": {
 			"GCC High-användare hamnar på inloggningen för det publika molnet i Företagsportalen",
 			"användare i en myndighetsklientorganisation skickas till den kommersiella Microsoft-inloggningen på iPhone",
 			"inloggning från en annan enhet går inte till det amerikanska myndighetsmolnet",
@@ -4709,45 +4709,45 @@ func builtinEntry9() *Entry {
 			"ingen Entra-redirect till gov cloud vid CP-inloggning på iPad",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie, was die Unternehmensportal-Einstellung **Cloud** auf dem Gerät zeigt und auf welcher Anmeldeseite der Benutzer gelandet ist.",
 			"Lassen Sie den Benutzer die Protokolle des Unternehmensportals senden (**Help** > **Send logs** in der App) und notieren Sie den Zeitpunkt des Versuchs.",
 		},
-		"en": []string{
+		"en": {
 			"Note what the Company Portal's **Cloud** setting shows on the device and which sign-in page the user reached.",
 			"Have the user send the Company Portal logs (**Help** > **Send logs** in the app) and note the time of the attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer wat de Bedrijfsportal-instelling **Cloud** op het apparaat toont en op welke aanmeldpagina de gebruiker terechtkwam.",
 			"Laat de gebruiker de logboeken van de Bedrijfsportal versturen (**Help** > **Send logs** in de app) en noteer het tijdstip van de poging.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna vad Företagsportalens inställning **Cloud** visar på enheten och vilken inloggningssida användaren hamnade på.",
 			"Be användaren skicka loggarna från Företagsportalen (**Help** > **Send logs** i appen) och anteckna tidpunkten för försöket.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "cloud-setting-automatic", Summary: Text{
+		{ID: "cloud-setting-automatic", Summary: Text{
 			"de": "Wenn sich Behördenbenutzer von einem anderen Gerät anmelden, kann Microsoft Entra ID sie nicht an die Government Cloud umleiten, und die Unternehmensportal-Einstellung **Cloud** auf **Automatic** schickt sie in die öffentliche Cloud.",
 			"en": "When government users sign in from another device, Microsoft Entra ID can't redirect them to the government cloud, and the Company Portal's **Cloud** setting on **Automatic** sends them to the public cloud.",
 			"nl": "Als overheidsgebruikers zich vanaf een ander apparaat aanmelden, kan Microsoft Entra ID ze niet naar de overheidscloud omleiden, en de Bedrijfsportal-instelling **Cloud** op **Automatic** stuurt ze naar de publieke cloud.",
 			"sv": "När myndighetsanvändare loggar in från en annan enhet kan Microsoft Entra ID inte omdirigera dem till myndighetsmolnet, och Företagsportalens inställning **Cloud** på **Automatic** skickar dem till det publika molnet.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie auf dem iPhone oder iPad die App **Einstellungen** und wählen Sie **Unternehmensportal**.",
 				"Wählen Sie **Cloud** und ändern Sie den Wert von **Automatic** auf **Government**.",
 				"Öffnen Sie das Unternehmensportal und melden Sie sich erneut an.",
 			},
-			"en": []string{
+			"en": {
 				"On the iPhone or iPad, open the **Settings** app and select **Company Portal**.",
 				"Select **Cloud** and change it from **Automatic** to **Government**.",
 				"Open the Company Portal and sign in again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open op de iPhone of iPad de app **Instellingen** en kies **Bedrijfsportal**.",
 				"Kies **Cloud** en zet het van **Automatic** op **Government**.",
 				"Open de Bedrijfsportal en meld je opnieuw aan.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna appen **Inställningar** på iPhone eller iPad och välj **Företagsportal**.",
 				"Välj **Cloud** och ändra från **Automatic** till **Government**.",
 				"Öppna Företagsportalen och logga in igen.",
@@ -4770,41 +4770,41 @@ func builtinEntry10() *Entry {
 		"nl": "Bedrijfsportal is tijdelijk niet beschikbaar. Er is een probleem opgetreden in de Bedrijfsportal-app. Neem contact op met uw systeembeheerder als het probleem zich blijft voordoen.",
 		"sv": "Företagsportalen är för tillfället otillgänglig. Ett fel uppstod i Företagsportalappen. Om problemet kvarstår kontaktar du systemadministratören.",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"Unternehmensportal vorübergehend nicht verfügbar. Bei der Unternehmensportal-APP ist ein Problem aufgetreten. Wenden Sie sich an Ihren Systemadministrator, falls das Problem weiterhin besteht.",
 		},
-		"en": []string{
+		"en": {
 			"Company Portal Temporarily Unavailable. The Company Portal app encountered a problem. If the problem persists, contact your system administrator.",
 		},
-		"nl": []string{
+		"nl": {
 			"Bedrijfsportal is tijdelijk niet beschikbaar. Er is een probleem opgetreden in de Bedrijfsportal-app. Neem contact op met uw systeembeheerder als het probleem zich blijft voordoen.",
 		},
-		"sv": []string{
+		"sv": {
 			"Företagsportalen är för tillfället otillgänglig. Ett fel uppstod i Företagsportalappen. Om problemet kvarstår kontaktar du systemadministratören.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Unternehmensportal zeigt bei der Registrierung einen Fehler",
 			"Unternehmensportal-App scheint auf dem iPhone kaputt zu sein",
 			"Benutzer kommt im Unternehmensportal nicht weiter",
 			"CP auf iOS vorübergehend nicht verfügbar, App-Version wohl veraltet",
 			"CP-Fehler bleibt nach Neuinstallation, User evtl. am Gerätelimit",
 		},
-		"en": []string{
+		"en": {
 			"Company Portal throws an error during enrollment",
 			"Company Portal app seems broken on the iPhone",
 			"user can't get past the Company Portal",
 			"CP on iOS shows temporarily unavailable, app version looks outdated",
 			"CP error persists after reinstall, user maybe at device limit",
 		},
-		"nl": []string{
+		"nl": {
 			"Bedrijfsportal geeft een fout tijdens het inschrijven",
 			"Bedrijfsportal-app lijkt kapot op de iPhone",
 			"gebruiker komt niet verder in de Bedrijfsportal",
 			"CP op iOS tijdelijk niet beschikbaar, app-versie lijkt verouderd",
 			"CP-fout blijft na herinstallatie, gebruiker mogelijk aan de device limit",
 		},
-		"sv": []string{
+		"sv": {
 			"Företagsportalen visar ett fel under registreringen",
 			"Företagsportalappen verkar trasig på iPhonen",
 			"användaren kommer inte vidare i Företagsportalen",
@@ -4812,63 +4812,63 @@ func builtinEntry10() *Entry {
 			"CP-felet kvar efter ominstallation, användaren kanske på device limit",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie die Version des Unternehmensportals und die iOS/iPadOS-Version auf dem Gerät.",
 			"Lassen Sie den Benutzer die Protokolle des Unternehmensportals senden (**Help** > **Send logs** in der App) und notieren Sie den Zeitpunkt des Versuchs.",
 		},
-		"en": []string{
+		"en": {
 			"Note the Company Portal version and the iOS/iPadOS version on the device.",
 			"Have the user send the Company Portal logs (**Help** > **Send logs** in the app) and note the time of the attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de versie van de Bedrijfsportal en de iOS/iPadOS-versie op het apparaat.",
 			"Laat de gebruiker de logboeken van de Bedrijfsportal versturen (**Help** > **Send logs** in de app) en noteer het tijdstip van de poging.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna versionen av Företagsportalen och iOS/iPadOS-versionen på enheten.",
 			"Be användaren skicka loggarna från Företagsportalen (**Help** > **Send logs** i appen) och anteckna tidpunkten för försöket.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "company-portal-app-outdated", Summary: Text{
+		{ID: "company-portal-app-outdated", Summary: Text{
 			"de": "Die installierte Unternehmensportal-App ist veraltet oder beschädigt.",
 			"en": "The Company Portal app on the device is out of date or damaged.",
 			"nl": "De Bedrijfsportal-app op het apparaat is verouderd of beschadigd.",
 			"sv": "Den installerade Företagsportalappen är för gammal eller skadad.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Deinstallieren Sie die Unternehmensportal-App auf dem Gerät.",
 				"Installieren Sie die **Microsoft Intune Unternehmensportal**-App neu aus dem **App Store**.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Delete the Company Portal app from the device.",
 				"Reinstall the **Microsoft Intune Company Portal** app from the **App Store**.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Verwijder de Bedrijfsportal-app van het apparaat.",
 				"Installeer de **Microsoft Intune Company Portal**-app opnieuw vanuit de **App Store**.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Avinstallera Företagsportalappen från enheten.",
 				"Installera om **Microsoft Intune-företagsportalappen** från **App Store**.",
 				"Registrera enheten igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Bleibt der Fehler nach der Neuinstallation? Dann hat der Benutzer womöglich das Gerätelimit erreicht: siehe **Gerätekapazität erreicht**.",
 				"Der aktuelle Artikel empfiehlt außerdem, sich im Browser bei https://portal.manage.microsoft.com anzumelden, ein anderes Netzwerk zu testen und zu prüfen, ob die Anmeldedaten des Benutzers mit Microsoft Entra ID synchronisiert werden.",
 			},
-			"en": []string{
+			"en": {
 				"Error still there after reinstalling? The user may have reached the device limit: work through **Device Cap Reached**.",
 				"The current article also suggests signing in at https://portal.manage.microsoft.com in a browser, trying another network, and checking that the user's credentials sync to Microsoft Entra ID.",
 			},
-			"nl": []string{
+			"nl": {
 				"Blijft de fout na het herinstalleren? Dan zit de gebruiker mogelijk aan de apparaatlimiet: volg **Apparaatlimiet bereikt**.",
 				"Het huidige artikel raadt ook aan om in een browser op https://portal.manage.microsoft.com in te loggen, een ander netwerk te proberen en te controleren of de aanmeldgegevens van de gebruiker naar Microsoft Entra ID worden gesynchroniseerd.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kvarstår felet efter ominstallationen? Då kan användaren ha nått enhetsgränsen: följ **Enhetstaket har nåtts**.",
 				"Den aktuella artikeln föreslår också att du loggar in på https://portal.manage.microsoft.com i en webbläsare, provar ett annat nätverk och kontrollerar att användarens inloggningsuppgifter synkroniseras till Microsoft Entra ID.",
 			},
@@ -4890,90 +4890,90 @@ func builtinEntry11() *Entry {
 		"nl": "Apparaatlimiet bereikt",
 		"sv": "Enhetstaket har nåtts",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"Gerätekapazität erreicht",
 		},
-		"en": []string{
+		"en": {
 			"Device Cap Reached",
 			"DeviceCapReached",
 		},
-		"nl": []string{
+		"nl": {
 			"Apparaatlimiet bereikt",
 		},
-		"sv": []string{
+		"sv": {
 			"Enhetstaket har nåtts",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Benutzer hat zu viele Geräte registriert",
 			"Registrierungslimit erreicht",
 			"alte, ungenutzte Geräte zählen noch zum Gerätelimit des Users",
 			"User hat das Device Limit ausgeschöpft, kein DEM-Konto",
 		},
-		"en": []string{
+		"en": {
 			"user has too many devices enrolled",
 			"enrollment limit reached for this user",
 			"stale devices still count toward the user's device limit",
 			"user maxed out the device limit restriction, not a DEM account",
 		},
-		"nl": []string{
+		"nl": {
 			"gebruiker heeft te veel apparaten ingeschreven",
 			"inschrijvingslimiet bereikt",
 			"oude apparaten van de gebruiker tellen nog mee voor de device limit",
 			"gebruiker zit aan zijn max aantal apparaten, is geen DEM-account",
 		},
-		"sv": []string{
+		"sv": {
 			"användaren har för många registrerade enheter",
 			"registreringsgränsen är nådd",
 			"gamla enheter räknas fortfarande mot användarens device limit",
 			"användaren har slagit i enhetsgränsen och har inget DEM-konto",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Exportieren Sie die Geräteliste des Benutzers aus **Geräte** > **Alle Geräte**, mit dem Registrierungsdatum jedes Geräts.",
 			"Notieren Sie, welche **Device limit restriction** für den Benutzer gilt und welches Limit sie festlegt.",
 		},
-		"en": []string{
+		"en": {
 			"Export the user's device list from **Devices** > **All devices**, with each device's enrollment date.",
 			"Note which **Device limit restriction** applies to the user and the limit it sets.",
 		},
-		"nl": []string{
+		"nl": {
 			"Exporteer de apparatenlijst van de gebruiker uit **Apparaten** > **Alle apparaten**, met de inschrijvingsdatum van elk apparaat.",
 			"Noteer welke **Device limit restriction** voor de gebruiker geldt en welke limiet die instelt.",
 		},
-		"sv": []string{
+		"sv": {
 			"Exportera användarens enhetslista från **Enheter** > **Alla enheter**, med registreringsdatum för varje enhet.",
 			"Anteckna vilken **Device limit restriction** som gäller för användaren och vilken gräns den sätter.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "enrollment-limit", Summary: Text{
+		{ID: "enrollment-limit", Summary: Text{
 			"de": "Der Benutzer hat bereits so viele Geräte registriert, wie das Gerätelimit erlaubt.",
 			"en": "The user already has as many enrolled devices as the device limit allows.",
 			"nl": "De gebruiker heeft al zoveel apparaten ingeschreven als de apparaatlimiet toestaat.",
 			"sv": "Användaren har redan registrerat så många enheter som enhetsgränsen tillåter.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie im Microsoft Intune Admin Center (https://intune.microsoft.com) **Geräte** > **Alle Geräte** und zählen Sie die registrierten Geräte des Benutzers.",
 				"Lassen Sie den Benutzer sich auch beim Intune-Benutzerportal (https://portal.manage.microsoft.com) anmelden: Geräte, die nur dort stehen, zählen ebenfalls.",
 				"Öffnen Sie **Geräte** > **Enrollment** > **Device limit restriction** und prüfen Sie, welches Gerätelimit für den Benutzer gilt (höchstens 15).",
 				"Entfernen Sie nicht mehr benötigte Geräte (jedes belegt eine Lizenz) oder erhöhen Sie das Limit.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center (https://intune.microsoft.com), open **Devices** > **All devices** and count the user's enrolled devices.",
 				"Have the user sign in to the Intune user portal (https://portal.manage.microsoft.com) too: devices listed only there also count toward the limit.",
 				"Open **Devices** > **Enrollment** > **Device limit restriction** and check which device limit applies to the user (15 at most).",
 				"Remove devices the user no longer needs (each one uses a licence), or raise the limit.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in het Microsoft Intune-beheercentrum (https://intune.microsoft.com) **Apparaten** > **Alle apparaten** en tel de ingeschreven apparaten van de gebruiker.",
 				"Laat de gebruiker ook inloggen op de Intune-gebruikersportal (https://portal.manage.microsoft.com): apparaten die alleen daar staan, tellen ook mee.",
 				"Open **Apparaten** > **Enrollment** > **Device limit restriction** en kijk welke apparaatlimiet voor de gebruiker geldt (maximaal 15).",
 				"Verwijder apparaten die de gebruiker niet meer nodig heeft (elk apparaat kost een licentie) of verhoog de limiet.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Enheter** > **Alla enheter** i administrationscentret för Microsoft Intune (https://intune.microsoft.com) och räkna användarens registrerade enheter.",
 				"Låt användaren också logga in på Intune-användarportalen (https://portal.manage.microsoft.com): enheter som bara syns där räknas också.",
 				"Öppna **Enheter** > **Enrollment** > **Device limit restriction** och se vilken enhetsgräns som gäller för användaren (högst 15).",
@@ -4981,16 +4981,16 @@ func builtinEntry11() *Entry {
 				"Registrera enheten igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Ein DEM-Konto (Geräteregistrierungs-Manager) unterliegt diesem Limit nicht, kann die Registrierung aber nicht abschließen, wenn bedingter Zugriff greift.",
 			},
-			"en": []string{
+			"en": {
 				"A device enrollment manager (DEM) account isn't held to this limit, but it can't complete enrollment where Conditional Access applies.",
 			},
-			"nl": []string{
+			"nl": {
 				"Een DEM-account (device enrollment manager) valt niet onder deze limiet, maar kan de inschrijving niet afronden als voorwaardelijke toegang geldt.",
 			},
-			"sv": []string{
+			"sv": {
 				"Ett DEM-konto (device enrollment manager) omfattas inte av gränsen, men kan inte slutföra registreringen när villkorsstyrd åtkomst gäller.",
 			},
 		}},
@@ -5009,12 +5009,12 @@ func builtinEntry12() *Entry {
 		"nl": "iOS- of iPadOS-apparaat blijft hangen op een inschrijvingsscherm",
 		"sv": "iOS- eller iPadOS-enheten fastnar på en registreringsskärm",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Awaiting final configuration from \"Microsoft\"",
 			"Guided Access app unavailable. Please contact your administrator.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Gerät hängt bei Warten auf endgültige Konfiguration von Microsoft",
 			"hängt über 10 Minuten auf dem Bildschirm der endgültigen Konfiguration",
 			"geführter Zugriff lässt sich bei der Einrichtung nicht öffnen",
@@ -5022,7 +5022,7 @@ func builtinEntry12() *Entry {
 			"ADE-iPads bleiben im Single App Mode, die CP-App kommt nie",
 			"alle ADE-Geräte hängen gleichzeitig im Setup, vermutlich Störung bei Apple",
 		},
-		"en": []string{
+		"en": {
 			"device hangs on awaiting final configuration from Microsoft",
 			"stuck on the final configuration screen for more than 10 minutes",
 			"Guided Access app missing during setup",
@@ -5030,7 +5030,7 @@ func builtinEntry12() *Entry {
 			"ADE iPads stay in single app mode, the CP app never arrives",
 			"every ADE device stuck in setup at once, Apple outage suspected",
 		},
-		"nl": []string{
+		"nl": {
 			"apparaat blijft hangen op wachten op definitieve configuratie van Microsoft",
 			"staat al meer dan 10 minuten op het scherm met de laatste configuratie",
 			"app voor begeleide toegang ontbreekt tijdens de installatie",
@@ -5038,7 +5038,7 @@ func builtinEntry12() *Entry {
 			"ADE-iPads blijven in single app mode, de CP-app komt nooit",
 			"alle ADE-apparaten tegelijk vast tijdens de setup, vermoedelijk storing bij Apple",
 		},
-		"sv": []string{
+		"sv": {
 			"enheten hänger sig på väntar på slutlig konfiguration från Microsoft",
 			"fastnar på skärmen för slutlig konfiguration i över 10 minuter",
 			"appen för guidad åtkomst saknas under konfigurationen",
@@ -5047,74 +5047,74 @@ func builtinEntry12() *Entry {
 			"alla ADE-enheter fastnar samtidigt i setup, misstänker driftstörning hos Apple",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie, auf welchem Bildschirm das Gerät hängt, seine Seriennummer und seinen **Profile status** unter **Geräte** > **iOS/iPadOS** > **iOS/iPadOS-Registrierung** > **Registrierungsprogrammtoken** > Ihr Token > **Geräte**.",
 			"Notieren Sie, welches VPP-Token das Profil verwendet, mit Ablaufdatum und der Zahl freier Unternehmensportal-Lizenzen.",
 		},
-		"en": []string{
+		"en": {
 			"Note the screen the device is stuck on, its serial number and its **Profile status** under **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens** > your token > **Devices**.",
 			"Note which VPP token the profile uses, with its expiry date and the number of free Company Portal licences.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer op welk scherm het apparaat vastzit, het serienummer en de **Profile status** onder **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens** > je token > **Apparaten**.",
 			"Noteer welk VPP-token het profiel gebruikt, met de vervaldatum en het aantal vrije Bedrijfsportal-licenties.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna vilken skärm enheten har fastnat på, dess serienummer och dess **Profile status** under **Enheter** > **iOS/iPadOS** > **iOS/iPadOS-registrering** > **Token för registreringsprogram** > din token > **Enheter**.",
 			"Anteckna vilken VPP-token profilen använder, med utgångsdatum och antalet lediga licenser för Företagsportalen.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "apple-outage", Summary: Text{
+		{ID: "apple-outage", Summary: Text{
 			"de": "Bei den Apple-Diensten gibt es gerade eine Störung, daher kann das Gerät den letzten Einrichtungsschritt nicht abschließen.",
 			"en": "Apple's services are having an outage, so the device can't finish its final setup step.",
 			"nl": "De diensten van Apple hebben op dit moment een storing, waardoor het apparaat de laatste installatiestap niet kan afronden.",
 			"sv": "Apples tjänster har just nu ett avbrott, så enheten kan inte slutföra det sista konfigurationssteget.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie auf der Statusseite von Apple (https://www.apple.com/support/systemstatus/), ob gerade eine Störung vorliegt.",
 				"Sobald die Apple-Dienste wieder laufen, löschen Sie das hängende Gerät und lassen den Benutzer neu beginnen.",
 			},
-			"en": []string{
+			"en": {
 				"Check Apple's system status page (https://www.apple.com/support/systemstatus/) for a current outage.",
 				"Once Apple's services are back, wipe the stuck device and let the user start over.",
 			},
-			"nl": []string{
+			"nl": {
 				"Kijk op de statuspagina van Apple (https://www.apple.com/support/systemstatus/) of er een storing is.",
 				"Loopt het apparaat nog steeds vast als de diensten van Apple weer werken, wis het dan en laat de gebruiker opnieuw beginnen.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera Apples statussida (https://www.apple.com/support/systemstatus/) för pågående avbrott.",
 				"När Apples tjänster fungerar igen rensar du den fastnade enheten och låter användaren börja om.",
 			},
 		}},
-		Cause{ID: "vpp-token-problem", Summary: Text{
+		{ID: "vpp-token-problem", Summary: Text{
 			"de": "Das ADE-Profil installiert das Unternehmensportal mit einem VPP-Token und führt es im Einzel-App-Modus aus, aber dieses VPP-Token ist defekt, sodass das Unternehmensportal nie installiert wird.",
 			"en": "The ADE profile installs the Company Portal with a VPP token and runs it in single app mode, but that VPP token is broken, so the Company Portal never arrives.",
 			"nl": "Het ADE-profiel installeert de Bedrijfsportal met een VPP-token en draait die in de modus voor één app, maar dat VPP-token is defect, dus de Bedrijfsportal komt nooit aan.",
 			"sv": "ADE-profilen installerar Företagsportalen med en VPP-token och kör den i enappsläge, men VPP-token är trasig, så Företagsportalen kommer aldrig fram.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie im Microsoft Intune Admin Center **Geräte** > **iOS/iPadOS** > **iOS/iPadOS-Registrierung** > **Registrierungsprogrammtoken** > Ihr Token > **Profiles** > das Profil > **Eigenschaften**.",
 				"Suchen Sie nach einem Hinweis zum Token: abgelaufen, keine Unternehmensportal-Lizenzen mehr, von einem anderen Dienst oder Mandanten verwendet oder gelöscht; beheben Sie das Problem mit dem VPP-Token.",
 				"Filtern Sie unter **Geräte** des Tokens die Spalte **Profile status** nach **Blocked** und notieren Sie die Seriennummern.",
 				"Suchen Sie diese Geräte unter **Geräte** > **Alle Geräte** (Spalte **Serial number** einblenden) und wählen Sie für jedes davon **Wipe**.",
 				"Sagen Sie den Benutzern, dass sie die Registrierung neu starten sollen.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center, open **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens** > your token > **Profiles** > the profile > **Properties**.",
 				"Look for a token warning: expired, out of Company Portal licenses, used by another service or tenant, or deleted; fix that VPP token.",
 				"Under the token's **Devices**, filter **Profile status** on **Blocked** and note the serial numbers.",
 				"Find those devices under **Devices** > **All devices** (add the **Serial number** column) and **Wipe** each one.",
 				"Tell the users to start the enrollment again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in het Microsoft Intune-beheercentrum **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens** > je token > **Profiles** > het profiel > **Eigenschappen**.",
 				"Zoek een melding over het token: verlopen, geen Bedrijfsportal-licenties meer, in gebruik bij een andere dienst of tenant, of verwijderd; los dat VPP-probleem op.",
 				"Filter onder **Apparaten** van het token de kolom **Profile status** op **Blocked** en noteer de serienummers.",
 				"Zoek die apparaten op onder **Apparaten** > **Alle apparaten** (voeg de kolom **Serial number** toe) en kies bij elk **Wipe**.",
 				"Laat de gebruikers de inschrijving opnieuw starten.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Enheter** > **iOS/iPadOS** > **iOS/iPadOS-registrering** > **Token för registreringsprogram** > din token > **Profiles** > profilen > **Egenskaper** i administrationscentret för Microsoft Intune.",
 				"Leta efter en varning om token: utgången, slut på Företagsportal-licenser, används av en annan tjänst eller klientorganisation, eller borttagen; åtgärda VPP-token.",
 				"Filtrera kolumnen **Profile status** på **Blocked** under tokens **Enheter** och anteckna serienumren.",
@@ -5139,11 +5139,11 @@ func builtinEntry13() *Entry {
 		"nl": "DeviceTypeNotSupported",
 		"sv": "DeviceTypeNotSupported",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"DeviceTypeNotSupported",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Gerätetyp nicht unterstützt beim Registrieren eines alten iPhones",
 			"sehr altes iPad mit uralter iOS-Version lässt sich nicht registrieren",
 			"Benutzer hat die iOS-Registrierung von einem Nicht-Apple-Gerät versucht",
@@ -5151,7 +5151,7 @@ func builtinEntry13() *Entry {
 			"iOS-Version unter 8.0, MDM lehnt den Gerätetyp ab",
 			"Enrollment failures zeigt nicht unterstützten Gerätetyp, User war nicht am iPhone/iPad",
 		},
-		"en": []string{
+		"en": {
 			"device type not supported when enrolling an old iPhone",
 			"very old iPad on an ancient iOS version won't enroll",
 			"user tried the iOS enrollment link from a non-Apple device",
@@ -5159,7 +5159,7 @@ func builtinEntry13() *Entry {
 			"pre-8.0 iOS device can't enroll, MDM rejects the device type",
 			"Enrollment failures shows unsupported device type, user wasn't on iPhone or iPad",
 		},
-		"nl": []string{
+		"nl": {
 			"apparaattype niet ondersteund bij het inschrijven van een oude iPhone",
 			"heel oude iPad met een stokoude iOS-versie schrijft niet in",
 			"gebruiker probeerde de iOS-inschrijving vanaf een niet-Apple-apparaat",
@@ -5167,7 +5167,7 @@ func builtinEntry13() *Entry {
 			"iOS-versie onder 8.0, MDM weigert het apparaattype",
 			"Enrollment failures toont niet-ondersteund apparaattype, gebruiker zat niet op iPhone/iPad",
 		},
-		"sv": []string{
+		"sv": {
 			"enhetstypen stöds inte vid registrering av en gammal iPhone",
 			"mycket gammal iPad med uråldrig iOS-version går inte att registrera",
 			"användaren försökte iOS-registreringen från en enhet som inte är från Apple",
@@ -5176,48 +5176,48 @@ func builtinEntry13() *Entry {
 			"Enrollment failures visar enhetstyp som inte stöds, användaren satt inte på iPhone/iPad",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie das genaue Gerätemodell und die Version unter **Einstellungen** > **Allgemein** > **Info**.",
 			"Suchen Sie den Benutzer unter **Geräte** > **Monitor** > **Enrollment failures** und notieren Sie Plattform und Betriebssystemversion, die für den Versuch erfasst wurden.",
 		},
-		"en": []string{
+		"en": {
 			"Note the exact device model and the version under **Settings** > **General** > **About**.",
 			"Check **Devices** > **Monitor** > **Enrollment failures** for the user and note the platform and OS version recorded for the attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer het exacte apparaatmodel en de versie onder **Instellingen** > **Algemeen** > **Info**.",
 			"Zoek de gebruiker op onder **Apparaten** > **Monitor** > **Enrollment failures** en noteer welk platform en welke OS-versie bij de poging staan.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna exakt enhetsmodell och versionen under **Inställningar** > **Allmänt** > **Om**.",
 			"Leta upp användaren under **Enheter** > **Monitor** > **Enrollment failures** och anteckna vilken plattform och OS-version som visas för försöket.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "unsupported-device-or-version", Summary: Text{
+		{ID: "unsupported-device-or-version", Summary: Text{
 			"de": "Das Gerät ist kein iPhone oder iPad, oder es läuft mit einer iOS/iPadOS-Version unter 8.0, die Intune nicht registrieren kann.",
 			"en": "The device isn't an iPhone or iPad, or it runs an iOS/iPadOS version below 8.0, which Intune can't enroll.",
 			"nl": "Het apparaat is geen iPhone of iPad, of het draait een iOS/iPadOS-versie onder 8.0, die Intune niet kan inschrijven.",
 			"sv": "Enheten är ingen iPhone eller iPad, eller så kör den en iOS/iPadOS-version under 8.0, som Intune inte kan registrera.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Klären Sie, welches Gerät der Benutzer tatsächlich verwendet hat: Der Fehler erscheint, wenn ein Nicht-Apple-Gerät die iOS/iPadOS-Registrierung durchläuft.",
 				"Sehen Sie auf dem iPhone oder iPad unter **Einstellungen** > **Allgemein** > **Info** die Version nach.",
 				"Liegt sie unter 8.0, aktualisieren Sie unter **Einstellungen** > **Allgemein** > **Softwareupdate** oder nehmen Sie ein neueres Gerät.",
 				"Starten Sie die Registrierung erneut auf dem unterstützten Gerät.",
 			},
-			"en": []string{
+			"en": {
 				"Check which device the user actually used: this error appears when a non-Apple device goes through the iOS/iPadOS enrollment.",
 				"On the iPhone or iPad, look up the version under **Settings** > **General** > **About**.",
 				"If it's below 8.0, update it under **Settings** > **General** > **Software Update**, or use a newer device.",
 				"Start the enrollment again from the supported device.",
 			},
-			"nl": []string{
+			"nl": {
 				"Ga na welk apparaat de gebruiker echt gebruikte: deze fout verschijnt als een niet-Apple-apparaat de iOS/iPadOS-inschrijving doorloopt.",
 				"Bekijk op de iPhone of iPad de versie onder **Instellingen** > **Algemeen** > **Info**.",
 				"Is die lager dan 8.0, werk het apparaat dan bij via **Instellingen** > **Algemeen** > **Software-update** of gebruik een nieuwer apparaat.",
 				"Start de inschrijving opnieuw vanaf het ondersteunde apparaat.",
 			},
-			"sv": []string{
+			"sv": {
 				"Ta reda på vilken enhet användaren faktiskt använde: felet visas när en enhet som inte är från Apple går igenom iOS/iPadOS-registreringen.",
 				"Se efter versionen på iPhone eller iPad under **Inställningar** > **Allmänt** > **Om**.",
 				"Om den är lägre än 8.0 uppdaterar du under **Inställningar** > **Allmänt** > **Programuppdatering**, eller så använder du en nyare enhet.",
@@ -5238,12 +5238,12 @@ func builtinEntry14() *Entry {
 		"nl": "Fout: er is een fout opgetreden bij het uploaden van het token voor het inschrijvingsprogramma",
 		"sv": "Fel: ett fel uppstod när token för registreringsprogrammet laddades upp",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"An error occurred while uploading the Enrollment Program token. Request ID: AjaxError: ajaxExtended call failed",
 			"AjaxError: ajaxExtended call failed",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Hochladen der ABM-Serverdatei in Intune scheitert mit AjaxError",
 			"ajaxExtended call failed im Admin Center",
 			"Admin Center lehnt die .p7m-Datei aus Apple Business Manager ab",
@@ -5251,7 +5251,7 @@ func builtinEntry14() *Entry {
 			"DEP-Token-Verlängerung scheitert, neue .p7m aus ABM lässt sich nicht hochladen",
 			"Upload des erneuerten ADE-Tokens auf das bestehende Token wirft Fehler",
 		},
-		"en": []string{
+		"en": {
 			"Intune upload of the ABM server file fails with AjaxError",
 			"ajaxExtended call failed in the admin center",
 			"admin center rejects the .p7m file from Apple Business Manager",
@@ -5259,7 +5259,7 @@ func builtinEntry14() *Entry {
 			"DEP token renewal fails, new .p7m from ABM won't upload",
 			"uploading renewed ADE token to existing token in Intune throws error",
 		},
-		"nl": []string{
+		"nl": {
 			"uploaden van het ABM-serverbestand naar Intune mislukt met AjaxError",
 			"ajaxExtended call failed in het beheercentrum",
 			"beheercentrum weigert het .p7m-bestand uit Apple Business Manager",
@@ -5267,7 +5267,7 @@ func builtinEntry14() *Entry {
 			"DEP-token vernieuwen mislukt, nieuwe .p7m uit ABM wil niet uploaden",
 			"vernieuwd ADE-token uploaden naar bestaand token in Intune geeft fout",
 		},
-		"sv": []string{
+		"sv": {
 			"uppladdningen av ABM-serverfilen till Intune misslyckas med AjaxError",
 			"ajaxExtended call failed i administrationscentret",
 			"administrationscentret avvisar .p7m-filen från Apple Business Manager",
@@ -5276,51 +5276,51 @@ func builtinEntry14() *Entry {
 			"förnyad ADE-token ger fel vid uppladdning till befintlig token i Intune",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Kopieren Sie die vollständigen Fehlerdetails, die das Admin Center nach dem Hochladen zeigt, mit Uhrzeit.",
 			"Notieren Sie Name und Downloaddatum der .p7m-Datei und von welchem MDM-Server in Apple Business Manager sie stammt.",
 		},
-		"en": []string{
+		"en": {
 			"Copy the full error details the admin center shows after the upload, with the time.",
 			"Note the name and download date of the .p7m file and which MDM server in Apple Business Manager it came from.",
 		},
-		"nl": []string{
+		"nl": {
 			"Kopieer de volledige foutdetails die het beheercentrum na het uploaden toont, met het tijdstip.",
 			"Noteer de naam en downloaddatum van het .p7m-bestand en van welke MDM-server in Apple Business Manager het komt.",
 		},
-		"sv": []string{
+		"sv": {
 			"Kopiera hela felinformationen som administrationscentret visar efter uppladdningen, med tidpunkten.",
 			"Anteckna namn och nedladdningsdatum för .p7m-filen och vilken MDM-server i Apple Business Manager den kommer från.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "token-upload-fails", Summary: Text{
+		{ID: "token-upload-fails", Summary: Text{
 			"de": "Intune kann die hochgeladene Tokendatei nicht verarbeiten, daher muss ein neues Token mit dem öffentlichen Schlüssel erstellt werden, den Intune für dieses Token hat.",
 			"en": "Intune can't take the uploaded token file, so a new token has to be built with the public key that Intune holds for this token.",
 			"nl": "Intune kan het geüploade tokenbestand niet verwerken, dus moet er een nieuw token worden gemaakt met de openbare sleutel die Intune voor dit token bewaart.",
 			"sv": "Intune kan inte ta emot den uppladdade tokenfilen, så en ny token måste skapas med den offentliga nyckel som Intune har för den här token.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Melden Sie sich als Intune-Administrator bei Graph Explorer (https://developer.microsoft.com/graph/graph-explorer) an und führen Sie `GET https://graph.microsoft.com/beta/deviceManagement/depOnboardingSettings` aus (erteilen Sie bei Nachfrage die Zustimmung); notieren Sie die GUID des zu erneuernden Tokens.",
 				"Führen Sie `GET https://graph.microsoft.com/beta/deviceManagement/depOnboardingSettings/<TokenGuid>/getEncryptionPublicKey` aus.",
 				"Speichern Sie den zurückgegebenen `value` als .pem-Datei mit genau drei Zeilen: `-----BEGIN CERTIFICATE-----`, die Base64-Zeichenfolge ohne Zeilenumbrüche, `-----END CERTIFICATE-----`.",
 				"Öffnen Sie in Apple Business Manager oder Apple School Manager den Intune-MDM-Server, wählen Sie **Edit**, laden Sie die .pem-Datei unter **MDM Server Settings** hoch und wählen Sie **Save**.",
 				"Wählen Sie **Download Token** und laden Sie dieses Token dann beim vorhandenen Registrierungsprogrammtoken in Intune hoch.",
 			},
-			"en": []string{
+			"en": {
 				"Sign in to Graph Explorer (https://developer.microsoft.com/graph/graph-explorer) as an Intune administrator and run `GET https://graph.microsoft.com/beta/deviceManagement/depOnboardingSettings` (grant consent if asked); note the GUID of the token to renew.",
 				"Run `GET https://graph.microsoft.com/beta/deviceManagement/depOnboardingSettings/<TokenGuid>/getEncryptionPublicKey`.",
 				"Save the returned `value` as a .pem file of exactly three lines: `-----BEGIN CERTIFICATE-----`, the base64 string without line breaks, `-----END CERTIFICATE-----`.",
 				"In Apple Business Manager or Apple School Manager, open the Intune MDM server, select **Edit**, upload the .pem file under **MDM Server Settings** and **Save**.",
 				"Select **Download Token**, then upload that token to the existing enrollment program token in Intune.",
 			},
-			"nl": []string{
+			"nl": {
 				"Meld je als Intune-beheerder aan bij Graph Explorer (https://developer.microsoft.com/graph/graph-explorer) en voer `GET https://graph.microsoft.com/beta/deviceManagement/depOnboardingSettings` uit (geef toestemming als daarom gevraagd wordt); noteer de GUID van het token dat je wilt vernieuwen.",
 				"Voer `GET https://graph.microsoft.com/beta/deviceManagement/depOnboardingSettings/<TokenGuid>/getEncryptionPublicKey` uit.",
 				"Sla de teruggegeven `value` op als .pem-bestand van precies drie regels: `-----BEGIN CERTIFICATE-----`, de base64-tekst zonder regeleinden, `-----END CERTIFICATE-----`.",
 				"Open in Apple Business Manager of Apple School Manager de Intune-MDM-server, kies **Edit**, upload het .pem-bestand onder **MDM Server Settings** en kies **Save**.",
 				"Kies **Download Token** en upload dat token bij het bestaande inschrijvingsprogrammatoken in Intune.",
 			},
-			"sv": []string{
+			"sv": {
 				"Logga in i Graph Explorer (https://developer.microsoft.com/graph/graph-explorer) som Intune-administratör och kör `GET https://graph.microsoft.com/beta/deviceManagement/depOnboardingSettings` (ge medgivande om du blir tillfrågad); anteckna GUID för den token som ska förnyas.",
 				"Kör `GET https://graph.microsoft.com/beta/deviceManagement/depOnboardingSettings/<TokenGuid>/getEncryptionPublicKey`.",
 				"Spara det returnerade `value` som en .pem-fil med exakt tre rader: `-----BEGIN CERTIFICATE-----`, base64-strängen utan radbrytningar, `-----END CERTIFICATE-----`.",
@@ -5328,16 +5328,16 @@ func builtinEntry14() *Entry {
 				"Välj **Download Token** och ladda sedan upp den token till den befintliga token för registreringsprogram i Intune.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Meldet Apple ein falsches Dateiformat, erstellen Sie die .pem-Datei neu, schließen Sie die Seite und wählen Sie erneut **Edit**.",
 			},
-			"en": []string{
+			"en": {
 				"If Apple says the file format is wrong, rebuild the .pem file, close the page and select **Edit** again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Meldt Apple dat de bestandsindeling niet klopt, maak het .pem-bestand dan opnieuw, sluit de pagina en kies weer **Edit**.",
 			},
-			"sv": []string{
+			"sv": {
 				"Om Apple säger att filformatet är fel skapar du .pem-filen på nytt, stänger sidan och väljer **Edit** igen.",
 			},
 		}},
@@ -5360,13 +5360,13 @@ func builtinEntry15() *Entry {
 		"nl": "MdmAuthorityNotDefined",
 		"sv": "MdmAuthorityNotDefined",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"MdmAuthorityNotDefined",
 			"MDM authority not defined",
 			"Looks like your IT admin hasn't set an MDM authority. Get help from your IT admin or try again later.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"MDM-Autorität ist im neuen Intune-Mandanten nicht festgelegt",
 			"Unternehmensportal sagt, der IT-Admin hat keine MDM-Autorität festgelegt",
 			"ganz neuer Testmandant, niemand kann registrieren",
@@ -5374,7 +5374,7 @@ func builtinEntry15() *Entry {
 			"nur ein User bekommt den MDM-Authority-Fehler, UPN weicht vom On-Prem-AD ab",
 			"Mandantenstatus zeigt Intune als MDM-Autorität, trotzdem kann ein Benutzer nicht registrieren",
 		},
-		"en": []string{
+		"en": {
 			"MDM authority isn't set in our new Intune tenant",
 			"Company Portal says the IT admin hasn't set an MDM authority",
 			"brand-new trial tenant, nobody can enroll",
@@ -5382,7 +5382,7 @@ func builtinEntry15() *Entry {
 			"single user hits the MDM authority error, UPN mismatch with on-prem AD",
 			"Tenant status shows Intune authority, yet one user still can't enroll",
 		},
-		"nl": []string{
+		"nl": {
 			"MDM-instantie is niet ingesteld in onze nieuwe Intune-tenant",
 			"Bedrijfsportal zegt dat de IT-beheerder geen MDM-instantie heeft ingesteld",
 			"gloednieuwe proeftenant, niemand kan inschrijven",
@@ -5390,7 +5390,7 @@ func builtinEntry15() *Entry {
 			"alleen één gebruiker krijgt de MDM-authority-fout, UPN wijkt af van on-prem AD",
 			"Tenant status toont Intune als MDM-instantie, toch kan één gebruiker niet inschrijven",
 		},
-		"sv": []string{
+		"sv": {
 			"MDM-utfärdaren är inte angiven i vår nya Intune-klient",
 			"Företagsportalen säger att IT-administratören inte har angett någon MDM-utfärdare",
 			"helt ny testklient, ingen kan registrera",
@@ -5399,107 +5399,107 @@ func builtinEntry15() *Entry {
 			"Tenant status visar Intune som MDM-utfärdare, ändå kan en användare inte registrera",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie die MDM-Autorität, die unter **Mandantenverwaltung** > **Mandantenstatus** steht.",
 			"Vergleichen Sie den UPN des Benutzers in Microsoft Entra ID mit dem im lokalen AD und notieren Sie jede Abweichung.",
 		},
-		"en": []string{
+		"en": {
 			"Note the MDM authority shown under **Tenant administration** > **Tenant status**.",
 			"Compare the user's UPN in Microsoft Entra ID with the one in on-premises AD and note any difference.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de MDM-instantie die onder **Tenant administration** > **Tenant status** staat.",
 			"Vergelijk de UPN van de gebruiker in Microsoft Entra ID met die in de on-premises AD en noteer elk verschil.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna MDM-utfärdaren som visas under **Administration av klientorganisation** > **Klientorganisationsstatus**.",
 			"Jämför användarens UPN i Microsoft Entra ID med den i lokala AD och anteckna eventuella skillnader.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "authority-not-set", Summary: Text{
+		{ID: "authority-not-set", Summary: Text{
 			"de": "Der Mandant hat noch keine MDM-Autorität, daher weiß Intune nicht, dass es Geräte verwalten soll.",
 			"en": "The tenant has no MDM authority yet, so Intune doesn't know it should manage devices.",
 			"nl": "De tenant heeft nog geen MDM-instantie, dus Intune weet niet dat het apparaten moet beheren.",
 			"sv": "Klientorganisationen har ännu ingen MDM-utfärdare, så Intune vet inte att den ska hantera enheter.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie im Microsoft Intune Admin Center (https://intune.microsoft.com) **Mandantenverwaltung** > **Mandantenstatus** und sehen Sie sich die MDM-Autorität an.",
 				"Ist sie nicht festgelegt, wählen Sie das Banner, das danach fragt, und dann **Intune MDM Authority**.",
 				"Lassen Sie den Benutzer erneut registrieren.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center (https://intune.microsoft.com), open **Tenant administration** > **Tenant status** and look at the MDM authority.",
 				"If it isn't set, select the banner that asks for it and choose **Intune MDM Authority**.",
 				"Have the user enroll again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in het Microsoft Intune-beheercentrum (https://intune.microsoft.com) **Tenant administration** > **Tenant status** en bekijk de MDM-instantie.",
 				"Is die niet ingesteld, kies dan de banner die erom vraagt en selecteer **Intune MDM Authority**.",
 				"Laat de gebruiker opnieuw inschrijven.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Administration av klientorganisation** > **Klientorganisationsstatus** i administrationscentret för Microsoft Intune (https://intune.microsoft.com) och se efter MDM-utfärdaren.",
 				"Om den inte är angiven väljer du banderollen som ber om den och väljer **Intune MDM Authority**.",
 				"Be användaren registrera enheten igen.",
 			},
 		}, LikelyWhen: Condition{
-			"mdm-authority": []string{
+			"mdm-authority": {
 				"not-set",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
 		}, UnlikelyWhen: Condition{
-			"mdm-authority": []string{
+			"mdm-authority": {
 				"intune",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 			},
 		}},
-		Cause{ID: "user-not-synced", Summary: Text{
+		{ID: "user-not-synced", Summary: Text{
 			"de": "Die Autorität ist festgelegt, aber das Konto dieses Benutzers wurde nicht korrekt mit Microsoft Entra ID synchronisiert, sodass der UPN in Intune nicht zum lokalen AD passt.",
 			"en": "The authority is set, but this user's account didn't sync correctly to Microsoft Entra ID, so the UPN Intune sees doesn't match on-premises AD.",
 			"nl": "De instantie is ingesteld, maar het account van deze gebruiker is niet goed naar Microsoft Entra ID gesynchroniseerd, zodat de UPN in Intune niet overeenkomt met de on-premises AD.",
 			"sv": "Utfärdaren är angiven, men användarens konto synkades inte korrekt till Microsoft Entra ID, så UPN:en som Intune ser stämmer inte med lokala AD.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Vergleichen Sie im Microsoft 365 Admin Center (https://admin.microsoft.com) den UPN des Benutzers mit dem im lokalen Active Directory.",
 				"Weichen sie ab, halten Sie die Verzeichnissynchronisierung auf dem Sync-Server an und entfernen Sie den abweichenden Benutzer aus der Benutzerliste von Intune.",
 				"Warten Sie etwa eine Stunde, bis die falschen Daten entfernt sind, schalten Sie die Synchronisierung wieder ein und prüfen Sie, ob der Benutzer jetzt richtig ankommt.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft 365 admin center (https://admin.microsoft.com), compare the user's UPN with the one in on-premises Active Directory.",
 				"If they differ, pause directory sync on the sync server and remove the mismatched user from the Intune user list.",
 				"Wait about an hour for the wrong data to clear, then turn sync back on and check that the user now comes through correctly.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Vergelijk in het Microsoft 365-beheercentrum (https://admin.microsoft.com) de UPN van de gebruiker met die in de on-premises Active Directory.",
 				"Wijken ze af, zet de adreslijstsynchronisatie op de syncserver dan even uit en haal de afwijkende gebruiker uit de gebruikerslijst van Intune.",
 				"Wacht ongeveer een uur tot de foute gegevens weg zijn, zet de synchronisatie weer aan en controleer of de gebruiker nu goed binnenkomt.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Jämför användarens UPN i administrationscentret för Microsoft 365 (https://admin.microsoft.com) med den i lokala Active Directory.",
 				"Om de skiljer sig pausar du katalogsynkroniseringen på synkservern och tar bort den felaktiga användaren från användarlistan i Intune.",
 				"Vänta ungefär en timme tills de felaktiga uppgifterna har rensats, slå sedan på synkroniseringen igen och kontrollera att användaren nu kommer med rätt.",
 				"Registrera enheten igen.",
 			},
 		}, LikelyWhen: Condition{
-			"mdm-authority": []string{
+			"mdm-authority": {
 				"intune",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 				"some",
 			},
 		}, UnlikelyWhen: Condition{
-			"mdm-authority": []string{
+			"mdm-authority": {
 				"not-set",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
 		}},
@@ -5520,41 +5520,41 @@ func builtinEntry16() *Entry {
 		"nl": "NoEnrollmentPolicy",
 		"sv": "NoEnrollmentPolicy",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"NoEnrollmentPolicy",
 		},
-		"en": []string{
+		"en": {
 			"NoEnrollmentPolicy",
 		},
-		"nl": []string{
+		"nl": {
 			"NoEnrollmentPolicy",
 		},
-		"sv": []string{
+		"sv": {
 			"NoEnrollmentPolicy",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"kein iPhone oder iPad lässt sich registrieren",
 			"iOS-Registrierung funktioniert bei niemandem mehr",
 			"Apple-Push-Zertifikat abgelaufen oder nie eingerichtet",
 			"noch kein APNs-Zertifikat in Intune hochgeladen, jedes iPhone-Enrollment abgelehnt",
 			"APNs-Zertifikat vor ein paar Tagen abgelaufen, kein iOS-Gerät enrollt mehr",
 		},
-		"en": []string{
+		"en": {
 			"no iPhone or iPad can enroll at all",
 			"iOS enrollment stopped working for everyone",
 			"Apple push certificate expired or never set up",
 			"no APNs cert uploaded in Intune yet, every iPhone enrollment rejected",
 			"APNs cert lapsed a few days ago, zero iOS devices enroll now",
 		},
-		"nl": []string{
+		"nl": {
 			"geen enkele iPhone of iPad kan inschrijven",
 			"iOS-inschrijving werkt voor niemand meer",
 			"Apple-pushcertificaat verlopen of nooit ingesteld",
 			"nog geen APNs-cert geüpload in Intune, elke iPhone-inschrijving geweigerd",
 			"APNs-cert is een paar dagen geleden verlopen, geen enkel iOS-apparaat enrollt",
 		},
-		"sv": []string{
+		"sv": {
 			"ingen iPhone eller iPad kan registreras alls",
 			"iOS-registreringen har slutat fungera för alla",
 			"Apple-pushcertifikatet har gått ut eller har aldrig konfigurerats",
@@ -5562,51 +5562,51 @@ func builtinEntry16() *Entry {
 			"APNs-certet gick ut för några dagar sedan, inga iOS-enheter registreras",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie Status, Ablaufdatum und Apple-ID des Apple-MDM-Push-Zertifikats im Microsoft Intune Admin Center.",
 			"Suchen Sie den Benutzer unter **Geräte** > **Monitor** > **Enrollment failures** und notieren Sie Fehlergrund und Zeitpunkt des Versuchs.",
 		},
-		"en": []string{
+		"en": {
 			"Note the status, expiry date and Apple ID of the Apple MDM push certificate in the Microsoft Intune admin center.",
 			"Check **Devices** > **Monitor** > **Enrollment failures** for the user and note the failure reason and the time of the attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de status, de vervaldatum en de Apple ID van het Apple MDM-pushcertificaat in het Microsoft Intune-beheercentrum.",
 			"Zoek de gebruiker op onder **Apparaten** > **Monitor** > **Enrollment failures** en noteer de reden en het tijdstip van de mislukte poging.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna status, utgångsdatum och Apple-ID för Apple MDM-pushcertifikatet i administrationscentret för Microsoft Intune.",
 			"Leta upp användaren under **Enheter** > **Monitor** > **Enrollment failures** och anteckna felorsaken och tidpunkten för försöket.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "apns-certificate-missing-or-expired", Summary: Text{
+		{ID: "apns-certificate-missing-or-expired", Summary: Text{
 			"de": "Intune hat kein brauchbares APNs-Zertifikat (Apple Push Notification Service): Es wurde nie hochgeladen, ist ungültig oder abgelaufen.",
 			"en": "Intune has no usable Apple Push Notification service (APNs) certificate: it was never uploaded, is invalid, or has expired.",
 			"nl": "Intune heeft geen bruikbaar APNs-certificaat (Apple Push Notification service): het is nooit geüpload, is ongeldig of is verlopen.",
 			"sv": "Intune saknar ett användbart APNs-certifikat (Apple Push Notification service): det har aldrig laddats upp, är ogiltigt eller har gått ut.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie im Microsoft Intune Admin Center (https://intune.microsoft.com) **Geräte** > **Enrollment** > **Apple** > **Apple MDM Push Certificate** und prüfen Sie Status und Ablaufdatum des Apple-MDM-Push-Zertifikats.",
 				"Noch kein Zertifikat? Erstellen Sie eines im Apple Push Certificates Portal (https://identity.apple.com) und laden Sie es hoch.",
 				"Abgelaufen oder ungültig? Erneuern Sie es mit derselben Apple-ID, mit der es erstellt wurde, statt ein neues anzulegen.",
 				"Prüfen Sie außerdem, ob die Plattformbeschränkung iOS/iPadOS noch zulässt.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center (https://intune.microsoft.com), open **Devices** > **Enrollment** > **Apple** > **Apple MDM Push Certificate** and check its status and expiry date.",
 				"No certificate yet? Create one in the Apple Push Certificates Portal (https://identity.apple.com) and upload it.",
 				"Expired or invalid? Renew it with the same Apple ID that created it instead of making a new one.",
 				"Also check that the platform restriction still allows iOS/iPadOS to enroll.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in het Microsoft Intune-beheercentrum (https://intune.microsoft.com) **Apparaten** > **Enrollment** > **Apple** > **Apple MDM Push Certificate** en controleer de status en de vervaldatum van het Apple MDM-pushcertificaat.",
 				"Nog geen certificaat? Maak er een aan in de Apple Push Certificates Portal (https://identity.apple.com) en upload het.",
 				"Verlopen of ongeldig? Vernieuw het met dezelfde Apple ID waarmee het is aangemaakt, in plaats van een nieuw te maken.",
 				"Kijk ook of de platformbeperking iOS/iPadOS nog toestaat.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Enheter** > **Enrollment** > **Apple** > **Apple MDM Push Certificate** i administrationscentret för Microsoft Intune (https://intune.microsoft.com) och kontrollera status och utgångsdatum för Apple MDM-pushcertifikatet.",
 				"Inget certifikat ännu? Skapa ett i Apple Push Certificates Portal (https://identity.apple.com) och ladda upp det.",
 				"Utgånget eller ogiltigt? Förnya det med samma Apple-ID som skapade det i stället för att skapa ett nytt.",
@@ -5614,16 +5614,16 @@ func builtinEntry16() *Entry {
 				"Registrera enheten igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Das Zertifikat gilt ein Jahr; nach Ablauf bleibt eine Karenzzeit von 30 Tagen, um es zu erneuern.",
 			},
-			"en": []string{
+			"en": {
 				"The certificate lasts one year; after the expiry date, renewing it is still possible for 30 days.",
 			},
-			"nl": []string{
+			"nl": {
 				"Het certificaat is een jaar geldig; na het verlopen is er nog een respijtperiode van 30 dagen om het te vernieuwen.",
 			},
-			"sv": []string{
+			"sv": {
 				"Certifikatet gäller i ett år; när det har gått ut finns en respitperiod på 30 dagar för att förnya det.",
 			},
 		}},
@@ -5644,41 +5644,41 @@ func builtinEntry17() *Entry {
 		"nl": "De profielinstallatie is mislukt. Er is een netwerkfout opgetreden.",
 		"sv": "Det gick inte att installera profilen. Ett nätverksfel har uppstått.",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"Fehler bei der Profilinstallation. Ein Netzwerkfehler ist aufgetreten.",
 		},
-		"en": []string{
+		"en": {
 			"Profile Installation Failed. A Network Error Has Occurred.",
 		},
-		"nl": []string{
+		"nl": {
 			"De profielinstallatie is mislukt. Er is een netwerkfout opgetreden.",
 		},
-		"sv": []string{
+		"sv": {
 			"Det gick inte att installera profilen. Ett nätverksfel har uppstått.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"iPhone installiert das Verwaltungsprofil nicht",
 			"Registrierung meldet ein Netzwerkproblem, obwohl das Netzwerk funktioniert",
 			"Profilinstallation schlägt auf einem Gerät immer wieder fehl",
 			"Netzwerkfehler beim Installieren des MDM-Profils, auch in einem anderen WLAN",
 			"iOS scheint kaputt, MDM-Profil geht erst nach Restore im Wiederherstellungsmodus drauf",
 		},
-		"en": []string{
+		"en": {
 			"iPhone won't install the management profile",
 			"enrollment reports a network problem although the network is fine",
 			"profile install keeps failing on one device",
 			"network error on management profile install even after switching Wi-Fi",
 			"looks like broken iOS, MDM profile won't install until recovery-mode restore",
 		},
-		"nl": []string{
+		"nl": {
 			"iPhone installeert het beheerprofiel niet",
 			"inschrijving meldt een netwerkprobleem terwijl het netwerk prima werkt",
 			"profielinstallatie blijft mislukken op één apparaat",
 			"netwerkfout bij installatie van het MDM-profiel, ook op een ander wifi-netwerk",
 			"iOS lijkt corrupt, MDM-profiel installeert pas na restore via herstelmodus",
 		},
-		"sv": []string{
+		"sv": {
 			"iPhonen vill inte installera hanteringsprofilen",
 			"registreringen klagar på nätverket fast nätverket fungerar",
 			"profilinstallationen misslyckas hela tiden på en enhet",
@@ -5686,48 +5686,48 @@ func builtinEntry17() *Entry {
 			"iOS verkar trasigt, MDM-profilen installeras först efter restore i återställningsläge",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie Gerätemodell und genaue iOS/iPadOS-Version und ob der Fehler auch in einem anderen Netzwerk auftritt.",
 			"Schließen Sie das Gerät an einen Mac an und speichern Sie sein Protokoll aus der Konsole-App, während Sie die Registrierung wiederholen.",
 		},
-		"en": []string{
+		"en": {
 			"Note the device model and the exact iOS/iPadOS version, and whether the error also appears on another network.",
 			"Connect the device to a Mac and save its log from the Console app while you repeat the enrollment.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer het apparaatmodel en de exacte iOS/iPadOS-versie, en of de fout ook op een ander netwerk optreedt.",
 			"Sluit het apparaat aan op een Mac en sla het logboek uit de Console-app op terwijl je de inschrijving herhaalt.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna enhetsmodell och exakt iOS/iPadOS-version, och om felet också visas på ett annat nätverk.",
 			"Anslut enheten till en Mac och spara dess logg från appen Konsol medan du upprepar registreringen.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "ios-problem", Summary: Text{
+		{ID: "ios-problem", Summary: Text{
 			"de": "Mit iOS/iPadOS selbst stimmt auf dem Gerät etwas nicht; der genaue Fehler ist unbekannt.",
 			"en": "Something is wrong with iOS/iPadOS itself on the device; the exact fault isn't known.",
 			"nl": "Er zit iets mis met iOS/iPadOS zelf op het apparaat; de precieze fout is niet bekend.",
 			"sv": "Något är fel med själva iOS/iPadOS på enheten; exakt vad är okänt.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Sichern Sie zuerst die Daten: Die Wiederherstellung löscht das komplette Gerät.",
 				"Versetzen Sie das Gerät in den Wiederherstellungsmodus und stellen Sie es wieder her (Apple-Anleitung: https://support.apple.com/HT201263).",
 				"Richten Sie es nach der Wiederherstellung als neues Gerät ein.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Back up the user's data first: a restore wipes the whole device.",
 				"Put the device into recovery mode and restore it (Apple's guide: https://support.apple.com/HT201263).",
 				"When the restore is done, set it up as a new device.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Laat eerst een back-up maken: herstellen wist het hele apparaat.",
 				"Start het apparaat op in de herstelmodus en voer een volledig herstel uit (handleiding van Apple: https://support.apple.com/HT201263).",
 				"Stel het na het herstel in als nieuw apparaat.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Säkerhetskopiera användarens data först: en återställning raderar allt på enheten.",
 				"Sätt enheten i återställningsläge och återställ den (Apples guide: https://support.apple.com/HT201263).",
 				"Konfigurera den som en ny enhet när återställningen är klar.",
@@ -5752,20 +5752,20 @@ func builtinEntry18() *Entry {
 		"nl": "De profielinstallatie is mislukt. Er kan geen verbinding met de server tot stand worden gebracht.",
 		"sv": "Det gick inte att installera profilen. Det går inte att upprätta någon anslutning till servern.",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"Fehler bei der Profilinstallation. Mit dem Server konnte keine Verbindung hergestellt werden.",
 		},
-		"en": []string{
+		"en": {
 			"Profile Installation Failed. Connection to the server could not be established.",
 		},
-		"nl": []string{
+		"nl": {
 			"De profielinstallatie is mislukt. Er kan geen verbinding met de server tot stand worden gebracht.",
 		},
-		"sv": []string{
+		"sv": {
 			"Det gick inte att installera profilen. Det går inte att upprätta någon anslutning till servern.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"iPhone erreicht bei der Registrierung den Server nicht",
 			"privates iPad lässt sich nicht registrieren",
 			"Registrierung scheitert auf einem Gerät, das vorher ein Kollege benutzt hat",
@@ -5773,7 +5773,7 @@ func builtinEntry18() *Entry {
 			"EnterpriseEnrollment-CNAME fehlt im DNS, keine iOS-Registrierung bekommt Verbindung",
 			"BYOD-iPhones scheitern, iOS-Plattformbeschränkung blockiert Personally-owned",
 		},
-		"en": []string{
+		"en": {
 			"iPhone can't reach the server during enrollment",
 			"personal iPad won't enroll",
 			"enrollment fails on a device a colleague used before",
@@ -5781,7 +5781,7 @@ func builtinEntry18() *Entry {
 			"no EnterpriseEnrollment CNAME in DNS, no iOS device can connect",
 			"BYOD iPhones fail, iOS platform restriction blocks personally-owned",
 		},
-		"nl": []string{
+		"nl": {
 			"iPhone kan de server niet bereiken tijdens het inschrijven",
 			"persoonlijke iPad wil niet inschrijven",
 			"inschrijving mislukt op een apparaat dat een collega eerder gebruikte",
@@ -5789,7 +5789,7 @@ func builtinEntry18() *Entry {
 			"geen EnterpriseEnrollment-CNAME in DNS, geen enkele iOS-inschrijving krijgt verbinding",
 			"BYOD-iPhones mislukken, iOS-platformbeperking blokkeert personally-owned",
 		},
-		"sv": []string{
+		"sv": {
 			"iPhonen når inte servern vid registreringen",
 			"privat iPad går inte att registrera",
 			"registreringen misslyckas på en enhet som en kollega använde tidigare",
@@ -5798,51 +5798,51 @@ func builtinEntry18() *Entry {
 			"BYOD-iPhones fallerar, iOS-plattformsbegränsningen blockerar personally-owned",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Suchen Sie den Benutzer unter **Geräte** > **Monitor** > **Enrollment failures** und notieren Sie Fehlergrund und Zeitpunkt des Versuchs.",
 			"Notieren Sie jedes Verwaltungsprofil, das auf dem Gerät unter **Einstellungen** > **Allgemein** > **VPN & Device Management** steht, samt Organisation.",
 		},
-		"en": []string{
+		"en": {
 			"Check **Devices** > **Monitor** > **Enrollment failures** for the user and note the failure reason and the time of the attempt.",
 			"Note every management profile listed under **Settings** > **General** > **VPN & Device Management** on the device, with its organization.",
 		},
-		"nl": []string{
+		"nl": {
 			"Zoek de gebruiker op onder **Apparaten** > **Monitor** > **Enrollment failures** en noteer de reden en het tijdstip van de mislukte poging.",
 			"Noteer elk beheerprofiel dat op het apparaat onder **Instellingen** > **Algemeen** > **VPN & Device Management** staat, met de organisatie erbij.",
 		},
-		"sv": []string{
+		"sv": {
 			"Leta upp användaren under **Enheter** > **Monitor** > **Enrollment failures** och anteckna felorsaken och tidpunkten för försöket.",
 			"Anteckna varje hanteringsprofil som visas under **Inställningar** > **Allmänt** > **VPN & Device Management** på enheten, med organisationen.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "corporate-only", Summary: Text{
+		{ID: "corporate-only", Summary: Text{
 			"de": "Der Mandant lässt nur unternehmenseigene Geräte zu, daher werden private iPhones und iPads abgewiesen.",
 			"en": "The tenant only lets corporate-owned devices enroll, so personally owned iPhones and iPads are turned away.",
 			"nl": "De tenant laat alleen apparaten in bedrijfseigendom inschrijven, dus persoonlijke iPhones en iPads worden geweigerd.",
 			"sv": "Klientorganisationen tillåter bara företagsägda enheter, så privatägda iPhones och iPads nekas.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Gehen Sie im Microsoft Intune Admin Center (https://intune.microsoft.com) zu **Geräte** > **Enrollment** > **Device platform restriction** und öffnen Sie die Registerkarte **iOS restrictions**.",
 				"Öffnen Sie die Beschränkung, die für den Benutzer gilt, und wählen Sie **Eigenschaften** > **Bearbeiten** neben **Platform settings**.",
 				"Setzen Sie **MDM** auf **Zulassen** und auch **Personally-owned** auf **Zulassen**, damit private iPhones und iPads registriert werden können.",
 				"Wählen Sie **Review + save** > **Speichern**.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center (https://intune.microsoft.com), go to **Devices** > **Enrollment** > **Device platform restriction** and open the **iOS restrictions** tab.",
 				"Open the restriction that applies to the user, then **Properties** > **Edit** next to **Platform settings**.",
 				"Set **MDM** to **Allow**, and set **Personally-owned** to **Allow** as well so personal iPhones and iPads get in.",
 				"Select **Review + save** > **Save**.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Ga in het Microsoft Intune-beheercentrum (https://intune.microsoft.com) naar **Apparaten** > **Enrollment** > **Device platform restriction** en open het tabblad **iOS restrictions**.",
 				"Open de beperking die voor de gebruiker geldt en kies **Eigenschappen** > **Bewerken** naast **Platforminstellingen**.",
 				"Zet **MDM** op **Toestaan** en zet ook **Personally-owned** op **Toestaan**, zodat persoonlijke iPhones en iPads worden geaccepteerd.",
 				"Kies **Beoordelen en opslaan** > **Opslaan**.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Gå till **Enheter** > **Enrollment** > **Device platform restriction** i administrationscentret för Microsoft Intune (https://intune.microsoft.com) och öppna fliken **iOS restrictions**.",
 				"Öppna begränsningen som gäller för användaren och välj **Egenskaper** > **Redigera** bredvid **Platform settings**.",
 				"Sätt **MDM** till **Tillåt** och sätt även **Personally-owned** till **Tillåt**, så att privata iPhones och iPads släpps in.",
@@ -5850,231 +5850,231 @@ func builtinEntry18() *Entry {
 				"Registrera enheten igen.",
 			},
 		}, RuledOutBy: Condition{
-			"enrollment-method": []string{
+			"enrollment-method": {
 				"ade",
 			},
 		}, LikelyWhen: Condition{
-			"enrollment-method": []string{
+			"enrollment-method": {
 				"byod",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
 		}, UnlikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"one",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 			},
 		}},
-		Cause{ID: "missing-cname", Summary: Text{
+		{ID: "missing-cname", Summary: Text{
 			"de": "Im DNS des Unternehmens fehlen die CNAME-Einträge, die Geräte zum Intune-Registrierungsdienst leiten.",
 			"en": "The company's DNS lacks the CNAME records that send devices to the Intune enrollment service.",
 			"nl": "In de DNS van het bedrijf ontbreken de CNAME-records die apparaten naar de Intune-inschrijvingsservice sturen.",
 			"sv": "Företagets DNS saknar de CNAME-poster som skickar enheterna vidare till Intunes registreringstjänst.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Legen Sie einen CNAME EnterpriseEnrollment.company_domain.com an, der auf EnterpriseEnrollment-s.manage.microsoft.com zeigt (TTL 1 Stunde).",
 				"Legen Sie einen CNAME EnterpriseRegistration.company_domain.com an, der auf EnterpriseRegistration.windows.net zeigt (TTL 1 Stunde).",
 				"Wiederholen Sie beide Einträge für jede überprüfte Domäne, mit der sich Ihre Benutzer anmelden.",
 				"Sobald die Einträge verteilt sind, prüfen Sie die DNS-Änderung in Intune und registrieren das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Add a CNAME EnterpriseEnrollment.company_domain.com pointing to EnterpriseEnrollment-s.manage.microsoft.com (TTL 1 hour).",
 				"Add a CNAME EnterpriseRegistration.company_domain.com pointing to EnterpriseRegistration.windows.net (TTL 1 hour).",
 				"Repeat both records for every verified domain your users sign in with.",
 				"Once the records have propagated, verify the DNS change in Intune and enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Voeg een CNAME EnterpriseEnrollment.company_domain.com toe die naar EnterpriseEnrollment-s.manage.microsoft.com wijst (TTL 1 uur).",
 				"Voeg een CNAME EnterpriseRegistration.company_domain.com toe die naar EnterpriseRegistration.windows.net wijst (TTL 1 uur).",
 				"Herhaal beide records voor elk geverifieerd domein waarmee gebruikers inloggen.",
 				"Zodra de records overal bekend zijn, controleer je de DNS-wijziging in Intune en schrijf je het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Lägg till en CNAME-post EnterpriseEnrollment.company_domain.com som pekar på EnterpriseEnrollment-s.manage.microsoft.com (TTL 1 timme).",
 				"Lägg till en CNAME-post EnterpriseRegistration.company_domain.com som pekar på EnterpriseRegistration.windows.net (TTL 1 timme).",
 				"Upprepa båda posterna för varje verifierad domän som användarna loggar in med.",
 				"När posterna har spridits verifierar du DNS-ändringen i Intune och registrerar enheten igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"DNS-Änderungen können bis zu 72 Stunden brauchen, bis sie verteilt sind; vorher kann Intune die Änderung nicht prüfen.",
 				"Ohne Registrierungs-CNAME müssen Benutzer den MDM-Servernamen enrollment.manage.microsoft.com selbst eingeben.",
 				"Der aktuelle Artikel nennt diese Ursache nicht mehr; sie stammt aus der älteren Fassung.",
 			},
-			"en": []string{
+			"en": {
 				"DNS changes can take up to 72 hours to propagate; Intune can't verify the change before then.",
 				"Without an enrollment CNAME, users have to type the MDM server name enrollment.manage.microsoft.com themselves.",
 				"The current article no longer lists this cause; it comes from the older version.",
 			},
-			"nl": []string{
+			"nl": {
 				"Het kan tot 72 uur duren voordat DNS-wijzigingen overal zijn doorgevoerd; eerder kan Intune de wijziging niet controleren.",
 				"Zonder inschrijvings-CNAME moeten gebruikers de MDM-servernaam enrollment.manage.microsoft.com zelf invullen.",
 				"Het huidige artikel noemt deze oorzaak niet meer; ze komt uit de oudere versie.",
 			},
-			"sv": []string{
+			"sv": {
 				"DNS-ändringar kan ta upp till 72 timmar att spridas; innan dess kan Intune inte verifiera ändringen.",
 				"Utan en CNAME-post för registrering måste användarna själva skriva in MDM-servernamnet enrollment.manage.microsoft.com.",
 				"Den aktuella artikeln tar inte längre upp den här orsaken; den kommer från den äldre versionen.",
 			},
 		}, LikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"all",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
-			"when-started": []string{
+			"when-started": {
 				"never-worked",
 			},
 		}, UnlikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"one",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 			},
 		}},
-		Cause{ID: "previous-user-not-removed", Summary: Text{
+		{ID: "previous-user-not-removed", Summary: Text{
 			"de": "Jemand anderes hat das Gerät früher registriert, und dieses Konto wurde nie richtig aus Intune entfernt.",
 			"en": "Someone else enrolled this device before, and their account was never properly cleaned out of Intune.",
 			"nl": "Iemand anders heeft dit apparaat eerder ingeschreven en diens account is nooit goed uit Intune opgeruimd.",
 			"sv": "Någon annan har registrerat enheten tidigare, och det kontot har aldrig rensats bort ordentligt från Intune.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Brechen Sie eine noch laufende Profilinstallation ab.",
 				"Rufen Sie in Safari https://portal.manage.microsoft.com auf.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Cancel any profile installation that is still in progress.",
 				"In Safari, go to https://portal.manage.microsoft.com.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Breek een profielinstallatie die nog loopt af.",
 				"Ga in Safari naar https://portal.manage.microsoft.com.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Avbryt en profilinstallation som fortfarande pågår.",
 				"Gå till https://portal.manage.microsoft.com i Safari.",
 				"Registrera enheten igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Klappt es immer noch nicht? Löschen Sie die Cookies in Safari (Cookies aber weiter zulassen) und registrieren Sie erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Still failing? Clear Safari's cookies (but keep cookies allowed) and enroll again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Lukt het nog steeds niet? Wis de cookies in Safari (maar laat cookies toegestaan) en schrijf opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Fungerar det fortfarande inte? Rensa cookies i Safari (men låt cookies vara tillåtna) och registrera igen.",
 			},
 		}, LikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"one",
 			},
-			"previously-enrolled": []string{
+			"previously-enrolled": {
 				"yes",
 			},
 		}, UnlikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"all",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
 		}},
-		Cause{ID: "other-mdm", Summary: Text{
+		{ID: "other-mdm", Summary: Text{
 			"de": "Ein anderer MDM-Anbieter verwaltet das Gerät noch.",
 			"en": "Another MDM provider still manages the device.",
 			"nl": "Een andere MDM-provider beheert het apparaat nog.",
 			"sv": "En annan MDM-leverantör hanterar fortfarande enheten.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie auf dem Gerät **Einstellungen** > **Allgemein** > **VPN & Device Management**.",
 				"Entfernen Sie alle Verwaltungsprofile, die dort aufgeführt sind.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"On the device, open **Settings** > **General** > **VPN & Device Management**.",
 				"Remove whatever management profile is listed there.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open op het apparaat **Instellingen** > **Algemeen** > **VPN & Device Management**.",
 				"Verwijder de beheerprofielen die daar staan.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Inställningar** > **Allmänt** > **VPN & Device Management** på enheten.",
 				"Ta bort de hanteringsprofiler som finns där.",
 				"Registrera enheten igen.",
 			},
 		}, LikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"one",
 			},
-			"other-mdm": []string{
+			"other-mdm": {
 				"yes",
 			},
 		}, UnlikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"all",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
 		}},
-		Cause{ID: "no-intune-licence", Summary: Text{
+		{ID: "no-intune-licence", Summary: Text{
 			"de": "Das Konto, mit dem registriert wird, hat überhaupt keine Microsoft Intune-Lizenz.",
 			"en": "The account used to enroll has no Microsoft Intune licence assigned at all.",
 			"nl": "Het account waarmee wordt ingeschreven, heeft helemaal geen Microsoft Intune-licentie.",
 			"sv": "Kontot som används för registreringen har ingen Microsoft Intune-licens alls.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie im Microsoft 365 Admin Center (https://admin.microsoft.com) **Benutzer** > **Aktive Benutzer**.",
 				"Wählen Sie den Benutzer und öffnen Sie **Licenses and apps**.",
 				"Aktivieren Sie die Intune-Lizenz und wählen Sie **Save changes**.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft 365 admin center (https://admin.microsoft.com), open **Users** > **Active users**.",
 				"Pick the user and open **Licenses and apps**.",
 				"Tick the Intune licence and select **Save changes**.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in het Microsoft 365-beheercentrum (https://admin.microsoft.com) **Gebruikers** > **Actieve gebruikers**.",
 				"Kies de gebruiker en open **Licenses and apps**.",
 				"Vink de Intune-licentie aan en kies **Save changes**.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Användare** > **Aktiva användare** i administrationscentret för Microsoft 365 (https://admin.microsoft.com).",
 				"Välj användaren och öppna **Licenses and apps**.",
 				"Markera Intune-licensen och välj **Save changes**.",
 				"Registrera enheten igen.",
 			},
 		}, RuledOutBy: Condition{
-			"license": []string{
+			"license": {
 				"yes",
 			},
 		}, LikelyWhen: Condition{
-			"license": []string{
+			"license": {
 				"no",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 			},
 		}, UnlikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"all",
 			},
 		}},
@@ -6095,41 +6095,41 @@ func builtinEntry19() *Entry {
 		"nl": "De profielinstallatie is mislukt. De nieuwe MDM-payload komt niet overeen met de oude payload.",
 		"sv": "Det gick inte att installera profilen. Den nya MDM-nyttolasten matchar inte den gamla nyttolasten.",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"Fehler bei der Profilinstallation. Die neue MDM-Nutzlast stimmt nicht mit der alten Nutzlast überein.",
 		},
-		"en": []string{
+		"en": {
 			"Profile Installation Failed. The new MDM payload does not match the old payload.",
 		},
-		"nl": []string{
+		"nl": {
 			"De profielinstallatie is mislukt. De nieuwe MDM-payload komt niet overeen met de oude payload.",
 		},
-		"sv": []string{
+		"sv": {
 			"Det gick inte att installera profilen. Den nya MDM-nyttolasten matchar inte den gamla nyttolasten.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Verwaltungsprofil lässt sich auf dem iPhone nicht installieren",
 			"Gerät wurde schon von einem anderen MDM verwaltet",
 			"Registrierung schlägt auf einem früher registrierten iPad fehl",
 			"altes MDM-Profil unter VPN & Device Management blockiert die CP-Registrierung",
 			"MDM-Payload-Mismatch beim Umzug der iPads vom alten MDM zu Intune",
 		},
-		"en": []string{
+		"en": {
 			"management profile won't install on the iPhone",
 			"device was already managed by another MDM",
 			"enrollment fails on an iPad that was enrolled before",
 			"leftover MDM profile under VPN & Device Management blocks CP enrollment",
 			"MDM payload mismatch when moving iPads from our old MDM to Intune",
 		},
-		"nl": []string{
+		"nl": {
 			"beheerprofiel wil niet installeren op de iPhone",
 			"apparaat werd al door een ander MDM beheerd",
 			"inschrijving mislukt op een iPad die eerder ingeschreven was",
 			"oud MDM-profiel onder VPN & Device Management blokkeert inschrijven via CP",
 			"MDM-payload mismatch bij overzetten van iPads van oud MDM naar Intune",
 		},
-		"sv": []string{
+		"sv": {
 			"hanteringsprofilen går inte att installera på iPhonen",
 			"enheten hanterades redan av en annan MDM",
 			"registreringen misslyckas på en iPad som har varit registrerad tidigare",
@@ -6137,45 +6137,45 @@ func builtinEntry19() *Entry {
 			"MDM-payload mismatch när iPads flyttas från vårt gamla MDM till Intune",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie Name und Organisation jedes Verwaltungsprofils unter **Einstellungen** > **Allgemein** > **VPN & Device Management**.",
 			"Suchen Sie unter **Geräte** > **Alle Geräte** nach der Seriennummer und notieren Sie ältere Einträge des Geräts und deren primären Benutzer.",
 		},
-		"en": []string{
+		"en": {
 			"Note the name and organization of every management profile under **Settings** > **General** > **VPN & Device Management**.",
 			"Search **Devices** > **All devices** for the serial number and note any older record of the device and its primary user.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer naam en organisatie van elk beheerprofiel onder **Instellingen** > **Algemeen** > **VPN & Device Management**.",
 			"Zoek onder **Apparaten** > **Alle apparaten** op het serienummer en noteer eventuele oudere records van het apparaat en de primaire gebruiker.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna namn och organisation för varje hanteringsprofil under **Inställningar** > **Allmänt** > **VPN & Device Management**.",
 			"Sök på serienumret under **Enheter** > **Alla enheter** och anteckna eventuella äldre poster för enheten och dess primära användare.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "existing-management-profile", Summary: Text{
+		{ID: "existing-management-profile", Summary: Text{
 			"de": "Auf dem Gerät ist noch ein Verwaltungsprofil installiert, und das neue kollidiert damit.",
 			"en": "A management profile is still installed on the device, and the new one clashes with it.",
 			"nl": "Er staat nog een beheerprofiel op het apparaat, en het nieuwe profiel botst daarmee.",
 			"sv": "Det finns redan en hanteringsprofil på enheten, och den nya krockar med den.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie auf dem Gerät **Einstellungen** > **Allgemein** > **VPN & Device Management**.",
 				"Tippen Sie auf das vorhandene Verwaltungsprofil und dann auf **Verwaltung entfernen**.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"On the device, open **Settings** > **General** > **VPN & Device Management**.",
 				"Tap the existing management profile, then tap **Remove Management**.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open op het apparaat **Instellingen** > **Algemeen** > **VPN & Device Management**.",
 				"Tik op het bestaande beheerprofiel en daarna op **Beheer verwijderen**.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Inställningar** > **Allmänt** > **VPN & Device Management** på enheten.",
 				"Tryck på den befintliga hanteringsprofilen och sedan på **Ta bort hantering**.",
 				"Registrera enheten igen.",
@@ -6196,12 +6196,12 @@ func builtinEntry20() *Entry {
 		"nl": "Synchronisatiefouten met Apple: toegang geweigerd of voorwaarden niet geaccepteerd",
 		"sv": "Synkroniseringsfel mot Apple: åtkomst nekad eller villkor inte godkända",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Access denied",
 			"Terms and conditions not accepted",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Intune-Synchronisierung mit ABM scheitert mit Zugriff verweigert",
 			"Apple Business Manager will, dass wir neue Nutzungsbedingungen akzeptieren",
 			"jemand hat den Intune-MDM-Server in ABM gelöscht",
@@ -6210,7 +6210,7 @@ func builtinEntry20() *Entry {
 			"jemand hat in ABM ein neueres Server-Token geladen, Intune-Sync jetzt verweigert",
 			"ADE-Sync steht, bis ein ABM-Administrator Apples neue Bedingungen akzeptiert",
 		},
-		"en": []string{
+		"en": {
 			"Intune sync with ABM fails with access denied",
 			"Apple Business Manager asks us to accept new terms and conditions",
 			"someone deleted the Intune MDM server in ABM",
@@ -6219,7 +6219,7 @@ func builtinEntry20() *Entry {
 			"someone downloaded a newer server token in ABM, Intune sync now denied",
 			"ADE sync stalled until an ABM Administrator accepts Apple's new terms",
 		},
-		"nl": []string{
+		"nl": {
 			"synchroniseren van Intune met ABM mislukt met toegang geweigerd",
 			"Apple Business Manager vraagt ons nieuwe voorwaarden te accepteren",
 			"iemand heeft de Intune-MDM-server in ABM verwijderd",
@@ -6228,7 +6228,7 @@ func builtinEntry20() *Entry {
 			"iemand heeft in ABM een nieuwer servertoken gedownload, Intune-sync nu geweigerd",
 			"ADE-sync staat stil tot een ABM-Administrator de nieuwe Apple-voorwaarden accepteert",
 		},
-		"sv": []string{
+		"sv": {
 			"Intunes synkronisering med ABM misslyckas med åtkomst nekad",
 			"Apple Business Manager ber oss godkänna nya villkor",
 			"någon har tagit bort Intune-MDM-servern i ABM",
@@ -6238,72 +6238,72 @@ func builtinEntry20() *Entry {
 			"ADE-synken står still tills en ABM-Administrator godkänner Apples nya villkor",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Kopieren Sie den genauen Synchronisierungsfehler, seinen Zeitpunkt und die letzte erfolgreiche Synchronisierung des Tokens aus **Geräte** > **iOS/iPadOS** > **iOS/iPadOS-Registrierung** > **Registrierungsprogrammtoken**.",
 			"Notieren Sie, ob der Intune-MDM-Server in Apple Business Manager oder Apple School Manager noch vorhanden ist und ob neue Bedingungen auf Zustimmung warten.",
 		},
-		"en": []string{
+		"en": {
 			"Copy the exact sync error, its time and the token's last successful sync from **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens**.",
 			"Note whether the Intune MDM server is still listed in Apple Business Manager or Apple School Manager and whether new terms are waiting to be accepted.",
 		},
-		"nl": []string{
+		"nl": {
 			"Kopieer de exacte synchronisatiefout, het tijdstip en de laatste geslaagde synchronisatie van het token uit **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens**.",
 			"Noteer of de Intune-MDM-server nog in Apple Business Manager of Apple School Manager staat en of er nieuwe voorwaarden op acceptatie wachten.",
 		},
-		"sv": []string{
+		"sv": {
 			"Kopiera det exakta synkroniseringsfelet, tidpunkten och tokens senaste lyckade synkronisering från **Enheter** > **iOS/iPadOS** > **iOS/iPadOS-registrering** > **Token för registreringsprogram**.",
 			"Anteckna om Intune-MDM-servern fortfarande finns i Apple Business Manager eller Apple School Manager och om nya villkor väntar på att godkännas.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "terms-not-accepted", Summary: Text{
+		{ID: "terms-not-accepted", Summary: Text{
 			"de": "Apple hat in Apple Business Manager oder Apple School Manager neue Bedingungen veröffentlicht, und die Synchronisierung ruht, bis ein Administrator sie akzeptiert.",
 			"en": "Apple published new terms and conditions in Apple Business Manager or Apple School Manager, and syncing stops until an administrator accepts them.",
 			"nl": "Apple heeft nieuwe voorwaarden in Apple Business Manager of Apple School Manager gezet, en synchroniseren stopt tot een beheerder ze accepteert.",
 			"sv": "Apple har publicerat nya villkor i Apple Business Manager eller Apple School Manager, och synkroniseringen stoppas tills en administratör godkänner dem.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Melden Sie sich bei Apple Business Manager (https://business.apple.com) oder Apple School Manager (https://school.apple.com) mit einem Konto mit der Rolle Administrator an.",
 				"Akzeptieren Sie die dort angezeigten neuen Bedingungen.",
 				"Öffnen Sie im Microsoft Intune Admin Center **Geräte** > **iOS/iPadOS** > **iOS/iPadOS-Registrierung** > **Registrierungsprogrammtoken**, wählen Sie das Token und dann **Sync**.",
 			},
-			"en": []string{
+			"en": {
 				"Sign in to Apple Business Manager (https://business.apple.com) or Apple School Manager (https://school.apple.com) with an account that has the Administrator role.",
 				"Accept the new terms and conditions shown there.",
 				"In the Microsoft Intune admin center, open **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens**, pick the token and select **Sync**.",
 			},
-			"nl": []string{
+			"nl": {
 				"Meld je aan bij Apple Business Manager (https://business.apple.com) of Apple School Manager (https://school.apple.com) met een account met de rol Administrator.",
 				"Accepteer de nieuwe voorwaarden die daar klaarstaan.",
 				"Open in het Microsoft Intune-beheercentrum **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens**, kies het token en selecteer **Sync**.",
 			},
-			"sv": []string{
+			"sv": {
 				"Logga in på Apple Business Manager (https://business.apple.com) eller Apple School Manager (https://school.apple.com) med ett konto som har rollen Administrator.",
 				"Godkänn de nya villkoren som visas där.",
 				"Öppna **Enheter** > **iOS/iPadOS** > **iOS/iPadOS-registrering** > **Token för registreringsprogram** i administrationscentret för Microsoft Intune, välj token och välj **Sync**.",
 			},
 		}},
-		Cause{ID: "access-denied", Summary: Text{
+		{ID: "access-denied", Summary: Text{
 			"de": "Apple lässt Intune nicht mehr zu: zum Beispiel wurde der Intune-MDM-Server aus der Serverliste in Apple Business Manager oder Apple School Manager entfernt, oder eine neuere Serverdatei hat die von Intune ersetzt.",
 			"en": "Apple no longer lets Intune in: for example, the Intune MDM server was removed from the server list in Apple Business Manager or Apple School Manager, or a newer server file replaced the one Intune holds.",
 			"nl": "Apple laat Intune niet meer toe: bijvoorbeeld doordat de Intune-MDM-server uit de serverlijst in Apple Business Manager of Apple School Manager is gehaald, of doordat een nieuwer serverbestand het bestand van Intune heeft vervangen.",
 			"sv": "Apple släpper inte längre in Intune: till exempel har Intune-MDM-servern tagits bort från serverlistan i Apple Business Manager eller Apple School Manager, eller så har en nyare serverfil ersatt den som Intune har.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie unter **Geräte** > **iOS/iPadOS** > **iOS/iPadOS-Registrierung** > **Registrierungsprogrammtoken** das Ablaufdatum des Tokens und ob jemand ein neueres Token erstellt hat.",
 				"Prüfen Sie in Apple Business Manager oder Apple School Manager, ob der Intune-Server noch unter den MDM-Servern steht.",
 				"Ist das Token abgelaufen oder der Server weg, laden Sie dort ein neues Token für den Intune-Server herunter, erneuern Sie damit das Token in Intune und synchronisieren Sie.",
 			},
-			"en": []string{
+			"en": {
 				"In **Devices** > **iOS/iPadOS** > **iOS/iPadOS enrollment** > **Enrollment program tokens**, check the token's expiry date and whether someone created a newer token.",
 				"In Apple Business Manager or Apple School Manager, check that the Intune server is still listed under the MDM servers.",
 				"If the token expired or the server is gone, download a fresh token for the Intune server there and renew the token in Intune with it, then sync.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer onder **Apparaten** > **iOS/iPadOS** > **iOS/iPadOS-inschrijving** > **Inschrijvingsprogrammatokens** de vervaldatum van het token en of iemand een nieuwer token heeft gemaakt.",
 				"Kijk in Apple Business Manager of Apple School Manager of de Intune-server nog tussen de MDM-servers staat.",
 				"Is het token verlopen of de server weg, download daar dan een nieuw token voor de Intune-server, vernieuw het token in Intune daarmee en synchroniseer.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera under **Enheter** > **iOS/iPadOS** > **iOS/iPadOS-registrering** > **Token för registreringsprogram** tokens utgångsdatum och om någon har skapat en nyare token.",
 				"Kontrollera i Apple Business Manager eller Apple School Manager att Intune-servern fortfarande finns bland MDM-servrarna.",
 				"Om token har gått ut eller servern saknas laddar du ned en ny token för Intune-servern där, förnyar token i Intune med den och synkroniserar.",
@@ -6324,41 +6324,41 @@ func builtinEntry21() *Entry {
 		"nl": "Deze service wordt niet ondersteund. Geen registratiebeleid.",
 		"sv": "Den här tjänsten stöds inte. Ingen registreringsprincip.",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"Dieser Dienst wird nicht unterstützt. Keine Registrierungsrichtlinie.",
 		},
-		"en": []string{
+		"en": {
 			"This Service is not supported. No Enrollment Policy.",
 		},
-		"nl": []string{
+		"nl": {
 			"Deze service wordt niet ondersteund. Geen registratiebeleid.",
 		},
-		"sv": []string{
+		"sv": {
 			"Den här tjänsten stöds inte. Ingen registreringsprincip.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"kein iPhone oder iPad lässt sich mehr registrieren",
 			"Registrierung abgelehnt, weil eine Richtlinie fehlt",
 			"Apple-Geräte lassen sich plötzlich nicht mehr registrieren",
 			"APNs-Zertifikat abgelaufen, seitdem wird jede iOS-Registrierung abgelehnt",
 			"noch kein Apple-MDM-Push-Zertifikat hochgeladen, iPhones lassen sich nicht enrollen",
 		},
-		"en": []string{
+		"en": {
 			"no iPhone or iPad can enroll anymore",
 			"enrollment refused because a policy is missing",
 			"Apple devices suddenly can't enroll",
 			"APNs certificate expired and now every iOS enrollment is refused",
 			"no Apple MDM push cert uploaded yet, iPhones can't enroll at all",
 		},
-		"nl": []string{
+		"nl": {
 			"geen enkele iPhone of iPad kan nog inschrijven",
 			"inschrijving geweigerd omdat er een beleid ontbreekt",
 			"Apple-apparaten kunnen ineens niet meer inschrijven",
 			"APNs-certificaat verlopen, sindsdien wordt elke iOS-inschrijving geweigerd",
 			"nog geen Apple MDM push-certificaat geüpload, iPhones kunnen niet enrollen",
 		},
-		"sv": []string{
+		"sv": {
 			"ingen iPhone eller iPad kan registreras längre",
 			"registreringen nekas eftersom en princip saknas",
 			"Apple-enheter kan plötsligt inte registreras",
@@ -6366,67 +6366,67 @@ func builtinEntry21() *Entry {
 			"inget Apple MDM push-certifikat uppladdat än, iPhones kan inte enrollas",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie Status, Ablaufdatum und Apple-ID des Apple-MDM-Push-Zertifikats im Microsoft Intune Admin Center.",
 			"Suchen Sie den Benutzer unter **Geräte** > **Monitor** > **Enrollment failures** und notieren Sie Fehlergrund und Zeitpunkt des Versuchs.",
 		},
-		"en": []string{
+		"en": {
 			"Note the status, expiry date and Apple ID of the Apple MDM push certificate in the Microsoft Intune admin center.",
 			"Check **Devices** > **Monitor** > **Enrollment failures** for the user and note the failure reason and the time of the attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de status, de vervaldatum en de Apple ID van het Apple MDM-pushcertificaat in het Microsoft Intune-beheercentrum.",
 			"Zoek de gebruiker op onder **Apparaten** > **Monitor** > **Enrollment failures** en noteer de reden en het tijdstip van de mislukte poging.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna status, utgångsdatum och Apple-ID för Apple MDM-pushcertifikatet i administrationscentret för Microsoft Intune.",
 			"Leta upp användaren under **Enheter** > **Monitor** > **Enrollment failures** och anteckna felorsaken och tidpunkten för försöket.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "apple-mdm-push-certificate", Summary: Text{
+		{ID: "apple-mdm-push-certificate", Summary: Text{
 			"de": "Intune fehlt ein Apple-MDM-Push-Zertifikat, oder das hinterlegte ist nicht mehr gültig.",
 			"en": "Intune has no Apple MDM push certificate, or the one it has is no longer valid.",
 			"nl": "Intune heeft geen Apple MDM-pushcertificaat, of het aanwezige certificaat is niet meer geldig.",
 			"sv": "Intune saknar Apple MDM-pushcertifikat, eller så är det befintliga certifikatet inte längre giltigt.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie in Intune, ob ein Apple-MDM-Push-Zertifikat eingerichtet und noch gültig ist.",
 				"Keines vorhanden? Fordern Sie eines an (https://learn.microsoft.com/mem/intune/enrollment/apple-mdm-push-certificate-get#steps-to-get-your-certificate).",
 				"Ungültig oder abgelaufen? Erneuern Sie es (https://learn.microsoft.com/mem/intune/enrollment/apple-mdm-push-certificate-get#renew-apple-mdm-push-certificate).",
 				"Lassen Sie den Benutzer das Gerät erneut registrieren.",
 			},
-			"en": []string{
+			"en": {
 				"Check in Intune whether an Apple MDM push certificate is set up and still valid.",
 				"None set up: get one (https://learn.microsoft.com/mem/intune/enrollment/apple-mdm-push-certificate-get#steps-to-get-your-certificate).",
 				"Invalid or expired: renew it (https://learn.microsoft.com/mem/intune/enrollment/apple-mdm-push-certificate-get#renew-apple-mdm-push-certificate).",
 				"Have the user enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Kijk in Intune of er een Apple MDM-pushcertificaat is ingesteld en of het nog geldig is.",
 				"Geen certificaat? Vraag er een aan (https://learn.microsoft.com/mem/intune/enrollment/apple-mdm-push-certificate-get#steps-to-get-your-certificate).",
 				"Ongeldig of verlopen? Vernieuw het (https://learn.microsoft.com/mem/intune/enrollment/apple-mdm-push-certificate-get#renew-apple-mdm-push-certificate).",
 				"Laat de gebruiker het apparaat opnieuw inschrijven.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera i Intune om ett Apple MDM-pushcertifikat är konfigurerat och fortfarande giltigt.",
 				"Inget certifikat? Skaffa ett (https://learn.microsoft.com/mem/intune/enrollment/apple-mdm-push-certificate-get#steps-to-get-your-certificate).",
 				"Ogiltigt eller utgånget? Förnya det (https://learn.microsoft.com/mem/intune/enrollment/apple-mdm-push-certificate-get#renew-apple-mdm-push-certificate).",
 				"Låt användaren registrera enheten igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Erneuern Sie das vorhandene Zertifikat, statt es zu ersetzen: Mit einem neuen müssen alle iOS/iPadOS-Geräte neu registriert werden.",
 				"Neuere Versionen des Artikels führen dieses Problem unter dem Code NoEnrollmentPolicy.",
 			},
-			"en": []string{
+			"en": {
 				"Renew the existing certificate instead of replacing it: with a new one, every iOS/iPadOS device has to enroll again.",
 				"Newer versions of the article list this problem under the NoEnrollmentPolicy code.",
 			},
-			"nl": []string{
+			"nl": {
 				"Vernieuw het bestaande certificaat in plaats van het te vervangen: met een nieuw certificaat moeten alle iOS/iPadOS-apparaten opnieuw inschrijven.",
 				"Nieuwere versies van het artikel noemen dit probleem onder de code NoEnrollmentPolicy.",
 			},
-			"sv": []string{
+			"sv": {
 				"Förnya det befintliga certifikatet i stället för att ersätta det: med ett nytt måste alla iOS/iPadOS-enheter registreras om.",
 				"Nyare versioner av artikeln tar upp det här problemet under koden NoEnrollmentPolicy.",
 			},
@@ -6448,42 +6448,42 @@ func builtinEntry22() *Entry {
 		"nl": "Het type gebruikerslicentie is ongeldig",
 		"sv": "Användarlicenstypen är ogiltig",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"Ungültiger Benutzer Lizenztyp.",
 		},
-		"en": []string{
+		"en": {
 			"User License Type Invalid",
 			"UserLicenseTypeInvalid",
 		},
-		"nl": []string{
+		"nl": {
 			"Het type gebruikerslicentie is ongeldig",
 		},
-		"sv": []string{
+		"sv": {
 			"Användarlicenstypen är ogiltig",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Benutzer kann wegen seiner Lizenz nicht registrieren",
 			"neuer Mitarbeiter kann sein iPhone nicht registrieren",
 			"Registrierung nur für einen einzigen Benutzer blockiert",
 			"iOS-Registrierung blockiert, User hat im M365 Admin Center keine Intune-Lizenz",
 			"Lizenz ist da, aber Lizenztyp passt nicht zur MDM-Autorität",
 		},
-		"en": []string{
+		"en": {
 			"user can't enroll because of their licence",
 			"new employee can't enroll their iPhone",
 			"enrollment blocked for just one user",
 			"iOS enrollment blocked, M365 admin center shows no Intune licence for user",
 			"licensed user still fails, licence type doesn't match MDM authority",
 		},
-		"nl": []string{
+		"nl": {
 			"gebruiker kan niet inschrijven vanwege zijn licentie",
 			"nieuwe medewerker kan zijn iPhone niet inschrijven",
 			"inschrijving geblokkeerd voor maar één gebruiker",
 			"iOS-inschrijving geblokkeerd, user heeft geen Intune-licentie in M365 admin center",
 			"gebruiker heeft wel licentie, maar licentietype past niet bij MDM authority",
 		},
-		"sv": []string{
+		"sv": {
 			"användaren kan inte registrera sin enhet på grund av licensen",
 			"ny medarbetare kan inte registrera sin iPhone",
 			"registreringen blockeras bara för en användare",
@@ -6491,64 +6491,64 @@ func builtinEntry22() *Entry {
 			"användaren har licens men licenstypen matchar inte MDM-utfärdaren",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Erstellen Sie einen Screenshot der Lizenzen des Benutzers im Microsoft 365 Admin Center und prüfen Sie, ob eine davon Intune enthält.",
 			"Suchen Sie den Benutzer unter **Geräte** > **Monitor** > **Enrollment failures** und notieren Sie Fehlergrund und Zeitpunkt des Versuchs.",
 		},
-		"en": []string{
+		"en": {
 			"Take a screenshot of the user's licences in the Microsoft 365 admin center and check that one of them includes Intune.",
 			"Check **Devices** > **Monitor** > **Enrollment failures** for the user and note the failure reason and the time of the attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Maak een schermafbeelding van de licenties van de gebruiker in het Microsoft 365-beheercentrum en controleer of er een met Intune bij zit.",
 			"Zoek de gebruiker op onder **Apparaten** > **Monitor** > **Enrollment failures** en noteer de reden en het tijdstip van de mislukte poging.",
 		},
-		"sv": []string{
+		"sv": {
 			"Ta en skärmbild av användarens licenser i administrationscentret för Microsoft 365 och kontrollera att någon av dem omfattar Intune.",
 			"Leta upp användaren under **Enheter** > **Monitor** > **Enrollment failures** och anteckna felorsaken och tidpunkten för försöket.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "no-valid-intune-licence", Summary: Text{
+		{ID: "no-valid-intune-licence", Summary: Text{
 			"de": "Dem Konto, mit dem das Gerät registriert wird, ist keine gültige Intune-Lizenz zugewiesen.",
 			"en": "No valid Intune licence is assigned to the account that's enrolling the device.",
 			"nl": "Aan het account waarmee het apparaat wordt ingeschreven, is geen geldige Intune-licentie toegewezen.",
 			"sv": "Kontot som används för registreringen har ingen giltig Intune-licens tilldelad.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie im Microsoft 365 Admin Center (https://admin.microsoft.com) **Benutzer** > **Aktive Benutzer**.",
 				"Wählen Sie den Benutzer und öffnen Sie **Licenses and apps**.",
 				"Sehen Sie nach, ob eine gültige Intune-Lizenz aktiviert ist; falls nicht, aktivieren Sie eine und wählen Sie **Save changes**.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft 365 admin center (https://admin.microsoft.com), open **Users** > **Active users**.",
 				"Select the user and open **Licenses and apps**.",
 				"Check that a valid Intune licence is ticked; if not, tick one and select **Save changes**.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in het Microsoft 365-beheercentrum (https://admin.microsoft.com) **Gebruikers** > **Actieve gebruikers**.",
 				"Selecteer de gebruiker en open **Licenses and apps**.",
 				"Kijk of er een geldige Intune-licentie is aangevinkt; zo niet, vink er een aan en kies **Save changes**.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Användare** > **Aktiva användare** i administrationscentret för Microsoft 365 (https://admin.microsoft.com).",
 				"Välj användaren och öppna **Licenses and apps**.",
 				"Se efter att en giltig Intune-licens är markerad; om inte, markera en och välj **Save changes**.",
 				"Registrera enheten igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Der aktuelle Artikel nennt zwei weitere Gründe: Der Benutzer ist nicht in einer Benutzergruppe, die die Registrierung verlangt, oder der Lizenztyp passt nicht zur MDM-Autorität.",
 			},
-			"en": []string{
+			"en": {
 				"The current article adds two more reasons: the user isn't in a user group the enrollment requires, or the licence type doesn't fit the MDM authority.",
 			},
-			"nl": []string{
+			"nl": {
 				"Het huidige artikel noemt nog twee redenen: de gebruiker zit niet in een gebruikersgroep die de inschrijving vereist, of het licentietype past niet bij de MDM-instantie.",
 			},
-			"sv": []string{
+			"sv": {
 				"Den aktuella artikeln nämner två orsaker till: användaren är inte med i en användargrupp som registreringen kräver, eller licenstypen passar inte MDM-utfärdaren.",
 			},
 		}},
@@ -6569,42 +6569,42 @@ func builtinEntry23() *Entry {
 		"nl": "Gebruikersnaam wordt niet herkend",
 		"sv": "Användarnamnet godkänns inte",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"Benutzername nicht erkannt. Dieses Benutzerkonto ist nicht für die Verwendung von Microsoft InTune autorisiert. Wenden Sie sich an den Systemadministrator, wenn Sie der Ansicht sind, dass Sie diese Meldung fehlerhaft erhalten haben",
 		},
-		"en": []string{
+		"en": {
 			"User Name Not Recognized. This user account is not authorized to use Microsoft Intune. Contact your system administrator if you think you have received this message in error.",
 			"User Name Not Recognized",
 		},
-		"nl": []string{
+		"nl": {
 			"Gebruikersnaam wordt niet herkend. Dit gebruikersaccount is niet bevoegd om Microsoft Intune te gebruiken. Neem contact op met de systeembeheerder als u denkt dat u dit bericht ten onrechte hebt ontvangen.",
 		},
-		"sv": []string{
+		"sv": {
 			"Användarnamnet godkänns inte. Det här användarkontot har inte behörighet att använda Microsoft Intune. Kontakta systemadministratören om du anser att du har fått det här meddelandet av misstag.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Benutzer wird bei der Anmeldung im Unternehmensportal abgewiesen",
 			"neuer Mitarbeiter kann sein iPhone nicht registrieren",
 			"Registrierung scheitert direkt nach Eingabe des Benutzernamens",
 			"keine Intune-Lizenz in M365 zugewiesen, CP lehnt die Anmeldung ab",
 			"User meldet sich im CP mit einem UPN ohne Lizenz an",
 		},
-		"en": []string{
+		"en": {
 			"user gets rejected when signing in to Company Portal",
 			"new employee can't enroll their iPhone",
 			"enrollment fails right after entering the username",
 			"no Intune licence assigned in M365, CP rejects the sign-in",
 			"user signs in to CP with a UPN that has no licence",
 		},
-		"nl": []string{
+		"nl": {
 			"gebruiker wordt geweigerd bij het aanmelden in de Bedrijfsportal",
 			"nieuwe medewerker kan zijn iPhone niet inschrijven",
 			"inschrijving mislukt direct na het invoeren van de gebruikersnaam",
 			"geen Intune-licentie toegewezen in M365, iPhone-inschrijving via CP geweigerd",
 			"gebruiker meldt zich in de CP aan met een UPN zonder licentie",
 		},
-		"sv": []string{
+		"sv": {
 			"användaren nekas vid inloggning i Företagsportalen",
 			"ny medarbetare kan inte registrera sin iPhone",
 			"registreringen misslyckas direkt efter att användarnamnet har angetts",
@@ -6612,59 +6612,59 @@ func builtinEntry23() *Entry {
 			"användaren loggar in i CP med ett UPN utan licens",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Erstellen Sie einen Screenshot der Lizenzen des Benutzers im Microsoft 365 Admin Center und prüfen Sie, ob eine davon Intune enthält.",
 			"Notieren Sie den genauen UPN, mit dem sich der Benutzer angemeldet hat, und prüfen Sie, ob es das Konto mit der Lizenz ist.",
 		},
-		"en": []string{
+		"en": {
 			"Take a screenshot of the user's licences in the Microsoft 365 admin center and check that one of them includes Intune.",
 			"Note the exact UPN the user signed in with and check that it's the account with the licence.",
 		},
-		"nl": []string{
+		"nl": {
 			"Maak een schermafbeelding van de licenties van de gebruiker in het Microsoft 365-beheercentrum en controleer of er een met Intune bij zit.",
 			"Noteer de exacte UPN waarmee de gebruiker zich aanmeldde en controleer of dat het account met de licentie is.",
 		},
-		"sv": []string{
+		"sv": {
 			"Ta en skärmbild av användarens licenser i administrationscentret för Microsoft 365 och kontrollera att någon av dem omfattar Intune.",
 			"Anteckna exakt vilket UPN användaren loggade in med och kontrollera att det är kontot som har licensen.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "no-intune-license", Summary: Text{
+		{ID: "no-intune-license", Summary: Text{
 			"de": "Dem Konto, mit dem das Gerät registriert werden soll, ist keine gültige Intune-Lizenz zugewiesen.",
 			"en": "The account that is trying to enroll the device has no valid Intune licence assigned.",
 			"nl": "Het account waarmee het apparaat wordt ingeschreven, heeft geen geldige Intune-licentie toegewezen gekregen.",
 			"sv": "Det konto som används för att registrera enheten har inte tilldelats någon giltig Intune-licens.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie das Microsoft 365 Admin Center (https://admin.microsoft.com) und gehen Sie zu **Benutzer** > **Aktive Benutzer**.",
 				"Wählen Sie den betroffenen Benutzer aus und öffnen Sie **Licenses and apps**.",
 				"Prüfen Sie, ob eine Intune-Lizenz aktiviert ist; falls sie fehlt, aktivieren Sie eine und wählen Sie **Save changes**.",
 				"Lassen Sie den Benutzer das Gerät erneut registrieren.",
 			},
-			"en": []string{
+			"en": {
 				"Open the Microsoft 365 admin center (https://admin.microsoft.com) and go to **Users** > **Active users**.",
 				"Pick the affected user and open **Licenses and apps**.",
 				"Make sure an Intune licence is ticked; if it's missing, tick one and select **Save changes**.",
 				"Have the user enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open het Microsoft 365-beheercentrum (https://admin.microsoft.com) en ga naar **Gebruikers** > **Actieve gebruikers**.",
 				"Kies de betreffende gebruiker en open **Licenses and apps**.",
 				"Controleer of er een Intune-licentie is aangevinkt; ontbreekt die, vink er dan een aan en kies **Save changes**.",
 				"Laat de gebruiker het apparaat opnieuw inschrijven.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna administrationscentret för Microsoft 365 (https://admin.microsoft.com) och gå till **Användare** > **Aktiva användare**.",
 				"Välj den berörda användaren och öppna **Licenses and apps**.",
 				"Kontrollera att en Intune-licens är markerad; om den saknas markerar du en och väljer **Save changes**.",
 				"Be användaren registrera enheten igen.",
 			},
 		}, RuledOutBy: Condition{
-			"license": []string{
+			"license": {
 				"yes",
 			},
 		}, LikelyWhen: Condition{
-			"license": []string{
+			"license": {
 				"no",
 			},
 		}},
@@ -6683,7 +6683,7 @@ func builtinEntry24() *Entry {
 		"nl": "Controleer of WS-Trust 1.3 is ingeschakeld",
 		"sv": "Kontrollera att WS-Trust 1.3 är aktiverat",
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"ADE-Geräte mit Benutzeraffinität lassen sich im AD FS-Verbundmandanten nicht registrieren",
 			"WS-Trust 1.3 UsernameMixed-Endpunkt auf AD FS deaktiviert",
 			"Verbundbenutzer schließen die ADE-Registrierung auf iPhones nicht ab",
@@ -6691,7 +6691,7 @@ func builtinEntry24() *Entry {
 			"Get-AdfsEndpoint zeigt trust/13/usernamemixed als disabled, ADE mit Benutzeraffinität scheitert",
 			"DEP-iPhones mit User Affinity scheitern bei der Anmeldung über externen Verbund-IdP",
 		},
-		"en": []string{
+		"en": {
 			"ADE devices with user affinity can't enroll in our AD FS federated tenant",
 			"WS-Trust 1.3 UsernameMixed endpoint disabled on AD FS",
 			"federated users can't finish ADE enrollment on iPhones",
@@ -6699,7 +6699,7 @@ func builtinEntry24() *Entry {
 			"Get-AdfsEndpoint shows trust/13/usernamemixed disabled, ADE user-affinity enrollments fail",
 			"DEP iPhones with user affinity fail auth against a third-party federation IdP",
 		},
-		"nl": []string{
+		"nl": {
 			"ADE-apparaten met gebruikersaffiniteit kunnen niet inschrijven in onze AD FS-gefedereerde tenant",
 			"WS-Trust 1.3 UsernameMixed-eindpunt uitgeschakeld op AD FS",
 			"gefedereerde gebruikers krijgen de ADE-inschrijving op iPhones niet rond",
@@ -6707,7 +6707,7 @@ func builtinEntry24() *Entry {
 			"Get-AdfsEndpoint toont trust/13/usernamemixed als disabled, ADE met gebruikersaffiniteit faalt",
 			"DEP-iPhones met user affinity falen bij aanmelden via een externe federatie-IdP",
 		},
-		"sv": []string{
+		"sv": {
 			"ADE-enheter med användartillhörighet går inte att registrera i vår AD FS-federerade klientorganisation",
 			"WS-Trust 1.3 UsernameMixed-slutpunkten är inaktiverad i AD FS",
 			"federerade användare kan inte slutföra ADE-registreringen på iPhone",
@@ -6716,45 +6716,45 @@ func builtinEntry24() *Entry {
 			"DEP-iPhones med user affinity misslyckas vid inloggning mot extern federations-IdP",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Führen Sie auf dem AD FS-Server `Get-AdfsEndpoint -AddressPath /adfs/services/trust/13/usernamemixed` aus und notieren Sie, ob `Enabled` und `Proxy` auf `True` stehen.",
 			"Notieren Sie, mit welchem Identitätsanbieter die Domäne des Benutzers im Verbund ist, und den Zeitpunkt eines fehlgeschlagenen Versuchs.",
 		},
-		"en": []string{
+		"en": {
 			"On the AD FS server, run `Get-AdfsEndpoint -AddressPath /adfs/services/trust/13/usernamemixed` and note whether `Enabled` and `Proxy` are `True`.",
 			"Note which identity provider the user's domain is federated with, and the time of a failed attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Voer op de AD FS-server `Get-AdfsEndpoint -AddressPath /adfs/services/trust/13/usernamemixed` uit en noteer of `Enabled` en `Proxy` op `True` staan.",
 			"Noteer met welke identiteitsprovider het domein van de gebruiker is gefedereerd, en het tijdstip van een mislukte poging.",
 		},
-		"sv": []string{
+		"sv": {
 			"Kör `Get-AdfsEndpoint -AddressPath /adfs/services/trust/13/usernamemixed` på AD FS-servern och anteckna om `Enabled` och `Proxy` är `True`.",
 			"Anteckna vilken identitetsprovider användarens domän är federerad med, och tidpunkten för ett misslyckat försök.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "ws-trust-13-disabled", Summary: Text{
+		{ID: "ws-trust-13-disabled", Summary: Text{
 			"de": "Bei der Registrierung von ADE-Geräten mit Benutzeraffinität werden Benutzertoken über den Endpunkt WS-Trust 1.3 Username/Mixed angefordert; ist dieser Endpunkt aus, können sich diese Geräte nicht registrieren.",
 			"en": "Enrolling ADE devices with user affinity asks the identity provider for user tokens over the WS-Trust 1.3 Username/Mixed endpoint; if that endpoint is off, these devices can't enroll.",
 			"nl": "Bij het inschrijven van ADE-apparaten met gebruikersaffiniteit vraagt het apparaat gebruikerstokens op via het WS-Trust 1.3 Username/Mixed-eindpunt; staat dat eindpunt uit, dan kunnen deze apparaten niet inschrijven.",
 			"sv": "Vid registrering av ADE-enheter med användartillhörighet hämtas användartoken via slutpunkten WS-Trust 1.3 Username/Mixed; är den slutpunkten avstängd kan enheterna inte registreras.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Führen Sie auf dem AD FS-Server `Get-AdfsEndpoint -AddressPath \"/adfs/services/trust/13/UsernameMixed\"` aus und prüfen Sie, ob der Endpunkt aktiviert ist.",
 				"Ist er deaktiviert, aktivieren Sie den Endpunkt in AD FS wieder; bei einem anderen Identitätsanbieter fragen Sie dessen Hersteller, ob WS-Trust 1.3 Username/Mixed eingeschaltet ist.",
 				"Starten Sie die Registrierung auf dem ADE-Gerät neu.",
 			},
-			"en": []string{
+			"en": {
 				"On the AD FS server, run `Get-AdfsEndpoint -AddressPath \"/adfs/services/trust/13/UsernameMixed\"` and check that the endpoint is enabled.",
 				"If it's disabled, enable that endpoint again in AD FS; with another identity provider, ask its vendor whether WS-Trust 1.3 Username/Mixed is on.",
 				"Restart the enrollment on the ADE device.",
 			},
-			"nl": []string{
+			"nl": {
 				"Voer op de AD FS-server `Get-AdfsEndpoint -AddressPath \"/adfs/services/trust/13/UsernameMixed\"` uit en controleer of het eindpunt is ingeschakeld.",
 				"Staat het uit, schakel dat eindpunt dan weer in in AD FS; vraag bij een andere identiteitsprovider aan de leverancier of WS-Trust 1.3 Username/Mixed aanstaat.",
 				"Start de inschrijving op het ADE-apparaat opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kör `Get-AdfsEndpoint -AddressPath \"/adfs/services/trust/13/UsernameMixed\"` på AD FS-servern och kontrollera att slutpunkten är aktiverad.",
 				"Om den är inaktiverad aktiverar du slutpunkten igen i AD FS; med en annan identitetsprovider frågar du leverantören om WS-Trust 1.3 Username/Mixed är på.",
 				"Starta om registreringen på ADE-enheten.",
@@ -6775,41 +6775,41 @@ func builtinEntry25() *Entry {
 		"nl": "Koppelen aan werkplek is mislukt",
 		"sv": "Workplace Join misslyckades",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"Workplace Join fehlgeschlagen",
 		},
-		"en": []string{
+		"en": {
 			"Workplace Join failed",
 		},
-		"nl": []string{
+		"nl": {
 			"Koppelen aan werkplek is mislukt",
 		},
-		"sv": []string{
+		"sv": {
 			"Workplace Join misslyckades",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Geräteregistrierung im Unternehmensportal schlägt fehl",
 			"Registrierung bricht ab, während das iPhone registriert wird",
 			"Unternehmensportal kann die Einrichtung des Geräts nicht abschließen",
 			"WPJ-Schritt scheitert im CP auf dem iPhone, App ist eine alte Version",
 			"kaputte CP-Installation verhindert den Workplace Join unter iOS, Neuinstallation nötig",
 		},
-		"en": []string{
+		"en": {
 			"device registration fails in the Company Portal",
 			"enrollment stops while the iPhone is being registered",
 			"Company Portal can't finish setting up the device",
 			"WPJ step fails in CP on iPhone, app is an old version",
 			"corrupt CP install breaks the iOS workplace join, reinstall needed",
 		},
-		"nl": []string{
+		"nl": {
 			"apparaatregistratie mislukt in de Bedrijfsportal",
 			"inschrijving stopt terwijl de iPhone wordt geregistreerd",
 			"Bedrijfsportal krijgt het apparaat niet ingesteld",
 			"WPJ-stap faalt in de CP op iPhone, app is een oude versie",
 			"kapotte CP-installatie breekt de workplace join op iOS, herinstallatie nodig",
 		},
-		"sv": []string{
+		"sv": {
 			"enhetsregistreringen misslyckas i Företagsportalen",
 			"registreringen stannar medan iPhonen registreras",
 			"Företagsportalen kan inte slutföra konfigurationen av enheten",
@@ -6817,45 +6817,45 @@ func builtinEntry25() *Entry {
 			"trasig CP-installation förstör workplace join på iOS, måste installeras om",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie die Version des Unternehmensportals und die iOS/iPadOS-Version auf dem Gerät.",
 			"Lassen Sie den Benutzer die Protokolle des Unternehmensportals senden (**Help** > **Send logs** in der App) und notieren Sie den Zeitpunkt des Versuchs.",
 		},
-		"en": []string{
+		"en": {
 			"Note the Company Portal version and the iOS/iPadOS version on the device.",
 			"Have the user send the Company Portal logs (**Help** > **Send logs** in the app) and note the time of the attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de versie van de Bedrijfsportal en de iOS/iPadOS-versie op het apparaat.",
 			"Laat de gebruiker de logboeken van de Bedrijfsportal versturen (**Help** > **Send logs** in de app) en noteer het tijdstip van de poging.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna versionen av Företagsportalen och iOS/iPadOS-versionen på enheten.",
 			"Be användaren skicka loggarna från Företagsportalen (**Help** > **Send logs** i appen) och anteckna tidpunkten för försöket.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "company-portal-app-outdated", Summary: Text{
+		{ID: "company-portal-app-outdated", Summary: Text{
 			"de": "Die Unternehmensportal-App auf dem Gerät ist zu alt oder defekt.",
 			"en": "The Company Portal app installed on the device is too old or broken.",
 			"nl": "De Bedrijfsportal-app op het apparaat is te oud of kapot.",
 			"sv": "Företagsportalappen på enheten är för gammal eller trasig.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Deinstallieren Sie die Unternehmensportal-App auf dem Gerät.",
 				"Installieren Sie die **Microsoft Intune Unternehmensportal**-App neu aus dem **App Store**.",
 				"Registrieren Sie das Gerät erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Uninstall the Company Portal app from the device.",
 				"Install the **Microsoft Intune Company Portal** app again from the **App Store**.",
 				"Enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Verwijder de Bedrijfsportal-app van het apparaat.",
 				"Installeer de **Microsoft Intune Company Portal**-app opnieuw vanuit de **App Store**.",
 				"Schrijf het apparaat opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Avinstallera Företagsportalappen på enheten.",
 				"Installera om **Microsoft Intune-företagsportalappen** från **App Store**.",
 				"Registrera enheten igen.",
@@ -6878,28 +6878,28 @@ func builtinEntry26() *Entry {
 		"nl": "XPC_TYPE_ERROR Verbinding ongeldig",
 		"sv": "XPC_TYPE_ERROR Anslutningen är ogiltig",
 	}, Messages: List{
-		"de": []string{
+		"de": {
 			"XPC_TYPE_ERROR Connection invalid",
 			"Client connection invalid (Connection invalid); terminating connection",
 			"[MobileAssetError:29] Unable to copy asset information from https://mesu.apple.com/assets/",
 		},
-		"en": []string{
+		"en": {
 			"XPC_TYPE_ERROR Connection invalid",
 			"Client connection invalid (Connection invalid); terminating connection",
 			"[MobileAssetError:29] Unable to copy asset information from https://mesu.apple.com/assets/",
 		},
-		"nl": []string{
+		"nl": {
 			"XPC_TYPE_ERROR Connection invalid",
 			"Client connection invalid (Connection invalid); terminating connection",
 			"[MobileAssetError:29] Unable to copy asset information from https://mesu.apple.com/assets/",
 		},
-		"sv": []string{
+		"sv": {
 			"XPC_TYPE_ERROR Connection invalid",
 			"Client connection invalid (Connection invalid); terminating connection",
 			"[MobileAssetError:29] Unable to copy asset information from https://mesu.apple.com/assets/",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"ADE-Gerät wird bei der Einrichtung nicht registriert",
 			"Geräteprotokoll voller Verbindungsfehler",
 			"Registrierung scheitert im Firmen-WLAN",
@@ -6907,7 +6907,7 @@ func builtinEntry26() *Entry {
 			"Proxy oder Firewall blockt mesu.apple.com, ADE-Setup bricht ab",
 			"WLAN mit Anmeldeseite, ADE-iPad loggt XPC-Fehler in der Konsole",
 		},
-		"en": []string{
+		"en": {
 			"ADE device fails to enroll during setup",
 			"device log full of connection errors",
 			"enrollment fails on the company Wi-Fi",
@@ -6915,7 +6915,7 @@ func builtinEntry26() *Entry {
 			"proxy or firewall blocking mesu.apple.com breaks ADE setup",
 			"guest Wi-Fi with captive portal, ADE iPad logs XPC errors in Console",
 		},
-		"nl": []string{
+		"nl": {
 			"ADE-apparaat schrijft niet in tijdens het instellen",
 			"apparaatlog staat vol met verbindingsfouten",
 			"inschrijving mislukt op de bedrijfswifi",
@@ -6923,7 +6923,7 @@ func builtinEntry26() *Entry {
 			"proxy of firewall blokkeert mesu.apple.com, ADE-setup breekt af",
 			"wifi met inlogpagina, ADE-iPad logt XPC-fouten in Console",
 		},
-		"sv": []string{
+		"sv": {
 			"ADE-enheten registreras inte under installationen",
 			"enhetsloggen är full av anslutningsfel",
 			"registreringen misslyckas på företagets wifi",
@@ -6932,45 +6932,45 @@ func builtinEntry26() *Entry {
 			"wifi med inloggningssida, ADE-iPaden loggar XPC-fel i Konsol",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Schließen Sie das Gerät an einen Mac an und speichern Sie sein Protokoll aus der Konsole-App, während Sie die Registrierung wiederholen.",
 			"Notieren Sie die Seriennummer des Geräts und ob der Fehler auch in einem anderen Netzwerk auftritt.",
 		},
-		"en": []string{
+		"en": {
 			"Connect the device to a Mac and save its log from the Console app while you repeat the enrollment.",
 			"Note the device's serial number and whether the error also appears on another network.",
 		},
-		"nl": []string{
+		"nl": {
 			"Sluit het apparaat aan op een Mac en sla het logboek uit de Console-app op terwijl je de inschrijving herhaalt.",
 			"Noteer het serienummer van het apparaat en of de fout ook op een ander netwerk optreedt.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anslut enheten till en Mac och spara dess logg från appen Konsol medan du upprepar registreringen.",
 			"Anteckna enhetens serienummer och om felet också visas på ett annat nätverk.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "apple-ade-connection", Summary: Text{
+		{ID: "apple-ade-connection", Summary: Text{
 			"de": "Das Gerät bekommt keine funktionierende Verbindung zum ADE-Dienst von Apple, deshalb bricht die Registrierung ab.",
 			"en": "The device can't keep a working connection to Apple's ADE service, so enrollment breaks off.",
 			"nl": "Het apparaat krijgt geen stabiele verbinding met de ADE-service van Apple, waardoor de inschrijving afbreekt.",
 			"sv": "Enheten får ingen fungerande anslutning till Apples ADE-tjänst, så registreringen avbryts.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie das Netzwerk des Geräts: WLAN mit Anmeldeseite, Proxys oder Firewalls, die Apple-Hosts wie mesu.apple.com blockieren.",
 				"Versuchen Sie die Registrierung über ein anderes Netzwerk, etwa ein anderes WLAN oder einen mobilen Hotspot.",
 				"Scheitert es in jedem Netzwerk, wenden Sie sich an den Apple Support (https://support.apple.com).",
 			},
-			"en": []string{
+			"en": {
 				"Check the network the device is on: Wi-Fi sign-in pages, proxies or firewalls that block Apple hosts such as mesu.apple.com.",
 				"Try the enrollment over a different network, for example another Wi-Fi or a mobile hotspot.",
 				"If it fails on every network, contact Apple support (https://support.apple.com).",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer het netwerk van het apparaat: wifi met een inlogpagina, proxy's of firewalls die Apple-hosts zoals mesu.apple.com blokkeren.",
 				"Probeer de inschrijving via een ander netwerk, bijvoorbeeld een andere wifi of een mobiele hotspot.",
 				"Gaat het op elk netwerk mis, neem dan contact op met Apple Support (https://support.apple.com).",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera nätverket som enheten använder: wifi med inloggningssida, proxyservrar eller brandväggar som blockerar Apple-värdar som mesu.apple.com.",
 				"Prova registreringen via ett annat nätverk, till exempel ett annat wifi eller en mobil surfzon.",
 				"Misslyckas det på alla nätverk, kontakta Apples support (https://support.apple.com).",
@@ -6991,35 +6991,35 @@ func builtinEntry27() *Entry {
 		"nl": "Er is een configuratiefout opgetreden tijdens de bulkinschrijving.",
 		"sv": "Ett installationsfel uppstod under massregistreringen.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"A setup failure has occurred during bulk enrollment.",
 		},
-		"nl": []string{
+		"nl": {
 			"Er is een configuratiefout opgetreden tijdens de bulkinschrijving.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Bereitstellungspaket registriert den PC nicht",
 			"Massenregistrierung scheitert bei der Windows-Einrichtung",
 			"Set-up-School-PCs-Paket tritt Azure AD nicht bei",
 			"Bulk-Enrollment per WCD-Paket scheitert, Package_GUID-Konto darf keinen Entra Join",
 			"Device Join nur für ausgewählte Benutzer erlaubt, Paketkonto fehlt in der Liste",
 		},
-		"en": []string{
+		"en": {
 			"provisioning package fails to enroll the PC",
 			"bulk enrollment breaks during Windows setup",
 			"School PCs package won't join Azure AD",
 			"WCD bulk enrollment fails, Package_GUID account can't join Entra",
 			"device join limited to selected users, package account not added",
 		},
-		"nl": []string{
+		"nl": {
 			"inrichtingspakket schrijft de pc niet in",
 			"bulkinschrijving loopt vast tijdens de Windows-installatie",
 			"pakket van Set up School PCs voegt het apparaat niet toe aan Azure AD",
 			"bulkinschrijving met WCD-pakket mislukt, Package_GUID-account mag geen Entra join doen",
 			"apparaat-join beperkt tot geselecteerde gebruikers, pakketaccount niet toegevoegd",
 		},
-		"sv": []string{
+		"sv": {
 			"etableringspaketet registrerar inte datorn",
 			"massregistreringen misslyckas under Windows-installationen",
 			"paketet från Set up School PCs ansluter inte enheten till Azure AD",
@@ -7027,51 +7027,51 @@ func builtinEntry27() *Entry {
 			"enhetsanslutning begränsad till valda användare, paketkontot är inte tillagt",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie das Package_GUID-Konto des Bereitstellungspakets und suchen Sie seine Anmeldeversuche in den Anmeldeprotokollen von Microsoft Entra.",
 			"Führen Sie `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` als Administrator aus und bewahren Sie die .cab-Datei auf.",
 		},
-		"en": []string{
+		"en": {
 			"Note the Package_GUID account of the provisioning package and look up its sign-in attempts in the Microsoft Entra sign-in logs.",
 			"Run `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` as administrator and keep the .cab file.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer het Package_GUID-account van het inrichtingspakket en zoek de aanmeldpogingen ervan op in de aanmeldingslogboeken van Microsoft Entra.",
 			"Voer `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` uit als beheerder en bewaar het .cab-bestand.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna etableringspaketets Package_GUID-konto och leta upp dess inloggningsförsök i inloggningsloggarna i Microsoft Entra.",
 			"Kör `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` som administratör och spara .cab-filen.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "package-accounts-cannot-join", Summary: Text{
+		{ID: "package-accounts-cannot-join", Summary: Text{
 			"de": "Die Package_GUID-Konten, die zusammen mit dem Bereitstellungspaket angelegt wurden (von Windows Configuration Designer oder Set up School PCs), dürfen keine Geräte Microsoft Entra ID beitreten lassen.",
 			"en": "The Package_GUID accounts created along with the provisioning package (by Windows Configuration Designer or Set up School PCs) aren't allowed to join devices to Microsoft Entra ID.",
 			"nl": "De Package_GUID-accounts die samen met het inrichtingspakket zijn aangemaakt (met Windows Configuration Designer of Set up School PCs), mogen geen apparaten toevoegen aan Microsoft Entra ID.",
 			"sv": "Package_GUID-kontona som skapades tillsammans med etableringspaketet (av Windows Configuration Designer eller Set up School PCs) får inte ansluta enheter till Microsoft Entra ID.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Melden Sie sich mit einem Administratorkonto beim Microsoft Entra Admin Center (https://entra.microsoft.com) an.",
 				"Öffnen Sie **Identity** > **Devices** > **Device settings**.",
 				"Setzen Sie **Users may join devices to Microsoft Entra ID** auf **All** oder **Selected**.",
 				"Bei **Selected**: Klicken Sie auf **Selected** > **Add Members** und fügen Sie alle Package_GUID-Konten des Bereitstellungspakets hinzu.",
 				"Wenden Sie das Bereitstellungspaket erneut auf das Gerät an.",
 			},
-			"en": []string{
+			"en": {
 				"Sign in to the Microsoft Entra admin center (https://entra.microsoft.com) with an admin account.",
 				"Open **Identity** > **Devices** > **Device settings**.",
 				"Set **Users may join devices to Microsoft Entra ID** to **All**, or to **Selected**.",
 				"With **Selected**: click **Selected** > **Add Members** and add every Package_GUID account of the provisioning package.",
 				"Apply the provisioning package to the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Meld je met een beheerdersaccount aan bij het Microsoft Entra-beheercentrum (https://entra.microsoft.com).",
 				"Open **Identity** > **Apparaten** > **Apparaatinstellingen**.",
 				"Zet **Users may join devices to Microsoft Entra ID** op **Alle** of op **Geselecteerd**.",
 				"Bij **Geselecteerd**: klik op **Geselecteerd** > **Leden toevoegen** en voeg alle Package_GUID-accounts van het inrichtingspakket toe.",
 				"Pas het inrichtingspakket opnieuw toe op het apparaat.",
 			},
-			"sv": []string{
+			"sv": {
 				"Logga in i administrationscentret för Microsoft Entra (https://entra.microsoft.com) med ett administratörskonto.",
 				"Öppna **Identity** > **Devices** > **Device settings**.",
 				"Ställ in **Users may join devices to Microsoft Entra ID** på **All** eller **Selected**.",
@@ -7093,35 +7093,35 @@ func builtinEntry28() *Entry {
 		"nl": "Er is een fout opgetreden bij het maken van het Autopilot-profiel.",
 		"sv": "Ett fel uppstod när Autopilot-profilen skapades.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"An error occurred while creating Autopilot profile.",
 		},
-		"nl": []string{
+		"nl": {
 			"Er is een fout opgetreden bij het maken van het Autopilot-profiel.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"neues Autopilot-Bereitstellungsprofil lässt sich nicht speichern",
 			"Anlegen des Autopilot-Profils im Admin Center schlägt fehl",
 			"Vorlage für den Gerätenamen wird abgelehnt",
 			"AP-Deployment-Profil lässt sich mit %serial% in der Namensvorlage nicht speichern",
 			"Fehler beim Speichern des Autopilot-Profils, Namensvorlage länger als 15 Zeichen",
 		},
-		"en": []string{
+		"en": {
 			"can't save a new Autopilot deployment profile",
 			"Autopilot profile creation fails in the admin center",
 			"device name template is rejected",
 			"AP deployment profile won't save with %serial% in the naming template",
 			"Autopilot profile save errors out, computer name template over 15 characters",
 		},
-		"nl": []string{
+		"nl": {
 			"nieuw Autopilot-implementatieprofiel kan niet worden opgeslagen",
 			"Autopilot-profiel maken mislukt in het beheercentrum",
 			"sjabloon voor de apparaatnaam wordt geweigerd",
 			"AP-deploymentprofiel wil niet opslaan met %serial% in de naamsjabloon",
 			"Autopilot-profiel geeft fout bij opslaan, naamsjabloon langer dan 15 tekens",
 		},
-		"sv": []string{
+		"sv": {
 			"går inte att spara en ny Autopilot-distributionsprofil",
 			"det går inte att skapa Autopilot-profilen i administrationscentret",
 			"mallen för enhetsnamn godtas inte",
@@ -7129,51 +7129,51 @@ func builtinEntry28() *Entry {
 			"fel vid sparande av Autopilot-profil, namnmallen är längre än 15 tecken",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Kopieren Sie die Vorlage für den Gerätenamen genau so, wie sie im Autopilot-Profil eingetragen ist.",
 			"Notieren Sie den vollständigen Fehler, den das Admin Center anzeigt, und wann er auftrat.",
 		},
-		"en": []string{
+		"en": {
 			"Copy the device name template exactly as it's typed in the Autopilot profile.",
 			"Note the full error the admin center shows and when it appeared.",
 		},
-		"nl": []string{
+		"nl": {
 			"Kopieer de sjabloon voor de apparaatnaam precies zoals die in het Autopilot-profiel is ingevuld.",
 			"Noteer de volledige foutmelding van het beheercentrum en wanneer die verscheen.",
 		},
-		"sv": []string{
+		"sv": {
 			"Kopiera mallen för enhetsnamn exakt som den är inskriven i Autopilot-profilen.",
 			"Anteckna hela felet som administrationscentret visar och när det dök upp.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "invalid-device-name-template", Summary: Text{
+		{ID: "invalid-device-name-template", Summary: Text{
 			"de": "Die Vorlage für den Gerätenamen im Profil hält die Namensregeln nicht ein, z. B. ein kleingeschriebenes Makro (%serial% statt %SERIAL%).",
 			"en": "The device name template in the profile doesn't follow the naming rules, for example a macro typed in lower case (%serial% instead of %SERIAL%).",
 			"nl": "De sjabloon voor de apparaatnaam in het profiel volgt de naamregels niet, bijvoorbeeld een macro in kleine letters (%serial% in plaats van %SERIAL%).",
 			"sv": "Mallen för enhetsnamn i profilen följer inte namnreglerna, till exempel ett makro med gemener (%serial% i stället för %SERIAL%).",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie das Autopilot-Profil und sehen Sie sich die Vorlage für den Gerätenamen an.",
 				"Schreiben Sie Makros groß: %SERIAL%, nie %serial%.",
 				"Halten Sie den Namen bei höchstens 15 Zeichen aus Buchstaben (a-z, A-Z), Ziffern (0-9) und Bindestrichen: keine Leerzeichen, nicht nur Ziffern.",
 				"Machen Sie jeden Namen eindeutig mit %SERIAL% (Seriennummer der Hardware) oder %RAND:x% (x Zufallsziffern): MYPC-%RAND:6% ergibt z. B. MYPC-123456.",
 				"Speichern Sie das Profil erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Open the Autopilot profile and look at its device name template.",
 				"Write macros in capitals: %SERIAL%, never %serial%.",
 				"Keep the name at 15 characters or fewer, using only letters (a-z, A-Z), digits (0-9) and hyphens: no spaces, and not digits only.",
 				"Make each name unique with %SERIAL% (the hardware serial number) or %RAND:x% (x random digits): MYPC-%RAND:6% gives e.g. MYPC-123456.",
 				"Save the profile again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open het Autopilot-profiel en bekijk de sjabloon voor de apparaatnaam.",
 				"Schrijf macro's in hoofdletters: %SERIAL%, nooit %serial%.",
 				"Maximaal 15 tekens, en alleen cijfers (0-9), letters (a-z, A-Z) en koppeltekens: geen spaties en nooit uitsluitend cijfers.",
 				"Maak elke naam uniek met %SERIAL% (het serienummer van de hardware) of %RAND:x% (x willekeurige cijfers): MYPC-%RAND:6% geeft bijvoorbeeld MYPC-123456.",
 				"Sla het profiel opnieuw op.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna Autopilot-profilen och titta på mallen för enhetsnamn.",
 				"Skriv makron med versaler: %SERIAL%, aldrig %serial%.",
 				"Håll namnet till högst 15 tecken med bara bokstäver (a-z, A-Z), siffror (0-9) och bindestreck: inga blanksteg och inte bara siffror.",
@@ -7199,17 +7199,17 @@ func builtinEntry29() *Entry {
 		"nl": "Automatische MDM-inschrijving: Mislukt",
 		"sv": "Automatisk MDM-registrering: misslyckades",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)",
 			"Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x80180002b)",
 			"Event 76 Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)",
 		},
-		"nl": []string{
+		"nl": {
 			"Automatische MDM-inschrijving: Mislukt",
 			"Event 76 Auto MDM Enroll: Mislukt (onbekende Win32-foutcode: 0x8018002b)",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"automatische Registrierung per Gruppenrichtlinie klappt nicht",
 			"Ereignis 76 im Protokoll DeviceManagement-Enterprise-Diagnostics-Provider",
 			"geplante Aufgabe unter EnterpriseMgmt schlägt immer fehl",
@@ -7217,7 +7217,7 @@ func builtinEntry29() *Entry {
 			"GPO-Auto-Enrollment scheitert mit 0x8018002b bei Usern mit .local-UPN",
 			"HAADJ-PC bekommt kein PRT, hängt noch am alten Tenant, Auto-Enroll scheitert",
 		},
-		"en": []string{
+		"en": {
 			"GPO auto-enrollment into Intune doesn't happen",
 			"event 76 in the DeviceManagement-Enterprise-Diagnostics-Provider log",
 			"EnterpriseMgmt scheduled task keeps failing",
@@ -7225,7 +7225,7 @@ func builtinEntry29() *Entry {
 			"GPO auto-enroll 0x8018002b for users with a .local UPN suffix",
 			"HAADJ PC shows AzureAdPrt NO, old tenant ID, auto MDM enroll fails",
 		},
-		"nl": []string{
+		"nl": {
 			"automatische inschrijving via groepsbeleid gebeurt niet",
 			"gebeurtenis 76 in het DeviceManagement-Enterprise-Diagnostics-Provider-logboek",
 			"geplande taak onder EnterpriseMgmt mislukt steeds",
@@ -7233,7 +7233,7 @@ func builtinEntry29() *Entry {
 			"GPO auto-enrollment faalt met 0x8018002b bij gebruikers met .local-UPN",
 			"HAADJ-pc heeft geen PRT en nog de oude tenant, auto-enroll faalt",
 		},
-		"sv": []string{
+		"sv": {
 			"automatisk registrering via grupprincip sker inte",
 			"händelse 76 i loggen DeviceManagement-Enterprise-Diagnostics-Provider",
 			"den schemalagda uppgiften under EnterpriseMgmt misslyckas hela tiden",
@@ -7242,150 +7242,150 @@ func builtinEntry29() *Entry {
 			"HAADJ-datorn får ingen PRT och har kvar den gamla tenanten, auto-enroll misslyckas",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Führen Sie auf dem Gerät `dsregcmd /status` aus und notieren Sie `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` und `MdmUrl`.",
 			"Öffnen Sie `eventvwr.msc`, exportieren Sie **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** und notieren Sie den Fehlercode in Ereignis 76.",
 		},
-		"en": []string{
+		"en": {
 			"Run `dsregcmd /status` on the device and note `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` and `MdmUrl`.",
 			"Open `eventvwr.msc`, export **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** and note the error code in event 76.",
 		},
-		"nl": []string{
+		"nl": {
 			"Voer `dsregcmd /status` uit op het apparaat en noteer `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` en `MdmUrl`.",
 			"Open `eventvwr.msc`, exporteer **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** en noteer de foutcode in gebeurtenis 76.",
 		},
-		"sv": []string{
+		"sv": {
 			"Kör `dsregcmd /status` på enheten och anteckna `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` och `MdmUrl`.",
 			"Öppna `eventvwr.msc`, exportera **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** och anteckna felkoden i händelse 76.",
 		},
 	}, Signals: []Signal{
-		Signal{Event: 76, Log: "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin"},
+		{Event: 76, Log: "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin"},
 	}, Causes: []Cause{
-		Cause{ID: "upn-unverified-suffix", Summary: Text{
+		{ID: "upn-unverified-suffix", Summary: Text{
 			"de": "Der UPN des Benutzers endet auf eine nicht verifizierte oder nicht routbare Domäne wie .local (joe@contoso.local), sodass Microsoft Entra ID ihn nicht zuordnen kann.",
 			"en": "The user's UPN ends in an unverified or non-routable domain such as .local (joe@contoso.local), so Microsoft Entra ID can't match it.",
 			"nl": "De UPN van de gebruiker gebruikt een domein dat niet geverifieerd of niet routeerbaar is, bijvoorbeeld .local (joe@contoso.local), zodat Microsoft Entra ID hem niet herkent.",
 			"sv": "Användarens UPN slutar på en overifierad eller icke-routbar domän som .local (joe@contoso.local), så Microsoft Entra ID känner inte igen den.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie auf einem Server mit AD DS **Active Directory Users and Computers** (geben Sie **dsa.msc** unter **Run** ein).",
 				"Klicken Sie unter Ihrer Domäne auf **Users**; öffnen Sie die **Properties** des Benutzers oder markieren Sie mehrere Benutzer und wählen Sie **Action** > **Properties**.",
 				"Wählen Sie auf der Registerkarte **Account** ein verifiziertes UPN-Suffix wie contoso.com (bei mehreren Benutzern zuerst **UPN suffix** ankreuzen) und klicken Sie auf **OK**.",
 				"Warten Sie die nächste Synchronisierung ab oder starten Sie eine Deltasynchronisierung in einer PowerShell mit Adminrechten: `Import-Module ADSync`, dann `Start-ADSyncSyncCycle -PolicyType Delta`.",
 			},
-			"en": []string{
+			"en": {
 				"On a server running AD DS, open **Active Directory Users and Computers** (type **dsa.msc** in **Run**).",
 				"Under your domain click **Users**; open the user's **Properties**, or for several users select them and use **Action** > **Properties**.",
 				"On the **Account** tab, choose a verified UPN suffix such as contoso.com (for several users tick **UPN suffix** first), then **OK**.",
 				"Wait for the next sync, or force a delta sync in an elevated PowerShell: `Import-Module ADSync` then `Start-ADSyncSyncCycle -PolicyType Delta`.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open op een server met AD DS **Active Directory: gebruikers en computers** (typ **dsa.msc** bij **Uitvoeren**).",
 				"Klik onder je domein op **Gebruikers**; open **Eigenschappen** van de gebruiker, of selecteer bij meerdere gebruikers alles en kies **Actie** > **Eigenschappen**.",
 				"Kies op het tabblad **Account** een geverifieerd UPN-achtervoegsel zoals contoso.com (vink bij meerdere gebruikers eerst **UPN-achtervoegsel** aan) en klik op **OK**.",
 				"Wacht op de volgende synchronisatie of start een deltasynchronisatie in PowerShell als beheerder: `Import-Module ADSync` en daarna `Start-ADSyncSyncCycle -PolicyType Delta`.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Active Directory Users and Computers** på en server med AD DS (skriv **dsa.msc** i **Run**).",
 				"Klicka på **Users** under domänen; öppna användarens **Properties**, eller markera flera användare och välj **Action** > **Properties**.",
 				"Välj ett verifierat UPN-suffix som contoso.com på fliken **Account** (för flera användare kryssar du först i **UPN suffix**) och klicka på **OK**.",
 				"Vänta på nästa synkronisering eller kör en deltasynkronisering i en upphöjd PowerShell: `Import-Module ADSync` och sedan `Start-ADSyncSyncCycle -PolicyType Delta`.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Der aktuelle Artikel nennt auch eine alternative Anmelde-ID (Alternate Login ID) als weiteren Weg bei einem nicht routbaren UPN.",
 			},
-			"en": []string{
+			"en": {
 				"The current article also names an Alternate Login ID as another way to deal with an unroutable UPN.",
 			},
-			"nl": []string{
+			"nl": {
 				"Het huidige artikel noemt ook een alternatieve aanmeldings-id (Alternate Login ID) als andere oplossing voor een niet-routeerbare UPN.",
 			},
-			"sv": []string{
+			"sv": {
 				"Den aktuella artikeln nämner också ett alternativt inloggnings-ID (Alternate Login ID) som en annan lösning för ett icke-routbart UPN.",
 			},
 		}, LikelyWhen: Condition{
-			"upn-suffix": []string{
+			"upn-suffix": {
 				"non-routable",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 				"some",
 			},
 		}},
-		Cause{ID: "mdm-user-scope-none", Summary: Text{
+		{ID: "mdm-user-scope-none", Summary: Text{
 			"de": "**MDM user scope** steht auf **None**, daher darf kein Benutzer automatisch registriert werden.",
 			"en": "**MDM user scope** is set to **None**, so no user is allowed to auto-enroll.",
 			"nl": "**MDM-gebruikersbereik** staat op **Geen**, dus geen enkele gebruiker mag automatisch inschrijven.",
 			"sv": "**MDM user scope** är inställt på **None**, så ingen användare får registreras automatiskt.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Melden Sie sich beim Microsoft Entra Admin Center (https://entra.microsoft.com) an.",
 				"Gehen Sie zu **Mobility (MDM and MAM)** > **Microsoft Intune**.",
 				"Setzen Sie **MDM user scope** auf **All** oder auf **Some** und wählen Sie die Gruppen, deren Windows-Geräte sich automatisch registrieren sollen.",
 				"Setzen Sie **MAM User scope** auf **None**.",
 			},
-			"en": []string{
+			"en": {
 				"Sign in to the Microsoft Entra admin center (https://entra.microsoft.com).",
 				"Go to **Mobility (MDM and MAM)** > **Microsoft Intune**.",
 				"Set **MDM user scope** to **All**, or to **Some** and pick the groups whose Windows devices should auto-enroll.",
 				"Set **MAM User scope** to **None**.",
 			},
-			"nl": []string{
+			"nl": {
 				"Meld je aan bij het Microsoft Entra-beheercentrum (https://entra.microsoft.com).",
 				"Ga naar **Mobiliteit (MDM en MAM)** > **Microsoft Intune**.",
 				"Zet **MDM-gebruikersbereik** op **Alle**, of op **Sommige** en kies de groepen waarvan de Windows-apparaten automatisch moeten inschrijven.",
 				"Zet **MAM-gebruikersbereik** op **Geen**.",
 			},
-			"sv": []string{
+			"sv": {
 				"Logga in i administrationscentret för Microsoft Entra (https://entra.microsoft.com).",
 				"Gå till **Mobility (MDM and MAM)** > **Microsoft Intune**.",
 				"Ställ in **MDM user scope** på **All**, eller på **Some** och välj de grupper vars Windows-enheter ska registreras automatiskt.",
 				"Ställ in **MAM User scope** på **None**.",
 			},
 		}, LikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"all",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
 		}, UnlikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"one",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 			},
 		}},
-		Cause{ID: "stale-tenant-info", Summary: Text{
+		{ID: "stale-tenant-info", Summary: Text{
 			"de": "Das Gerät war vorher einem anderen Mandanten beigetreten und hat ihn nicht sauber verlassen; es enthält noch die Daten des alten Mandanten und erhält kein Primary Refresh Token (PRT).",
 			"en": "The device was joined to a different tenant before and didn't leave it cleanly, so it still holds the old tenant's details and gets no Primary Refresh Token (PRT).",
 			"nl": "Het apparaat was eerder aan een andere tenant gekoppeld en is daar niet netjes uit vertrokken, waardoor het nog gegevens van de oude tenant bevat en geen Primary Refresh Token (PRT) krijgt.",
 			"sv": "Enheten var tidigare ansluten till en annan klientorganisation och lämnade den inte korrekt, så den har kvar den gamla klientorganisationens uppgifter och får ingen Primary Refresh Token (PRT).",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Führen Sie auf dem Gerät `dsregcmd /status` aus: Diese Ursache passt, wenn `AzureAdPrt` **NO** ist und `TenantId`/`AuthCodeUrl` zum falschen Mandanten gehören.",
 				"Führen Sie in einer Eingabeaufforderung mit Adminrechten `dsregcmd /leave` aus und löschen Sie das Gerät dann in Microsoft Entra ID.",
 				"Nehmen Sie das Gerät aus der lokalen AD-Domäne und löschen Sie sein Computerobjekt auf dem Domänencontroller.",
 				"Nehmen Sie das Gerät wieder in die Domäne auf und führen Sie `Start-ADSyncSyncCycle -PolicyType Delta` aus; `dsregcmd /status` sollte jetzt `AzureAdJoined` und `DomainJoined` mit **YES** zeigen.",
 				"Melden Sie sich ab und wieder an, prüfen Sie, ob `AzureAdPrt` **YES** ist und der richtige Mandant angezeigt wird, führen Sie dann `gpupdate /force` aus und kontrollieren Sie die Registrierung.",
 			},
-			"en": []string{
+			"en": {
 				"Run `dsregcmd /status` on the device: this cause fits when `AzureAdPrt` is **NO** and `TenantId`/`AuthCodeUrl` belong to the wrong tenant.",
 				"In an elevated Command Prompt run `dsregcmd /leave`, then delete the device in Microsoft Entra ID.",
 				"Unjoin the device from the on-premises AD domain and delete its computer object on the domain controller.",
 				"Join the device to the domain again and run `Start-ADSyncSyncCycle -PolicyType Delta`; `dsregcmd /status` should now show `AzureAdJoined` and `DomainJoined` as **YES**.",
 				"Sign out and back in, check that `AzureAdPrt` is **YES** with the right tenant, then run `gpupdate /force` and confirm the enrollment.",
 			},
-			"nl": []string{
+			"nl": {
 				"Voer `dsregcmd /status` uit op het apparaat: deze oorzaak past als `AzureAdPrt` op **NO** staat en `TenantId`/`AuthCodeUrl` bij de verkeerde tenant horen.",
 				"Voer in een opdrachtprompt als beheerder `dsregcmd /leave` uit en verwijder het apparaat daarna in Microsoft Entra ID.",
 				"Haal het apparaat uit het on-premises AD-domein en verwijder het computerobject op de domeincontroller.",
 				"Voeg het apparaat opnieuw aan het domein toe en voer `Start-ADSyncSyncCycle -PolicyType Delta` uit; `dsregcmd /status` hoort nu `AzureAdJoined` en `DomainJoined` op **YES** te tonen.",
 				"Meld je af en weer aan, controleer dat `AzureAdPrt` **YES** is met de juiste tenant, voer `gpupdate /force` uit en controleer de inschrijving.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kör `dsregcmd /status` på enheten: orsaken stämmer om `AzureAdPrt` är **NO** och `TenantId`/`AuthCodeUrl` hör till fel klientorganisation.",
 				"Kör `dsregcmd /leave` i en upphöjd kommandotolk och ta sedan bort enheten i Microsoft Entra ID.",
 				"Ta bort enheten från den lokala AD-domänen och radera dess datorobjekt på domänkontrollanten.",
@@ -7393,30 +7393,30 @@ func builtinEntry29() *Entry {
 				"Logga ut och in igen, kontrollera att `AzureAdPrt` är **YES** med rätt klientorganisation, kör `gpupdate /force` och bekräfta registreringen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Nur relevant, wenn das Gerät früher zu einem anderen Mandanten gehörte; prüfen Sie erst `dsregcmd /status`, bevor Sie etwas löschen. Die alten Werte liegen unter `HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\CloudDomainJoin\\TenantInfo\\<TenantId>`.",
 			},
-			"en": []string{
+			"en": {
 				"Only relevant if the device used to belong to another tenant; check `dsregcmd /status` before removing anything. The old values sit under `HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\CloudDomainJoin\\TenantInfo\\<TenantId>`.",
 			},
-			"nl": []string{
+			"nl": {
 				"Alleen van toepassing als het apparaat eerder bij een andere tenant hoorde; controleer eerst `dsregcmd /status` voordat je iets verwijdert. De oude waarden staan onder `HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\CloudDomainJoin\\TenantInfo\\<TenantId>`.",
 			},
-			"sv": []string{
+			"sv": {
 				"Gäller bara om enheten tidigare tillhörde en annan klientorganisation; kontrollera `dsregcmd /status` innan du tar bort något. De gamla värdena finns under `HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\CloudDomainJoin\\TenantInfo\\<TenantId>`.",
 			},
 		}, LikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"one",
 			},
-			"previously-enrolled": []string{
+			"previously-enrolled": {
 				"yes",
 			},
 		}, UnlikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"all",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
 		}},
@@ -7437,11 +7437,11 @@ func builtinEntry30() *Entry {
 		"nl": "Autopilot-apparaatinschrijving mislukt met fout HRESULT = 0x80180022",
 		"sv": "Autopilot-registreringen av enheten misslyckades med felet HRESULT = 0x80180022",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Autopilot device enrollment failed with error HRESULT = 0x80180022",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Autopilot scheitert auf einem PC mit Windows Home",
 			"PC mit Home-Edition scheitert in der Autopilot-OOBE",
 			"Gerät mit Windows 11 Home scheitert bei der Autopilot-Bereitstellung",
@@ -7449,7 +7449,7 @@ func builtinEntry30() *Entry {
 			"AP scheitert mit 0x80180022, winver zeigt Windows Home",
 			"AP-Gerät läuft noch mit Home, braucht vor der Bereitstellung Pro",
 		},
-		"en": []string{
+		"en": {
 			"Autopilot fails on a Windows Home edition PC",
 			"Home edition PC fails during Autopilot OOBE",
 			"Windows 11 Home device fails Autopilot provisioning",
@@ -7457,7 +7457,7 @@ func builtinEntry30() *Entry {
 			"AP fails with 0x80180022, winver shows Windows Home edition",
 			"AP device still on Home edition, needs Pro before provisioning",
 		},
-		"nl": []string{
+		"nl": {
 			"Autopilot mislukt op een pc met Windows Home",
 			"pc met Home-editie faalt tijdens de Autopilot-OOBE",
 			"apparaat met Windows 11 Home mislukt bij Autopilot-inrichting",
@@ -7465,7 +7465,7 @@ func builtinEntry30() *Entry {
 			"AP faalt met 0x80180022, winver toont Windows Home",
 			"AP-device draait nog Home-editie, moet eerst naar Pro",
 		},
-		"sv": []string{
+		"sv": {
 			"Autopilot misslyckas på en dator med Windows Home",
 			"dator med Home-utgåvan fallerar under Autopilot-OOBE",
 			"enhet med Windows 11 Home misslyckas vid Autopilot-etableringen",
@@ -7474,45 +7474,45 @@ func builtinEntry30() *Entry {
 			"AP-enheten kör fortfarande Home, behöver Pro före etableringen",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie Windows-Edition, -Version und -Build, die `winver` anzeigt.",
 			"Führen Sie `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` als Administrator aus und bewahren Sie die .cab-Datei auf.",
 		},
-		"en": []string{
+		"en": {
 			"Note the Windows edition, version and build shown by `winver`.",
 			"Run `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` as administrator and keep the .cab file.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de Windows-editie, -versie en -build die `winver` toont.",
 			"Voer `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` uit als beheerder en bewaar het .cab-bestand.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna Windows-utgåva, version och build som `winver` visar.",
 			"Kör `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` som administratör och spara .cab-filen.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "windows-home", Summary: Text{
+		{ID: "windows-home", Summary: Text{
 			"de": "Auf dem Gerät läuft Windows Home, das Autopilot weder bereitstellen noch registrieren kann.",
 			"en": "The device runs Windows Home, which Autopilot can't provision or enroll.",
 			"nl": "Op het apparaat draait Windows Home, dat Autopilot niet kan inrichten of inschrijven.",
 			"sv": "Enheten kör Windows Home, som Autopilot inte kan etablera eller registrera.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie die Edition unter **Einstellungen** > **System** > **Info** (oder führen Sie `winver` aus).",
 				"Aktualisieren Sie das Gerät auf Windows Pro oder eine höhere Edition (Enterprise, Education).",
 				"Setzen Sie das Gerät zurück und durchlaufen Sie Autopilot erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Check the edition under **Settings** > **System** > **About** (or run `winver`).",
 				"Upgrade the device to Windows Pro or a higher edition (Enterprise, Education).",
 				"Reset the device and run Autopilot again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer de editie onder **Instellingen** > **Systeem** > **Info** (of voer `winver` uit).",
 				"Upgrade het apparaat naar Windows Pro of een hogere editie (Enterprise, Education).",
 				"Zet het apparaat terug en doorloop Autopilot opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera utgåvan under **Inställningar** > **System** > **Om** (eller kör `winver`).",
 				"Uppgradera enheten till Windows Pro eller en högre utgåva (Enterprise, Education).",
 				"Återställ enheten och kör Autopilot igen.",
@@ -7535,11 +7535,11 @@ func builtinEntry31() *Entry {
 		"nl": "Fout hr 0x8007064c: de machine is al ingeschreven",
 		"sv": "Fel hr 0x8007064c: datorn är redan registrerad",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"The machine is already enrolled.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"PC aus einem geklonten Image meldet, er sei schon registriert",
 			"Registrierungsprotokoll zeigt hr 0x8007064c",
 			"Reste des alten Intune-PC-Clients blockieren die Registrierung",
@@ -7547,7 +7547,7 @@ func builtinEntry31() *Entry {
 			"Sc_Online_Issuing-Zertifikat liegt noch im Computer-Zertifikatspeicher, Registrierung verweigert",
 			"Registry-Key OnlineManagement von früherer Intune-Registrierung noch vorhanden",
 		},
-		"en": []string{
+		"en": {
 			"PC built from a cloned image says it's already enrolled",
 			"enrollment log shows hr 0x8007064c",
 			"old Intune PC client leftovers block enrollment",
@@ -7555,7 +7555,7 @@ func builtinEntry31() *Entry {
 			"Sc_Online_Issuing cert still in the computer store, enrollment refused",
 			"OnlineManagement registry key left over from a previous Intune enrollment",
 		},
-		"nl": []string{
+		"nl": {
 			"pc uit een gekloonde image zegt dat hij al is ingeschreven",
 			"inschrijvingslogboek toont hr 0x8007064c",
 			"restanten van de oude Intune-pc-client blokkeren de inschrijving",
@@ -7563,7 +7563,7 @@ func builtinEntry31() *Entry {
 			"Sc_Online_Issuing-certificaat staat nog in de computerstore, inschrijving geweigerd",
 			"OnlineManagement-registersleutel over van een eerdere Intune-inschrijving",
 		},
-		"sv": []string{
+		"sv": {
 			"dator från en klonad avbildning säger att den redan är registrerad",
 			"registreringsloggen visar hr 0x8007064c",
 			"rester av den gamla Intune-PC-klienten blockerar registreringen",
@@ -7572,64 +7572,64 @@ func builtinEntry31() *Entry {
 			"registernyckeln OnlineManagement finns kvar från en tidigare Intune-registrering",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Führen Sie auf dem Gerät `dsregcmd /status` aus und notieren Sie `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` und `MdmUrl`.",
 			"Notieren Sie, ob der PC aus einem Datenträgerabbild aufgesetzt wurde, und wenn ja, aus welchem.",
 		},
-		"en": []string{
+		"en": {
 			"Run `dsregcmd /status` on the device and note `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` and `MdmUrl`.",
 			"Note whether the PC was built from a disk image, and if so, which one.",
 		},
-		"nl": []string{
+		"nl": {
 			"Voer `dsregcmd /status` uit op het apparaat en noteer `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` en `MdmUrl`.",
 			"Noteer of de pc vanuit een schijfkopie is ingericht, en zo ja, welke.",
 		},
-		"sv": []string{
+		"sv": {
 			"Kör `dsregcmd /status` på enheten och anteckna `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` och `MdmUrl`.",
 			"Anteckna om datorn installerades från en diskavbildning, och i så fall vilken.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "leftover-enrollment", Summary: Text{
+		{ID: "leftover-enrollment", Summary: Text{
 			"de": "Der PC trägt noch Spuren einer früheren Registrierung: Er war schon registriert, wurde aus dem Image eines registrierten PCs erstellt, oder das Zertifikat des vorherigen Kontos ist noch vorhanden.",
 			"en": "The PC still carries traces of an earlier enrollment: it was enrolled before, it was built from an image of an enrolled PC, or the previous account's certificate is still on it.",
 			"nl": "De pc draagt nog sporen van een eerdere inschrijving: hij was al eens ingeschreven, is gemaakt van een image van een ingeschreven pc, of het certificaat van het vorige account staat er nog op.",
 			"sv": "Datorn har kvar spår av en tidigare registrering: den har varit registrerad, den byggdes från en avbildning av en registrerad dator, eller så finns det förra kontots certifikat kvar.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Starten Sie **mmc**, wählen Sie **Datei** > **Snap-In hinzufügen/entfernen** und fügen Sie **Zertifikate** für das **Computerkonto** auf dem **Lokalen Computer** hinzu.",
 				"Löschen Sie unter **Zertifikate (Lokaler Computer)** > **Eigene Zertifikate** > **Zertifikate** das von **Sc_Online_Issuing** ausgestellte Intune-Zertifikat, falls vorhanden.",
 				"Sichern Sie die Registrierung, löschen Sie dann `HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\OnlineManagement` samt allen Unterschlüsseln, falls vorhanden, und versuchen Sie die Registrierung erneut.",
 				"Scheitert sie weiterhin, löschen Sie auch `HKEY_CLASSES_ROOT\\Installer\\Products\\6985F0077D3EEB44AB6849B5D7913E95`, falls vorhanden, und registrieren Sie erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Run **mmc**, choose **File** > **Add/Remove Snap-in**, add **Certificates** for the **Computer account** on the **Local Computer**.",
 				"Under **Certificates (Local Computer)** > **Personal** > **Certificates**, delete the Intune certificate issued by **Sc_Online_Issuing**, if there is one.",
 				"Back up the registry, then delete `HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\OnlineManagement` with all its subkeys if it exists, and try to enroll again.",
 				"If enrollment still fails, also delete `HKEY_CLASSES_ROOT\\Installer\\Products\\6985F0077D3EEB44AB6849B5D7913E95` if it exists, then enroll again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Start **mmc**, kies **Bestand** > **Module toevoegen/verwijderen** en voeg **Certificaten** toe voor het **Computeraccount** op de **Lokale computer**.",
 				"Verwijder onder **Certificaten (lokale computer)** > **Persoonlijk** > **Certificaten** het Intune-certificaat dat is uitgegeven door **Sc_Online_Issuing**, als het er staat.",
 				"Maak een back-up van het register, verwijder dan `HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\OnlineManagement` met alle subsleutels als die bestaat, en probeer opnieuw in te schrijven.",
 				"Lukt het dan nog niet, verwijder dan ook `HKEY_CLASSES_ROOT\\Installer\\Products\\6985F0077D3EEB44AB6849B5D7913E95` als die bestaat, en schrijf opnieuw in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kör **mmc**, välj **Arkiv** > **Lägg till/ta bort snapin-modul** och lägg till **Certifikat** för **Datorkonto** på **Lokal dator**.",
 				"Ta bort Intune-certifikatet som utfärdats av **Sc_Online_Issuing** under **Certifikat (lokal dator)** > **Personligt** > **Certifikat**, om det finns.",
 				"Säkerhetskopiera registret, ta sedan bort `HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\OnlineManagement` med alla undernycklar om den finns, och försök registrera igen.",
 				"Om registreringen fortfarande misslyckas tar du även bort `HKEY_CLASSES_ROOT\\Installer\\Products\\6985F0077D3EEB44AB6849B5D7913E95` om den finns, och registrerar igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Eine falsche Änderung an der Registrierung kann Windows beschädigen: Sichern Sie sie, bevor Sie Schlüssel löschen.",
 			},
-			"en": []string{
+			"en": {
 				"A wrong registry edit can break Windows: back up the registry before deleting keys.",
 			},
-			"nl": []string{
+			"nl": {
 				"Een verkeerde registerwijziging kan Windows beschadigen: maak eerst een back-up van het register.",
 			},
-			"sv": []string{
+			"sv": {
 				"En felaktig registerändring kan skada Windows: säkerhetskopiera registret innan du tar bort nycklar.",
 			},
 		}},
@@ -7648,36 +7648,36 @@ func builtinEntry32() *Entry {
 		"nl": "Het lijkt erop dat het eindpunt voor de MDM-gebruiksvoorwaarden niet juist is geconfigureerd.",
 		"sv": "Det verkar som om slutpunkten för MDM-användningsvillkoren inte är korrekt konfigurerad.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Looks like the MDM Terms of Use endpoint is not correctly configured.",
 			"Something went wrong. Looks like we can't connect to the URL for your organization's MDM terms of use. Try again, or contact your system administrator with the problem information from this page.",
 		},
-		"nl": []string{
+		"nl": {
 			"Het lijkt erop dat het eindpunt voor de MDM-gebruiksvoorwaarden niet juist is geconfigureerd.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Windows-Registrierung scheitert bei den Nutzungsbedingungen",
 			"Gerät erreicht die Seite mit den MDM-Nutzungsbedingungen nicht",
 			"Mandant nutzt MDM für Office 365 und Intune, die Registrierung schlägt fehl",
 			"MDM-ToU-URL in den Entra-Mobilitätseinstellungen leer, Windows-Enrollment bricht ab",
 			"unlizenzierter Benutzer scheitert an ToU, Mandant nutzt MDM für M365 und Intune",
 		},
-		"en": []string{
+		"en": {
 			"Windows enrollment fails at the terms of use step",
 			"device can't reach the MDM terms of use page",
 			"tenant uses both MDM for Office 365 and Intune and enrollment fails",
 			"MDM ToU URL blank in Entra mobility settings, Windows enrollment breaks",
 			"unlicensed user fails at ToU, tenant runs MDM for M365 and Intune",
 		},
-		"nl": []string{
+		"nl": {
 			"Windows-inschrijving loopt vast bij de gebruiksvoorwaarden",
 			"apparaat kan de pagina met MDM-gebruiksvoorwaarden niet bereiken",
 			"tenant gebruikt MDM voor Office 365 én Intune en de inschrijving mislukt",
 			"MDM-ToU-URL leeg in de Entra-mobiliteitsinstellingen, Windows-inschrijving breekt af",
 			"ongelicentieerde gebruiker strandt bij ToU, tenant draait MDM voor M365 én Intune",
 		},
-		"sv": []string{
+		"sv": {
 			"Windows-registreringen stoppar vid användningsvillkoren",
 			"enheten når inte sidan med MDM-användningsvillkoren",
 			"klientorganisationen använder både MDM för Office 365 och Intune och registreringen misslyckas",
@@ -7685,98 +7685,98 @@ func builtinEntry32() *Entry {
 			"olicensierad användare fastnar vid ToU, tenanten kör MDM för M365 och Intune",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie den Wert von **MDM terms of use URL** unter **Mobility (MDM and MAM)** > **Microsoft Intune**.",
 			"Erstellen Sie einen Screenshot der Lizenzen des Benutzers im Microsoft 365 Admin Center.",
 		},
-		"en": []string{
+		"en": {
 			"Note the value of **MDM terms of use URL** under **Mobility (MDM and MAM)** > **Microsoft Intune**.",
 			"Take a screenshot of the user's licences in the Microsoft 365 admin center.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de waarde van **URL voor MDM-gebruiksvoorwaarden** onder **Mobiliteit (MDM en MAM)** > **Microsoft Intune**.",
 			"Maak een schermafbeelding van de licenties van de gebruiker in het Microsoft 365-beheercentrum.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna värdet i **MDM terms of use URL** under **Mobility (MDM and MAM)** > **Microsoft Intune**.",
 			"Ta en skärmbild av användarens licenser i administrationscentret för Microsoft 365.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "no-valid-license", Summary: Text{
+		{ID: "no-valid-license", Summary: Text{
 			"de": "Im Mandanten laufen MDM für Microsoft 365 und Intune parallel, und der Benutzer hat weder eine Intune- noch eine Microsoft 365-Lizenz.",
 			"en": "The tenant runs both MDM for Microsoft 365 and Intune, and the enrolling user has neither an Intune nor a Microsoft 365 licence.",
 			"nl": "De tenant gebruikt zowel MDM voor Microsoft 365 als Intune, en de gebruiker die inschrijft heeft geen Intune- of Microsoft 365-licentie.",
 			"sv": "Klientorganisationen kör både MDM för Microsoft 365 och Intune, och användaren som registrerar har varken Intune- eller Microsoft 365-licens.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie das Microsoft 365 Admin Center (https://admin.microsoft.com) und suchen Sie den Benutzer.",
 				"Weisen Sie eine Intune- oder Microsoft 365-Lizenz zu.",
 				"Versuchen Sie die Registrierung erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Open the Microsoft 365 admin center (https://admin.microsoft.com) and look up the user.",
 				"Assign an Intune or a Microsoft 365 licence.",
 				"Try the enrollment again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open het Microsoft 365-beheercentrum (https://admin.microsoft.com) en zoek de gebruiker op.",
 				"Ken een Intune- of Microsoft 365-licentie toe.",
 				"Probeer de inschrijving opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna administrationscentret för Microsoft 365 (https://admin.microsoft.com) och leta upp användaren.",
 				"Tilldela en Intune- eller Microsoft 365-licens.",
 				"Försök registrera igen.",
 			},
 		}, RuledOutBy: Condition{
-			"license": []string{
+			"license": {
 				"yes",
 			},
 		}, LikelyWhen: Condition{
-			"license": []string{
+			"license": {
 				"no",
 			},
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 				"some",
 			},
 		}},
-		Cause{ID: "wrong-terms-of-use-url", Summary: Text{
+		{ID: "wrong-terms-of-use-url", Summary: Text{
 			"de": "Die URL für die MDM-Nutzungsbedingungen in Microsoft Entra ID ist leer oder zeigt auf die falsche Adresse.",
 			"en": "The MDM terms of use URL in Microsoft Entra ID is empty or points to the wrong address.",
 			"nl": "De URL voor de MDM-gebruiksvoorwaarden in Microsoft Entra ID is leeg of wijst naar het verkeerde adres.",
 			"sv": "URL:en för MDM-användningsvillkoren i Microsoft Entra ID är tom eller pekar på fel adress.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie im Microsoft Entra Admin Center (https://entra.microsoft.com) **Mobility (MDM and MAM)** > **Microsoft Intune**.",
 				"Klicken Sie auf **Restore default MDM URLs**.",
 				"Prüfen Sie, ob **MDM terms of use URL** auf https://portal.manage.microsoft.com/TermsofUse.aspx steht.",
 				"Klicken Sie auf **Speichern**.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Entra admin center (https://entra.microsoft.com), open **Mobility (MDM and MAM)** > **Microsoft Intune**.",
 				"Click **Restore default MDM URLs**.",
 				"Check that **MDM terms of use URL** reads https://portal.manage.microsoft.com/TermsofUse.aspx.",
 				"Click **Save**.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in het Microsoft Entra-beheercentrum (https://entra.microsoft.com) **Mobiliteit (MDM en MAM)** > **Microsoft Intune**.",
 				"Klik op **Standaard MDM-URL's herstellen**.",
 				"Kijk of **URL voor MDM-gebruiksvoorwaarden** op https://portal.manage.microsoft.com/TermsofUse.aspx staat.",
 				"Klik op **Opslaan**.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Mobility (MDM and MAM)** > **Microsoft Intune** i administrationscentret för Microsoft Entra (https://entra.microsoft.com).",
 				"Klicka på **Restore default MDM URLs**.",
 				"Kontrollera att **MDM terms of use URL** är https://portal.manage.microsoft.com/TermsofUse.aspx.",
 				"Klicka på **Spara**.",
 			},
 		}, LikelyWhen: Condition{
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
 		}, UnlikelyWhen: Condition{
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 			},
 		}},
@@ -7797,12 +7797,12 @@ func builtinEntry33() *Entry {
 		"nl": "MDM-inschrijving mislukt met fout 0xcaa9001f op co-beheerde Windows-apparaten",
 		"sv": "MDM-registreringen misslyckas med felet 0xcaa9001f på samhanterade Windows-enheter",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"MDM enrollment failed with error code 0xcaa9001f 'Integrated Windows authentication supported only in federation flow.'",
 			"AADSTS70002: Error validating credentials. AADSTS50155: Device is not authenticated.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Co-Verwaltungsregistrierung schlägt in CoManagementHandler.log fehl",
 			"SCCM-Clients registrieren sich für die Co-Verwaltung nicht bei Intune",
 			"Fehler mit integrierter Windows-Authentifizierung auf hybrid eingebundenen PCs",
@@ -7810,7 +7810,7 @@ func builtinEntry33() *Entry {
 			"Co-Management 0xcaa9001f, Cloud-Management-Dienst fehlt in Azure Services, Client versucht IWA",
 			"SCCM-Co-Management-Registrierung scheitert, AD User Discovery für die User nicht aktiv",
 		},
-		"en": []string{
+		"en": {
 			"co-management enrollment fails in CoManagementHandler.log",
 			"SCCM clients don't enroll into Intune for co-management",
 			"integrated Windows authentication error on hybrid joined PCs",
@@ -7819,7 +7819,7 @@ func builtinEntry33() *Entry {
 			"co-mgmt 0xcaa9001f, Cloud Management Azure service missing so client tries IWA",
 			"SCCM co-management enrollment fails, AD User Discovery not enabled for those users",
 		},
-		"nl": []string{
+		"nl": {
 			"co-beheerinschrijving mislukt in CoManagementHandler.log",
 			"SCCM-clients schrijven niet in bij Intune voor co-beheer",
 			"fout met geïntegreerde Windows-verificatie op hybride gekoppelde pc's",
@@ -7827,7 +7827,7 @@ func builtinEntry33() *Entry {
 			"co-management 0xcaa9001f, Cloud Management-service in Azure Services ontbreekt, client probeert IWA",
 			"SCCM co-management-inschrijving faalt, AD User Discovery staat niet aan voor die gebruikers",
 		},
-		"sv": []string{
+		"sv": {
 			"samhanteringsregistreringen misslyckas i CoManagementHandler.log",
 			"SCCM-klienter registreras inte i Intune för samhantering",
 			"fel med integrerad Windows-autentisering på hybridanslutna datorer",
@@ -7836,90 +7836,90 @@ func builtinEntry33() *Entry {
 			"SCCM-samhanteringen misslyckas, AD User Discovery är inte aktiverat för användarna",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Sichern Sie `%WinDir%\\CCM\\logs\\CoManagementHandler.log` von einem betroffenen Client.",
 			"Führen Sie auf dem Gerät `dsregcmd /status` aus und notieren Sie `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` und `MdmUrl`.",
 		},
-		"en": []string{
+		"en": {
 			"Collect `%WinDir%\\CCM\\logs\\CoManagementHandler.log` from an affected client.",
 			"Run `dsregcmd /status` on the device and note `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` and `MdmUrl`.",
 		},
-		"nl": []string{
+		"nl": {
 			"Verzamel `%WinDir%\\CCM\\logs\\CoManagementHandler.log` van een getroffen client.",
 			"Voer `dsregcmd /status` uit op het apparaat en noteer `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` en `MdmUrl`.",
 		},
-		"sv": []string{
+		"sv": {
 			"Hämta `%WinDir%\\CCM\\logs\\CoManagementHandler.log` från en berörd klient.",
 			"Kör `dsregcmd /status` på enheten och anteckna `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` och `MdmUrl`.",
 		},
 	}, Signals: []Signal{
-		Signal{Token: "AADSTS50155"},
-		Signal{Token: "AADSTS70002"},
+		{Token: "AADSTS50155"},
+		{Token: "AADSTS70002"},
 	}, Causes: []Cause{
-		Cause{ID: "cloud-management-not-configured", Summary: Text{
+		{ID: "cloud-management-not-configured", Summary: Text{
 			"de": "Der Azure-Dienst Cloud Management ist in Configuration Manager nicht eingerichtet, daher weicht der Client auf integrierte Windows-Authentifizierung aus, die nur mit einer Verbunddomäne funktioniert.",
 			"en": "The Cloud Management Azure service isn't set up in Configuration Manager, so the client falls back to integrated Windows authentication, which only works with a federated domain.",
 			"nl": "De Azure-service Cloud Management is niet ingesteld in Configuration Manager, dus valt de client terug op geïntegreerde Windows-verificatie, die alleen met een gefedereerd domein werkt.",
 			"sv": "Azure-tjänsten Cloud Management är inte konfigurerad i Configuration Manager, så klienten faller tillbaka på integrerad Windows-autentisering, som bara fungerar med en federerad domän.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie in der Configuration Manager-Konsole **Administration** > **Cloud Services** > **Azure Services**.",
 				"Führen Sie **Configure Azure Services** aus und fügen Sie den Dienst **Cloud Management** für Ihren Microsoft Entra-Mandanten hinzu.",
 				"Warten Sie den nächsten Co-Verwaltungsversuch ab (alle 15 Minuten) und prüfen Sie `%WinDir%\\CCM\\logs\\CoManagementHandler.log`.",
 			},
-			"en": []string{
+			"en": {
 				"In the Configuration Manager console, open **Administration** > **Cloud Services** > **Azure Services**.",
 				"Run **Configure Azure Services** and add the **Cloud Management** service for your Microsoft Entra tenant.",
 				"Wait for the next co-management retry (every 15 minutes) and check `%WinDir%\\CCM\\logs\\CoManagementHandler.log`.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in de Configuration Manager-console **Administration** > **Cloud Services** > **Azure Services**.",
 				"Start **Configure Azure Services** en voeg de service **Cloud Management** toe voor je Microsoft Entra-tenant.",
 				"Wacht op de volgende poging van co-beheer (elke 15 minuten) en controleer `%WinDir%\\CCM\\logs\\CoManagementHandler.log`.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Administration** > **Cloud Services** > **Azure Services** i Configuration Manager-konsolen.",
 				"Kör **Configure Azure Services** och lägg till tjänsten **Cloud Management** för din Microsoft Entra-klientorganisation.",
 				"Vänta på nästa samhanteringsförsök (var 15:e minut) och kontrollera `%WinDir%\\CCM\\logs\\CoManagementHandler.log`.",
 			},
 		}},
-		Cause{ID: "user-discovery-not-enabled", Summary: Text{
+		{ID: "user-discovery-not-enabled", Summary: Text{
 			"de": "Active Directory User Discovery oder Microsoft Entra user discovery ist für die betroffenen Benutzer nicht aktiviert; die Co-Verwaltung braucht beide.",
 			"en": "Active Directory User Discovery or Microsoft Entra user discovery isn't enabled for the affected users; co-management needs both.",
 			"nl": "Active Directory User Discovery of Microsoft Entra user discovery is niet ingeschakeld voor de getroffen gebruikers; co-beheer heeft ze allebei nodig.",
 			"sv": "Active Directory User Discovery eller Microsoft Entra user discovery är inte aktiverat för de berörda användarna; samhantering kräver båda.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie in der Configuration Manager-Konsole **Administration** > **Hierarchy Configuration** > **Discovery Methods** und aktivieren Sie **Active Directory User Discovery** für die Container mit den Benutzern.",
 				"Öffnen Sie unter **Cloud Services** > **Azure Services** den Dienst Cloud Management und schalten Sie **Microsoft Entra user discovery** ein.",
 				"Führen Sie beide Ermittlungen aus, warten Sie den nächsten Co-Verwaltungsversuch ab und prüfen Sie `CoManagementHandler.log` erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Configuration Manager console, open **Administration** > **Hierarchy Configuration** > **Discovery Methods** and enable **Active Directory User Discovery** for the containers holding the users.",
 				"Under **Cloud Services** > **Azure Services**, open the Cloud Management service and turn on **Microsoft Entra user discovery**.",
 				"Run both discoveries, then wait for the next co-management retry and check `CoManagementHandler.log` again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in de Configuration Manager-console **Administration** > **Hierarchy Configuration** > **Discovery Methods** en schakel **Active Directory User Discovery** in voor de containers met de gebruikers.",
 				"Open onder **Cloud Services** > **Azure Services** de service Cloud Management en zet **Microsoft Entra user discovery** aan.",
 				"Voer beide detecties uit, wacht op de volgende poging van co-beheer en controleer `CoManagementHandler.log` opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Administration** > **Hierarchy Configuration** > **Discovery Methods** i Configuration Manager-konsolen och aktivera **Active Directory User Discovery** för behållarna med användarna.",
 				"Öppna tjänsten Cloud Management under **Cloud Services** > **Azure Services** och slå på **Microsoft Entra user discovery**.",
 				"Kör båda identifieringarna, vänta på nästa samhanteringsförsök och kontrollera `CoManagementHandler.log` igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"BYOD-Registrierung und automatische Registrierung per Gruppenrichtlinie funktionieren auf diesen PCs weiterhin: Nur der Weg über die Co-Verwaltung scheitert.",
 			},
-			"en": []string{
+			"en": {
 				"BYOD enrollment and Group Policy auto-enrollment still work on these PCs: only the co-management path fails.",
 			},
-			"nl": []string{
+			"nl": {
 				"BYOD-inschrijving en automatische inschrijving via groepsbeleid werken op deze pc's gewoon: alleen de route via co-beheer mislukt.",
 			},
-			"sv": []string{
+			"sv": {
 				"BYOD-registrering och automatisk registrering via grupprincip fungerar fortfarande på datorerna: bara samhanteringsvägen misslyckas.",
 			},
 		}},
@@ -7938,11 +7938,11 @@ func builtinEntry34() *Entry {
 		"nl": "Je kunt een Windows-apparaat niet in Intune inschrijven met een account zonder beheerdersrechten",
 		"sv": "Du kan inte registrera en Windows-enhet i Intune med ett konto som inte är administratör",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"You don't have the right privileges to perform this operation. Please talk to your admin.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Standardbenutzer kann den PC nicht über die Unternehmensportal-App registrieren",
 			"Unternehmensportal unter Windows sagt, mir fehlen Berechtigungen",
 			"Benutzer ohne lokale Adminrechte kann seinen Laptop nicht registrieren",
@@ -7950,7 +7950,7 @@ func builtinEntry34() *Entry {
 			"CP-Registrierung auf bestehendem PC scheitert, User nicht in lokalen Administratoren",
 			"nach OOBE per CP registrieren braucht Local Admin, per AP klappt es",
 		},
-		"en": []string{
+		"en": {
 			"standard user can't enroll the PC from the Company Portal app",
 			"Company Portal on Windows says I lack privileges",
 			"user without local admin rights can't enroll their laptop",
@@ -7958,7 +7958,7 @@ func builtinEntry34() *Entry {
 			"CP enrollment on existing PC fails, user not in local Administrators",
 			"enrolling post-OOBE via CP needs local admin, AP join works",
 		},
-		"nl": []string{
+		"nl": {
 			"standaardgebruiker kan de pc niet inschrijven vanuit de Bedrijfsportal-app",
 			"Bedrijfsportal op Windows zegt dat ik onvoldoende rechten heb",
 			"gebruiker zonder lokale beheerdersrechten kan zijn laptop niet inschrijven",
@@ -7966,7 +7966,7 @@ func builtinEntry34() *Entry {
 			"CP-inschrijving op bestaande pc faalt, user niet in lokale Administrators",
 			"na OOBE via CP inschrijven vereist local admin, via AP lukt het",
 		},
-		"sv": []string{
+		"sv": {
 			"standardanvändare kan inte registrera datorn från Företagsportalen",
 			"Företagsportalen i Windows säger att jag saknar behörighet",
 			"användare utan lokala administratörsrättigheter kan inte registrera sin bärbara dator",
@@ -7975,45 +7975,45 @@ func builtinEntry34() *Entry {
 			"registrering via CP efter OOBE kräver local admin, via AP går det",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Führen Sie in der Sitzung des Benutzers `whoami /groups` aus und notieren Sie, ob `S-1-5-32-544` (die lokale Gruppe Administratoren) aufgeführt ist.",
 			"Öffnen Sie `eventvwr.msc` und exportieren Sie das Protokoll **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** aus der Zeit des fehlgeschlagenen Versuchs.",
 		},
-		"en": []string{
+		"en": {
 			"In the user's session, run `whoami /groups` and note whether `S-1-5-32-544` (the local Administrators group) is listed.",
 			"Open `eventvwr.msc` and export the **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** log covering the failed attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Voer in de sessie van de gebruiker `whoami /groups` uit en noteer of `S-1-5-32-544` (de lokale groep Administrators) erin staat.",
 			"Open `eventvwr.msc` en exporteer het logboek **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** rond de mislukte poging.",
 		},
-		"sv": []string{
+		"sv": {
 			"Kör `whoami /groups` i användarens session och anteckna om `S-1-5-32-544` (den lokala gruppen Administratörer) finns med.",
 			"Öppna `eventvwr.msc` och exportera loggen **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** från tiden för det misslyckade försöket.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "not-local-admin", Summary: Text{
+		{ID: "not-local-admin", Summary: Text{
 			"de": "Das bei Windows angemeldete Konto ist nicht in der lokalen Gruppe Administratoren, und die Registrierung eines bereits eingerichteten PCs über das Unternehmensportal erfordert lokale Adminrechte: Das ist so vorgesehen.",
 			"en": "The account signed in to Windows isn't in the local Administrators group, and enrolling an already set-up PC through the Company Portal needs local admin rights: this is by design.",
 			"nl": "Het account waarmee je bij Windows bent aangemeld zit niet in de lokale groep Administrators, en een al ingerichte pc via de Bedrijfsportal inschrijven vraagt lokale beheerdersrechten: dat is zo bedoeld.",
 			"sv": "Kontot som är inloggat i Windows finns inte i den lokala gruppen Administratörer, och att registrera en redan konfigurerad dator via Företagsportalen kräver lokala administratörsrättigheter: det är avsiktligt.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Registrieren Sie diesen PC nicht mit einem Standardkonto über das Unternehmensportal.",
 				"Registrieren Sie ihn stattdessen mit Windows Autopilot, oder setzen Sie ihn zurück und lassen Sie ihn bei der Ersteinrichtung (OOBE) Microsoft Entra ID beitreten; beides läuft unter dem lokalen Systemkonto und braucht keine Adminrechte.",
 				"Oder melden Sie sich einmal mit einem Konto an, das lokaler Administrator ist, und registrieren Sie von dort.",
 			},
-			"en": []string{
+			"en": {
 				"Don't enroll this PC from the Company Portal with a standard account.",
 				"Enroll it with Windows Autopilot instead, or reset it and join it to Microsoft Entra ID during the first setup (OOBE); both run as the local system account and need no admin rights.",
 				"Alternatively, sign in once with an account that is a local administrator and enroll from there.",
 			},
-			"nl": []string{
+			"nl": {
 				"Schrijf deze pc niet met een standaardaccount via de Bedrijfsportal in.",
 				"Schrijf hem in plaats daarvan in met Windows Autopilot, of zet hem terug en voeg hem tijdens de eerste installatie (OOBE) toe aan Microsoft Entra ID; beide draaien onder het lokale systeemaccount en vragen geen beheerdersrechten.",
 				"Of meld je eenmalig aan met een account dat lokale beheerder is en schrijf vandaar in.",
 			},
-			"sv": []string{
+			"sv": {
 				"Registrera inte datorn från Företagsportalen med ett standardkonto.",
 				"Registrera den i stället med Windows Autopilot, eller återställ den och anslut den till Microsoft Entra ID under den första konfigurationen (OOBE); båda körs som det lokala systemkontot och kräver ingen administratörsrätt.",
 				"Alternativt loggar du in en gång med ett konto som är lokal administratör och registrerar därifrån.",
@@ -8038,36 +8038,36 @@ func builtinEntry35() *Entry {
 		"nl": "Uw apparaat registreren voor mobiel beheer (Failed:3, 0x801C03EA).",
 		"sv": "Enheten registreras för mobilhantering (Failed:3, 0x801C03EA).",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Registering your device for mobile management (Failed:3, 0x801C03EA).",
 			"Registering your device for mobile management (Failed: 3, 0x801C03EA).",
 		},
-		"nl": []string{
+		"nl": {
 			"Uw apparaat registreren voor mobiel beheer (Failed:3, 0x801C03EA).",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Autopilot-Selbstbereitstellung bricht bei der Geräteregistrierung ab",
 			"Kioskgerät scheitert während Autopilot",
 			"TPM-Nachweis schlägt während Autopilot fehl",
 			"AP-Gerät in zwei Gruppen mit unterschiedlichen Profilen, scheitert bei der Registrierung",
 			"TPM-Firmware noch nicht auf 2.0 aktualisiert, Self-Deploying-AP schlägt fehl",
 		},
-		"en": []string{
+		"en": {
 			"Autopilot self-deploying setup stops at device registration",
 			"kiosk device fails during Autopilot",
 			"TPM attestation fails during Autopilot",
 			"AP device in two groups with different profiles, fails at registration",
 			"TPM firmware not yet upgraded to 2.0, self-deploying AP fails",
 		},
-		"nl": []string{
+		"nl": {
 			"Autopilot-zelfimplementatie stopt bij het registreren van het apparaat",
 			"kioskapparaat faalt tijdens Autopilot",
 			"TPM-attestatie mislukt tijdens Autopilot",
 			"AP-apparaat in twee groepen met verschillende profielen, faalt bij registratie",
 			"TPM-firmware nog niet naar 2.0 geüpgraded, self-deploying AP faalt",
 		},
-		"sv": []string{
+		"sv": {
 			"Autopilot i självdistributionsläge stannar vid registreringen av enheten",
 			"kioskenhet misslyckas under Autopilot",
 			"TPM-attesteringen misslyckas under Autopilot",
@@ -8075,82 +8075,82 @@ func builtinEntry35() *Entry {
 			"TPM-firmware inte uppgraderad till 2.0, self-deploying AP misslyckas",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie die TPM-Spezifikationsversion, die `tpm.msc` anzeigt.",
 			"Listen Sie die Gruppen des Geräts auf und das Autopilot-Profil, das jeder Gruppe zugewiesen ist.",
 		},
-		"en": []string{
+		"en": {
 			"Note the TPM specification version shown in `tpm.msc`.",
 			"List the groups the device is in and the Autopilot profile assigned to each.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de specificatieversie van de TPM die `tpm.msc` toont.",
 			"Zet op een rij in welke groepen het apparaat zit en welk Autopilot-profiel aan elke groep is toegewezen.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna TPM-specifikationsversionen som visas i `tpm.msc`.",
 			"Lista grupperna som enheten ingår i och vilken Autopilot-profil som är tilldelad varje grupp.",
 		},
 	}, Signals: []Signal{
-		Signal{Token: "MsaTicketTpmValidationFailed"},
+		{Token: "MsaTicketTpmValidationFailed"},
 	}, Causes: []Cause{
-		Cause{ID: "tpm-not-upgraded-to-2", Summary: Text{
+		{ID: "tpm-not-upgraded-to-2", Summary: Text{
 			"de": "Der TPM-Chip des Geräts unterstützt Version 2.0, wurde aber noch nicht darauf aktualisiert.",
 			"en": "The device's TPM chip supports version 2.0 but hasn't been upgraded to it yet.",
 			"nl": "De TPM-chip van het apparaat kan versie 2.0 aan, maar is nog niet naar 2.0 bijgewerkt.",
 			"sv": "Enhetens TPM-krets stöder version 2.0 men har ännu inte uppgraderats till den.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie, welche TPM-Version das Gerät aktuell nutzt (z. B. in `tpm.msc`).",
 				"Aktualisieren Sie das TPM mit dem Firmware-Update des Herstellers auf Version 2.0.",
 				"Starten Sie die Autopilot-Einrichtung erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Check which TPM version the device currently runs (for example in `tpm.msc`).",
 				"Upgrade the TPM to version 2.0 with the manufacturer's firmware update.",
 				"Start the Autopilot setup again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer welke TPM-versie het apparaat nu gebruikt (bijvoorbeeld in `tpm.msc`).",
 				"Werk de TPM bij naar versie 2.0 met de firmware-update van de fabrikant.",
 				"Start de Autopilot-installatie opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera vilken TPM-version enheten kör just nu (till exempel i `tpm.msc`).",
 				"Uppgradera TPM till version 2.0 med tillverkarens firmwareuppdatering.",
 				"Starta Autopilot-installationen igen.",
 			},
 		}, RuledOutBy: Condition{
-			"tpm": []string{
+			"tpm": {
 				"v2",
 			},
 		}, LikelyWhen: Condition{
-			"tpm": []string{
+			"tpm": {
 				"v12",
 			},
 		}},
-		Cause{ID: "two-autopilot-profiles", Summary: Text{
+		{ID: "two-autopilot-profiles", Summary: Text{
 			"de": "Das Gerät ist in zwei zugewiesenen Gruppen, die jeweils ein anderes Autopilot-Profil erhalten.",
 			"en": "The device sits in two assigned groups that each get a different Autopilot profile.",
 			"nl": "Het apparaat zit in twee toegewezen groepen die elk een ander Autopilot-profiel krijgen.",
 			"sv": "Enheten ingår i två tilldelade grupper som får var sin Autopilot-profil.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie, in welchen Gruppen das Gerät ist und welche Autopilot-Profile ihnen zugewiesen sind.",
 				"Legen Sie fest, welches Autopilot-Profil das Gerät bekommen soll.",
 				"Entfernen Sie die Zuweisung des anderen Profils und starten Sie die Einrichtung erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Check the device's group memberships for Autopilot profile assignments.",
 				"Decide which Autopilot profile the device should get.",
 				"Remove the other profile's assignment, then run the setup again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer in welke groepen het apparaat zit en welke Autopilot-profielen daaraan zijn toegewezen.",
 				"Bepaal welk Autopilot-profiel het apparaat moet krijgen.",
 				"Verwijder de toewijzing van het andere profiel en start de installatie opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera vilka grupper enheten ingår i och vilka Autopilot-profiler de har tilldelats.",
 				"Bestäm vilken Autopilot-profil enheten ska få.",
 				"Ta bort tilldelningen av den andra profilen och kör installationen igen.",
@@ -8173,37 +8173,37 @@ func builtinEntry36() *Entry {
 		"nl": "Uw hardware beveiligen (Mislukt: 0x800705b4).",
 		"sv": "Maskinvaran skyddas (misslyckades: 0x800705b4).",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Securing your hardware (Failed: 0x800705b4)",
 			"Joining your organization's network (Previous step failed)",
 			"Registering your device for mobile management (Previous step failed)",
 		},
-		"nl": []string{
+		"nl": {
 			"Uw hardware beveiligen (Mislukt: 0x800705b4).",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Autopilot-Selbstbereitstellung scheitert auf einer virtuellen Maschine",
 			"Einrichtung bleibt beim Hardwareschutz hängen und die folgenden Schritte schlagen auch fehl",
 			"Kioskbereitstellung mit Autopilot läuft in ein Timeout",
 			"AP-Selbstbereitstellung scheitert auf Hyper-V-VM mit virtuellem TPM",
 			"Self-Deploying-OOBE scheitert auf TPM-1.2-Hardware oder Win10-Build vor 1709",
 		},
-		"en": []string{
+		"en": {
 			"Autopilot self-deploying mode fails on a virtual machine",
 			"setup stops at the hardware security step and the next steps fail too",
 			"kiosk deployment with Autopilot times out",
 			"AP self-deploying fails on a Hyper-V VM with virtual TPM",
 			"self-deploying OOBE fails on TPM 1.2 hardware or pre-1709 Win10 build",
 		},
-		"nl": []string{
+		"nl": {
 			"Autopilot-zelfimplementatie mislukt op een virtuele machine",
 			"installatie stopt bij de hardwarebeveiliging en de volgende stappen mislukken ook",
 			"kioskimplementatie met Autopilot loopt in een time-out",
 			"AP-zelfimplementatie faalt op een Hyper-V-VM met virtuele TPM",
 			"self-deploying OOBE faalt op hardware met TPM 1.2 of Win10-build vóór 1709",
 		},
-		"sv": []string{
+		"sv": {
 			"Autopilot i självdistributionsläge misslyckas på en virtuell dator",
 			"installationen stannar vid maskinvarusäkerheten och nästa steg misslyckas också",
 			"kioskdistribution med Autopilot får timeout",
@@ -8211,94 +8211,94 @@ func builtinEntry36() *Entry {
 			"self-deploying OOBE misslyckas på TPM 1.2-maskiner eller Win10-build före 1709",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie den Windows-Build (`winver`), die TPM-Spezifikationsversion (`tpm.msc`) und ob das Gerät eine VM ist.",
 			"Führen Sie `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` als Administrator aus und bewahren Sie die .cab-Datei auf.",
 		},
-		"en": []string{
+		"en": {
 			"Note the Windows build (`winver`), the TPM specification version (`tpm.msc`) and whether the device is a VM.",
 			"Run `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` as administrator and keep the .cab file.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de Windows-build (`winver`), de specificatieversie van de TPM (`tpm.msc`) en of het apparaat een VM is.",
 			"Voer `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` uit als beheerder en bewaar het .cab-bestand.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna Windows-build (`winver`), TPM-specifikationsversion (`tpm.msc`) och om enheten är en VM.",
 			"Kör `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` som administratör och spara .cab-filen.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "no-physical-tpm-2", Summary: Text{
+		{ID: "no-physical-tpm-2", Summary: Text{
 			"de": "Der Selbstbereitstellungsmodus braucht einen physischen TPM-2.0-Chip; virtuelle TPMs (etwa Hyper-V-VMs) und TPM-1.2-Chips funktionieren nicht.",
 			"en": "Self-deploying mode needs a physical TPM 2.0 chip; virtual TPMs (such as Hyper-V VMs) and TPM 1.2 chips don't work.",
 			"nl": "De zelfimplementatiemodus vereist een fysieke TPM 2.0-chip; virtuele TPM's (zoals Hyper-V-VM's) en TPM 1.2-chips werken niet.",
 			"sv": "Självdistributionsläget kräver en fysisk TPM 2.0-krets; virtuella TPM:er (som Hyper-V-VM:ar) och TPM 1.2-kretsar fungerar inte.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie, ob das Gerät einen physischen TPM-2.0-Chip hat.",
 				"Testen Sie den Selbstbereitstellungsmodus nicht auf einer VM mit virtuellem TPM, sondern auf echter Hardware.",
 				"Hat das Gerät TPM 1.2, nehmen Sie ein anderes Gerät oder einen anderen Autopilot-Modus und starten Sie die Einrichtung neu.",
 			},
-			"en": []string{
+			"en": {
 				"Check that the device has a physical TPM 2.0 chip.",
 				"Don't use a VM with a virtual TPM to test self-deploying mode: use real hardware.",
 				"For a device with TPM 1.2, use a different device or a different Autopilot mode, then run setup again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer of het apparaat een fysieke TPM 2.0-chip heeft.",
 				"Test de zelfimplementatiemodus niet op een VM met virtuele TPM: gebruik echte hardware.",
 				"Heeft het apparaat TPM 1.2, gebruik dan een ander apparaat of een andere Autopilot-modus en start de installatie opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera att enheten har en fysisk TPM 2.0-krets.",
 				"Testa inte självdistributionsläget på en VM med virtuell TPM: använd riktig maskinvara.",
 				"Har enheten TPM 1.2, använd en annan enhet eller ett annat Autopilot-läge och kör installationen igen.",
 			},
 		}, RuledOutBy: Condition{
-			"tpm": []string{
+			"tpm": {
 				"v2",
 			},
 		}, LikelyWhen: Condition{
-			"tpm": []string{
+			"tpm": {
 				"v12",
 				"none",
 			},
-			"virtual-machine": []string{
+			"virtual-machine": {
 				"yes",
 			},
 		}},
-		Cause{ID: "windows-build-too-old", Summary: Text{
+		{ID: "windows-build-too-old", Summary: Text{
 			"de": "Auf dem Gerät läuft ein zu alter Windows-Build: Der Selbstbereitstellungsmodus braucht Windows 10 Version 1709 oder neuer, mit Microsoft Entra-Hybridbeitritt 1809 oder neuer.",
 			"en": "The device runs a Windows build that is too old: self-deploying mode needs Windows 10 version 1709 or later, and 1809 or later with Microsoft Entra hybrid join.",
 			"nl": "Op het apparaat draait een te oude Windows-build: voor de zelfimplementatiemodus is Windows 10 versie 1709 of later nodig, bij Microsoft Entra hybride join 1809 of later.",
 			"sv": "Enheten kör en för gammal Windows-version: självdistributionsläget kräver Windows 10 version 1709 eller senare, och 1809 eller senare med Microsoft Entra-hybridanslutning.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie den Windows-10-Build auf dem Gerät (z. B. mit `winver`).",
 				"Aktualisieren Sie auf Version 1709 oder neuer, bei Microsoft Entra-Hybridbeitritt auf 1809 oder neuer.",
 				"Starten Sie die Autopilot-Einrichtung erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Check the Windows 10 build on the device (for example with `winver`).",
 				"Update it to version 1709 or later; with Microsoft Entra hybrid join, to 1809 or later.",
 				"Run the Autopilot setup again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer de Windows 10-build op het apparaat (bijvoorbeeld met `winver`).",
 				"Werk bij naar versie 1709 of later; bij Microsoft Entra hybride join naar 1809 of later.",
 				"Start de Autopilot-installatie opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera Windows 10-versionen på enheten (till exempel med `winver`).",
 				"Uppdatera till version 1709 eller senare; med Microsoft Entra-hybridanslutning till 1809 eller senare.",
 				"Kör Autopilot-installationen igen.",
 			},
 		}, LikelyWhen: Condition{
-			"latest-updates": []string{
+			"latest-updates": {
 				"no",
 			},
 		}, UnlikelyWhen: Condition{
-			"latest-updates": []string{
+			"latest-updates": {
 				"yes",
 			},
 		}},
@@ -8320,36 +8320,36 @@ func builtinEntry37() *Entry {
 		"nl": "Er is iets misgegaan. Foutcode 80070774.",
 		"sv": "Något gick fel. Felkod 80070774.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Something went wrong. Confirm you are using the correct sign-in information and that your organization uses this feature. You can try to do this again or contact your system administrator with the error code 80070774.",
 		},
-		"nl": []string{
+		"nl": {
 			"Er is iets misgegaan. Foutcode 80070774.",
 			"Er is iets misgegaan. Controleer of u de juiste aanmeldingsgegevens gebruikt en uw organisatie deze functie gebruikt. U kunt dit opnieuw proberen of contact opnemen met de systeembeheerder met de foutcode 80070774.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Autopilot mit Hybrid-Azure-AD-Beitritt scheitert am ersten Anmeldebildschirm",
 			"Gerät läuft vor dem ersten Neustart in Autopilot in ein Timeout",
 			"Gerät findet die lokale Domäne nicht oder kann ihr bei der Einrichtung nicht beitreten",
 			"HAADJ-Autopilot 80070774, nachdem wir dem AP-Gerät einen User zugewiesen haben",
 			"ODJ-Connector loggt 30132, keine Rechte auf der OU, Hybrid-AP scheitert",
 		},
-		"en": []string{
+		"en": {
 			"hybrid Azure AD join Autopilot fails at the first sign-in screen",
 			"device times out before its first restart during Autopilot",
 			"device can't find or join the on-premises domain during setup",
 			"HAADJ Autopilot 80070774 after we assigned a user to the AP device",
 			"ODJ connector logs 30132, no rights on the OU, hybrid AP fails",
 		},
-		"nl": []string{
+		"nl": {
 			"Autopilot met hybride Azure AD-join mislukt bij het eerste aanmeldscherm",
 			"apparaat loopt in een time-out vóór de eerste herstart tijdens Autopilot",
 			"apparaat vindt het on-premises domein niet of kan er niet aan deelnemen tijdens de installatie",
 			"HAADJ Autopilot 80070774 nadat we een user aan het AP-apparaat hebben toegewezen",
 			"ODJ-connector logt 30132, geen rechten op de OU, hybride AP faalt",
 		},
-		"sv": []string{
+		"sv": {
 			"Autopilot med hybridanslutning till Azure AD misslyckas vid första inloggningsskärmen",
 			"enheten får timeout före första omstarten under Autopilot",
 			"enheten hittar inte eller kan inte ansluta till den lokala domänen under installationen",
@@ -8357,114 +8357,114 @@ func builtinEntry37() *Entry {
 			"ODJ-connectorn loggar 30132, saknar rättigheter på OU:n, hybrid-AP misslyckas",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie Seriennummer, zugewiesenen Benutzer und Profil des Autopilot-Eintrags des Geräts und ob sein Geräteobjekt in Microsoft Entra ID noch existiert.",
 			"Exportieren Sie das Protokoll **ODJ Connector Service** vom Connectorserver für den Zeitpunkt des Fehlers.",
 		},
-		"en": []string{
+		"en": {
 			"Note the serial number, assigned user and profile of the device's Autopilot record, and whether its Microsoft Entra device object still exists.",
 			"Export the **ODJ Connector Service** log from the connector server for the time of the failure.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer het serienummer, de toegewezen gebruiker en het profiel van de Autopilot-vermelding van het apparaat, en of het apparaatobject in Microsoft Entra ID nog bestaat.",
 			"Exporteer het logboek **ODJ Connector Service** van de connectorserver rond het tijdstip van de fout.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna serienummer, tilldelad användare och profil för enhetens Autopilot-post, och om dess enhetsobjekt i Microsoft Entra ID fortfarande finns.",
 			"Exportera loggen **ODJ Connector Service** från connectorservern för tiden då felet inträffade.",
 		},
 	}, Signals: []Signal{
-		Signal{Event: 30132, Log: "ODJ Connector Service", Cause: "odj-connector-permissions"},
+		{Event: 30132, Log: "ODJ Connector Service", Cause: "odj-connector-permissions"},
 	}, Causes: []Cause{
-		Cause{ID: "assign-user-with-hybrid-join", Summary: Text{
+		{ID: "assign-user-with-hybrid-join", Summary: Text{
 			"de": "Die Funktion Assign user wird mit Microsoft Entra-Hybridbeitritt genutzt: Das Gerät tritt dadurch schon am ersten Anmeldebildschirm Microsoft Entra ID bei und kann danach der lokalen Domäne nicht mehr beitreten.",
 			"en": "The Assign user feature is used with Microsoft Entra hybrid join: it joins the device to Microsoft Entra ID at the first sign-in screen, and after that the device can't join the on-premises domain.",
 			"nl": "De functie voor het toewijzen van gebruikers wordt gebruikt met Microsoft Entra hybride join; daardoor wordt het apparaat bij het eerste aanmeldscherm al aan Microsoft Entra ID toegevoegd en kan het daarna niet meer aan het on-premises domein worden toegevoegd.",
 			"sv": "Funktionen Assign user används med Microsoft Entra-hybridanslutning: den ansluter enheten till Microsoft Entra ID vid första inloggningsskärmen, och sedan kan enheten inte ansluta till den lokala domänen.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie im Microsoft Intune Admin Center (https://intune.microsoft.com) **Geräte** > **Windows** > **Windows devices**.",
 				"Wählen Sie das betroffene Gerät aus und klicken Sie ganz rechts auf die Auslassungspunkte (...).",
 				"Wählen Sie **Unassign user** und warten Sie, bis der Vorgang fertig ist.",
 				"Stellen Sie sicher, dass das Gerät das Autopilot-Profil für den Microsoft Entra-Hybridbeitritt hat, und starten Sie OOBE dann erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center (https://intune.microsoft.com), go to **Devices** > **Windows** > **Windows devices**.",
 				"Select the affected device and click the ellipsis (...) at the far right.",
 				"Choose **Unassign user** and wait until it has finished.",
 				"Make sure the device has the Autopilot profile for Microsoft Entra hybrid join, then run OOBE again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Ga in het Microsoft Intune-beheercentrum (https://intune.microsoft.com) naar **Apparaten** > **Windows** > **Windows-apparaten**.",
 				"Selecteer het apparaat met het probleem en klik helemaal rechts op het beletselteken (...).",
 				"Kies **Toewijzing van de gebruiker intrekken** en wacht tot dat klaar is.",
 				"Zorg dat het apparaat het Autopilot-profiel voor Microsoft Entra hybride join heeft gekregen, en start OOBE daarna opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Gå till **Enheter** > **Windows** > **Windows devices** i administrationscentret för Microsoft Intune (https://intune.microsoft.com).",
 				"Markera enheten med problemet och klicka på ellipsen (...) längst till höger.",
 				"Välj **Unassign user** och vänta tills det är klart.",
 				"Se till att enheten har Autopilot-profilen för Microsoft Entra-hybridanslutning och kör sedan OOBE igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Verwenden Sie Assign user nur bei Autopilot mit reinem Microsoft Entra-Beitritt, nie beim Microsoft Entra-Hybridbeitritt.",
 			},
-			"en": []string{
+			"en": {
 				"Use Assign user only with Autopilot for plain Microsoft Entra join, never with Microsoft Entra hybrid join.",
 			},
-			"nl": []string{
+			"nl": {
 				"Gebruik het toewijzen van gebruikers alleen bij Autopilot met gewone Microsoft Entra join, nooit bij Microsoft Entra hybride join.",
 			},
-			"sv": []string{
+			"sv": {
 				"Använd Assign user bara med Autopilot för vanlig Microsoft Entra-anslutning, aldrig med Microsoft Entra-hybridanslutning.",
 			},
 		}},
-		Cause{ID: "azure-ad-device-deleted", Summary: Text{
+		{ID: "azure-ad-device-deleted", Summary: Text{
 			"de": "Das Geräteobjekt in Microsoft Entra ID, das mit dem Autopilot-Objekt des Geräts verknüpft ist, wurde gelöscht.",
 			"en": "The Microsoft Entra device object linked to the device's Autopilot object has been deleted.",
 			"nl": "Het apparaatobject in Microsoft Entra ID dat aan het Autopilot-object van het apparaat gekoppeld is, is verwijderd.",
 			"sv": "Enhetsobjektet i Microsoft Entra ID som är kopplat till enhetens Autopilot-objekt har tagits bort.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Löschen Sie das Autopilot-Objekt des Geräts.",
 				"Importieren Sie den Hardwarehash des Geräts erneut, damit ein neues Autopilot-Objekt entsteht.",
 				"Starten Sie OOBE neu, sobald das Profil wieder zugewiesen ist.",
 			},
-			"en": []string{
+			"en": {
 				"Delete the device's Autopilot object.",
 				"Import the device's hardware hash again so a fresh Autopilot object is created.",
 				"Once the profile is assigned again, restart OOBE.",
 			},
-			"nl": []string{
+			"nl": {
 				"Verwijder het Autopilot-object van het apparaat.",
 				"Importeer de hardware-hash van het apparaat opnieuw, zodat er een nieuw Autopilot-object ontstaat.",
 				"Start OOBE opnieuw zodra het profiel weer is toegewezen.",
 			},
-			"sv": []string{
+			"sv": {
 				"Ta bort enhetens Autopilot-objekt.",
 				"Importera enhetens maskinvaruhash igen så att ett nytt Autopilot-objekt skapas.",
 				"Starta om OOBE när profilen har tilldelats igen.",
 			},
 		}, LikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"one",
 			},
-			"previously-enrolled": []string{
+			"previously-enrolled": {
 				"yes",
 			},
 		}, UnlikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"all",
 			},
 		}},
-		Cause{ID: "odj-connector-permissions", Summary: Text{
+		{ID: "odj-connector-permissions", Summary: Text{
 			"de": "Dem Intune-Connector für Offline Domain Join fehlen Rechte auf der OU, in der die Autopilot-Computerobjekte angelegt werden.",
 			"en": "The Intune Connector for Offline Domain Join lacks permissions on the OU where the Autopilot computer objects are created.",
 			"nl": "De Intune-connector voor Offline Domain Join heeft onvoldoende rechten op de organisatie-eenheid waarin de Autopilot-computerobjecten worden aangemaakt.",
 			"sv": "Intune-anslutningsprogrammet för Offline Domain Join saknar behörighet på den OU där Autopilot-datorobjekten skapas.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Suchen Sie auf dem Server mit dem ODJ-Connector im Protokoll **ODJ Connector Service** nach Ereignis-ID 30132, laut der dem Connector Rechte für den ODJ-Blob fehlen.",
 				"Öffnen Sie **Active Directory Users and Computers (DSA.msc)**, klicken Sie mit rechts auf die OU für hybrid eingebundene Computer und wählen Sie **Delegate Control**.",
 				"Wählen Sie im Assistenten **Delegation of Control** **Next** > **Add** > **Object Types**, kreuzen Sie **Computers** an > **OK**.",
@@ -8472,7 +8472,7 @@ func builtinEntry37() *Entry {
 				"Wählen Sie **Create a custom task to delegate** > **Next**, kreuzen Sie **Only the following objects in the folder** sowie **Computer objects**, **Create selected objects in this folder** und **Delete selected objects in this folder** an, dann **Next**.",
 				"Kreuzen Sie unter **Permissions** **Full Control** an und klicken Sie auf **Next** > **Finish**.",
 			},
-			"en": []string{
+			"en": {
 				"On the server with the ODJ connector, look in the **ODJ Connector Service** log for Event ID 30132 saying the connector lacks privileges to get the ODJ blob.",
 				"Open **Active Directory Users and Computers (DSA.msc)**, right-click the OU used for hybrid-joined computers and choose **Delegate Control**.",
 				"In the **Delegation of Control** wizard choose **Next** > **Add** > **Object Types**, tick **Computers** > **OK**.",
@@ -8480,7 +8480,7 @@ func builtinEntry37() *Entry {
 				"Pick **Create a custom task to delegate** > **Next**, tick **Only the following objects in the folder** plus **Computer objects**, **Create selected objects in this folder** and **Delete selected objects in this folder**, then **Next**.",
 				"Under **Permissions**, tick **Full Control**, then **Next** > **Finish**.",
 			},
-			"nl": []string{
+			"nl": {
 				"Zoek op de server met de ODJ-connector in het logboek **ODJ Connector Service** naar gebeurtenis-id 30132 die meldt dat de connector te weinig rechten heeft voor de ODJ-blob.",
 				"Open **Active Directory: gebruikers en computers (DSA.msc)**, klik met rechts op de organisatie-eenheid voor hybride computers en kies **Beheer delegeren**.",
 				"Kies in de wizard **Overdracht van beheer** **Volgende** > **Toevoegen** > **Objecttypen**, vink **Computers** aan > **OK**.",
@@ -8488,7 +8488,7 @@ func builtinEntry37() *Entry {
 				"Kies **Een aangepaste taak maken om te delegeren** > **Volgende**, vink **Alleen de volgende objecten in de map** aan plus **Computerobjecten**, **Geselecteerde objecten in deze map maken** en **Geselecteerde objecten in deze map verwijderen**, dan **Volgende**.",
 				"Vink onder **Machtigingen** **Volledige bevoegdheid** aan en klik op **Volgende** > **Voltooien**.",
 			},
-			"sv": []string{
+			"sv": {
 				"Leta i loggen **ODJ Connector Service** på servern med ODJ-anslutningsprogrammet efter händelse-ID 30132 om att programmet saknar behörighet att hämta ODJ-blobben.",
 				"Öppna **Active Directory Users and Computers (DSA.msc)**, högerklicka på den OU som används för hybridanslutna datorer och välj **Delegate Control**.",
 				"I guiden **Delegation of Control** väljer du **Next** > **Add** > **Object Types** och kryssar i **Computers** > **OK**.",
@@ -8497,7 +8497,7 @@ func builtinEntry37() *Entry {
 				"Kryssa i **Full Control** under **Permissions** och välj **Next** > **Finish**.",
 			},
 		}, LikelyWhen: Condition{
-			"devices-affected": []string{
+			"devices-affected": {
 				"all",
 			},
 		}},
@@ -8518,36 +8518,36 @@ func builtinEntry38() *Entry {
 		"nl": "Er is iets misgegaan. OOBEIDPS.",
 		"sv": "Något gick fel. OOBEIDPS.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Something went wrong. OOBEIDPS.",
 			"OOBEIDPS",
 		},
-		"nl": []string{
+		"nl": {
 			"Er is iets misgegaan. OOBEIDPS.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Autopilot-Einrichtung scheitert bei der Anmeldung",
 			"OOBE erreicht die Anmeldeseite der Firma nicht",
 			"Einrichtung scheitert nur im Firmennetz oder hinter dem Proxy",
 			"AP-OOBE erreicht den IdP nicht, Firewall blockt den Traffic",
 			"Autopilot-Netzwerkanforderungen am Proxy nicht freigegeben, OOBE-Anmeldung scheitert",
 		},
-		"en": []string{
+		"en": {
 			"Autopilot setup fails at the sign-in step",
 			"OOBE can't reach the company sign-in page",
 			"setup only fails on the corporate network or behind the proxy",
 			"AP OOBE can't get to the IdP, firewall drops the traffic",
 			"Autopilot network requirements not allowed on proxy, OOBE sign-in breaks",
 		},
-		"nl": []string{
+		"nl": {
 			"Autopilot-installatie mislukt bij het aanmelden",
 			"OOBE komt niet bij de aanmeldpagina van het bedrijf",
 			"installatie mislukt alleen op het bedrijfsnetwerk of achter de proxy",
 			"AP-OOBE bereikt de IdP niet, firewall houdt het verkeer tegen",
 			"Autopilot-netwerkvereisten niet opengezet op de proxy, OOBE-aanmelding faalt",
 		},
-		"sv": []string{
+		"sv": {
 			"Autopilot-installationen misslyckas vid inloggningen",
 			"OOBE når inte företagets inloggningssida",
 			"installationen misslyckas bara på företagsnätet eller bakom proxyn",
@@ -8555,45 +8555,45 @@ func builtinEntry38() *Entry {
 			"Autopilots nätverkskrav inte öppnade i proxyn, OOBE-inloggningen fallerar",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Nennen Sie den Proxy oder die Firewall zwischen Gerät und Internet und exportieren Sie deren Protokoll für das Gerät zum Zeitpunkt des Fehlers.",
 			"Drücken Sie auf dem Fehlerbildschirm Umschalt+F10, führen Sie `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` aus und kopieren Sie die .cab-Datei vom Gerät.",
 		},
-		"en": []string{
+		"en": {
 			"Name the proxy or firewall between the device and the internet, and export its log for the device at the time of the error.",
 			"On the error screen press Shift+F10, run `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` and copy the .cab file off the device.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noem de proxy of firewall tussen het apparaat en internet, en exporteer het logboek ervan voor dit apparaat rond het tijdstip van de fout.",
 			"Druk op het foutscherm op Shift+F10, voer `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` uit en kopieer het .cab-bestand van het apparaat.",
 		},
-		"sv": []string{
+		"sv": {
 			"Ange vilken proxy eller brandvägg som sitter mellan enheten och internet, och exportera dess logg för enheten från tiden för felet.",
 			"Tryck Shift+F10 på felskärmen, kör `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` och kopiera .cab-filen från enheten.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "idp-blocked-by-network", Summary: Text{
+		{ID: "idp-blocked-by-network", Summary: Text{
 			"de": "Ein Proxy, eine Firewall oder ein anderes Netzwerkgerät verhindert während der Einrichtung den Zugriff auf den Identitätsanbieter (IdP).",
 			"en": "A proxy, firewall or other network device stops the device from reaching the identity provider (IdP) during setup.",
 			"nl": "Een proxy, firewall of ander netwerkapparaat houdt tijdens de installatie de verbinding met de identiteitsprovider (IdP) tegen.",
 			"sv": "En proxy, brandvägg eller annan nätverksenhet hindrar enheten från att nå identitetsprovidern (IdP) under installationen.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Klären Sie, welcher Proxy, welche Firewall oder welcher Filter bei der Einrichtung zwischen Gerät und Internet sitzt.",
 				"Geben Sie die Internetdienste frei, die Autopilot braucht, laut den Netzwerkanforderungen für Windows Autopilot: https://learn.microsoft.com/mem/autopilot/networking-requirements",
 				"Starten Sie die Autopilot-Einrichtung neu; testen Sie zur Kontrolle einmal in einem Netzwerk ohne Filterung.",
 			},
-			"en": []string{
+			"en": {
 				"Find out which proxy, firewall or filter sits between the device and the internet during setup.",
 				"Allow the internet services Autopilot needs, as listed in the Windows Autopilot networking requirements: https://learn.microsoft.com/mem/autopilot/networking-requirements",
 				"Restart the Autopilot setup; to confirm the cause, try once on a network without the filtering.",
 			},
-			"nl": []string{
+			"nl": {
 				"Zoek uit welke proxy, firewall of filter tijdens de installatie tussen het apparaat en internet zit.",
 				"Sta de internetdiensten toe die Autopilot nodig heeft, zie de netwerkvereisten voor Windows Autopilot: https://learn.microsoft.com/mem/autopilot/networking-requirements",
 				"Start de Autopilot-installatie opnieuw; probeer ter controle één keer op een netwerk zonder filtering.",
 			},
-			"sv": []string{
+			"sv": {
 				"Ta reda på vilken proxy, brandvägg eller filter som finns mellan enheten och internet under installationen.",
 				"Tillåt de internettjänster som Autopilot behöver, enligt nätverkskraven för Windows Autopilot: https://learn.microsoft.com/mem/autopilot/networking-requirements",
 				"Starta om Autopilot-installationen; testa gärna en gång på ett nätverk utan filtrering för att bekräfta orsaken.",
@@ -8616,36 +8616,36 @@ func builtinEntry39() *Entry {
 		"nl": "Er is iets misgegaan.",
 		"sv": "Något gick fel.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Something went wrong. Confirm you are using the correct sign-in information and that your organization uses this feature. You can try to do this again or contact your system administrator with the error code 80180026.",
 		},
-		"nl": []string{
+		"nl": {
 			"Er is iets misgegaan.",
 			"Er is iets misgegaan. Controleer of u de juiste aanmeldingsgegevens gebruikt en uw organisatie deze functie gebruikt. U kunt dit opnieuw proberen of contact opnemen met de systeembeheerder met de foutcode 80180026",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Azure AD-Beitritt eines Windows 10-PCs scheitert",
 			"der alte Intune PC-Client-Agent ist noch installiert",
 			"Beitritt scheitert, während die automatische MDM-Registrierung aktiv ist",
 			"AADJ scheitert: MDM User Scope aktiv, alter Intune-Agent noch installiert",
 			"AADJ klappt nicht bei Win10-PCs, die vom Intune-PC-Agent umgestellt werden",
 		},
-		"en": []string{
+		"en": {
 			"Azure AD join of a Windows 10 PC fails",
 			"PC still has the old Intune PC client agent installed",
 			"join fails while MDM automatic enrollment is switched on",
 			"AADJ fails: MDM user scope on, legacy Intune agent still installed",
 			"Win10 PCs migrated from the Intune PC agent won't AADJ",
 		},
-		"nl": []string{
+		"nl": {
 			"Azure AD-join van een Windows 10-pc mislukt",
 			"de oude Intune PC-clientagent staat nog op de pc",
 			"koppelen mislukt terwijl automatische MDM-inschrijving aan staat",
 			"AADJ faalt: MDM user scope aan, oude Intune-agent nog geïnstalleerd",
 			"AADJ lukt niet op Win10-pc's die van de Intune PC-agent overstappen",
 		},
-		"sv": []string{
+		"sv": {
 			"Azure AD-anslutning av en Windows 10-dator misslyckas",
 			"den gamla Intune PC-klientagenten är fortfarande installerad",
 			"anslutningen misslyckas när automatisk MDM-registrering är påslagen",
@@ -8653,82 +8653,82 @@ func builtinEntry39() *Entry {
 			"AADJ går inte på Win10-datorer som flyttas från Intune PC-agenten",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie, ob der Intune PC-Client noch unter den installierten Programmen des PCs steht.",
 			"Führen Sie auf dem Gerät `dsregcmd /status` aus und notieren Sie `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` und `MdmUrl`.",
 		},
-		"en": []string{
+		"en": {
 			"Note whether the Intune PC client still appears among the installed programs on the PC.",
 			"Run `dsregcmd /status` on the device and note `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` and `MdmUrl`.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer of de Intune PC-client nog tussen de geïnstalleerde programma's op de pc staat.",
 			"Voer `dsregcmd /status` uit op het apparaat en noteer `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` en `MdmUrl`.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna om Intune PC-klienten fortfarande finns bland de installerade programmen på datorn.",
 			"Kör `dsregcmd /status` på enheten och anteckna `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` och `MdmUrl`.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "mdm-auto-enrollment-on", Summary: Text{
+		{ID: "mdm-auto-enrollment-on", Summary: Text{
 			"de": "Die automatische MDM-Registrierung ist in Microsoft Entra ID aktiv, während auf dem PC noch der Intune PC-Client installiert ist; beim Microsoft Entra-Beitritt kollidiert beides.",
 			"en": "MDM automatic enrollment is turned on in Microsoft Entra ID while the Intune PC client is still on the PC, and the two clash when the PC joins Microsoft Entra ID.",
 			"nl": "Automatische MDM-inschrijving staat aan in Microsoft Entra ID terwijl de Intune PC-client nog op de pc staat, en die twee botsen zodra de pc aan Microsoft Entra ID wordt toegevoegd.",
 			"sv": "Automatisk MDM-registrering är aktiverad i Microsoft Entra ID samtidigt som Intune PC-klienten finns kvar på datorn, och de två krockar när datorn ansluts till Microsoft Entra ID.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Melden Sie sich beim Microsoft Entra Admin Center (https://entra.microsoft.com) an.",
 				"Öffnen Sie **Mobility (MDM and MAM)** > **Microsoft Intune**.",
 				"Wählen Sie unter **MDM user scope** die Option **None** und bestätigen Sie mit **Save**.",
 			},
-			"en": []string{
+			"en": {
 				"Sign in to the Microsoft Entra admin center (https://entra.microsoft.com).",
 				"Open **Mobility (MDM and MAM)** > **Microsoft Intune**.",
 				"Under **MDM user scope**, pick **None** and confirm with **Save**.",
 			},
-			"nl": []string{
+			"nl": {
 				"Meld je aan bij het Microsoft Entra-beheercentrum (https://entra.microsoft.com).",
 				"Open **Mobiliteit (MDM en MAM)** > **Microsoft Intune**.",
 				"Kies bij **MDM-gebruikersbereik** de waarde **Geen** en bevestig met **Opslaan**.",
 			},
-			"sv": []string{
+			"sv": {
 				"Logga in i administrationscentret för Microsoft Entra (https://entra.microsoft.com).",
 				"Öppna **Mobility (MDM and MAM)** > **Microsoft Intune**.",
 				"Välj **None** under **MDM user scope** och bekräfta med **Save**.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Damit wird die automatische MDM-Registrierung für alle Benutzer deaktiviert, nicht nur für diesen PC.",
 			},
-			"en": []string{
+			"en": {
 				"This turns off MDM automatic enrollment for all users, not just this PC.",
 			},
-			"nl": []string{
+			"nl": {
 				"Hiermee gaat automatische MDM-inschrijving voor alle gebruikers uit, niet alleen voor deze pc.",
 			},
-			"sv": []string{
+			"sv": {
 				"Det stänger av automatisk MDM-registrering för alla användare, inte bara för den här datorn.",
 			},
 		}},
-		Cause{ID: "intune-pc-client-installed", Summary: Text{
+		{ID: "intune-pc-client-installed", Summary: Text{
 			"de": "Der ältere Intune PC-Client ist noch auf dem Windows 10-PC installiert und verhindert die MDM-Registrierung, wenn der PC Microsoft Entra ID beitritt.",
 			"en": "The legacy Intune PC client is still installed on the Windows 10 PC and blocks MDM enrollment when the PC joins Microsoft Entra ID.",
 			"nl": "De oude Intune PC-client staat nog op de Windows 10-pc en verhindert de MDM-inschrijving wanneer de pc aan Microsoft Entra ID wordt toegevoegd.",
 			"sv": "Den äldre Intune PC-klienten finns kvar på Windows 10-datorn och stoppar MDM-registreringen när datorn ansluts till Microsoft Entra ID.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Deinstallieren Sie den alten Intune PC-Client auf diesem PC.",
 				"Lassen Sie den PC danach erneut Microsoft Entra ID beitreten.",
 			},
-			"en": []string{
+			"en": {
 				"Uninstall the old Intune PC client from that PC.",
 				"Join the PC to Microsoft Entra ID again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Verwijder de oude Intune PC-client van die pc.",
 				"Voeg de pc daarna opnieuw toe aan Microsoft Entra ID.",
 			},
-			"sv": []string{
+			"sv": {
 				"Avinstallera den gamla Intune PC-klienten från datorn.",
 				"Anslut datorn till Microsoft Entra ID igen.",
 			},
@@ -8750,36 +8750,36 @@ func builtinEntry40() *Entry {
 		"nl": "Het accountcertificaat is niet geldig en is mogelijk verlopen.",
 		"sv": "Kontocertifikatet är ogiltigt och kan ha gått ut.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"The account certificate is not valid and may be expired, 0x80cf4017.",
 		},
-		"nl": []string{
+		"nl": {
 			"Het accountcertificaat is niet geldig en is mogelijk verlopen.",
 			"Het accountcertificaat is niet geldig en is mogelijk verlopen, 0x80cf4017.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Intune PC-Client meldet ein abgelaufenes Kontozertifikat",
 			"Zertifikatfehler bei einem älteren Intune PC-Agent",
 			"PC-Client funktioniert nicht mehr, eine Zertifikatwarnung erscheint",
 			"alter Intune PC-Agent wirft Kontozertifikatfehler, nicht Windows-MDM betroffen",
 			"veraltetes Intune PC-Clientpaket, muss neu aus der Admin-Konsole geladen werden",
 		},
-		"en": []string{
+		"en": {
 			"Intune PC client reports an expired account certificate",
 			"certificate error on an older Intune PC agent",
 			"PC client stops working with a certificate warning",
 			"legacy Intune PC agent throws account cert error, not Windows MDM",
 			"outdated Intune PC client package, need to redownload from admin console",
 		},
-		"nl": []string{
+		"nl": {
 			"Intune PC-client meldt een verlopen accountcertificaat",
 			"certificaatfout in een oudere Intune PC-agent",
 			"pc-client werkt niet meer door een certificaatmelding",
 			"oude Intune PC-agent geeft accountcertfout, gaat niet om Windows MDM",
 			"verouderd Intune PC-clientpakket, moet opnieuw downloaden uit de beheerconsole",
 		},
-		"sv": []string{
+		"sv": {
 			"Intune PC-klienten rapporterar ett utgånget kontocertifikat",
 			"certifikatfel i en äldre Intune PC-agent",
 			"PC-klienten slutar fungera med en certifikatvarning",
@@ -8787,60 +8787,60 @@ func builtinEntry40() *Entry {
 			"föråldrat Intune PC-klientpaket, måste laddas ned igen från adminkonsolen",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie die Version des installierten Intune PC-Client und wann das Clientpaket heruntergeladen wurde.",
 			"Notieren Sie Windows-Edition, -Version und -Build, die `winver` anzeigt.",
 		},
-		"en": []string{
+		"en": {
 			"Note the version of the installed Intune PC client and when its client package was downloaded.",
 			"Note the Windows edition, version and build shown by `winver`.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de versie van de geïnstalleerde Intune PC-client en wanneer het clientpakket is gedownload.",
 			"Noteer de Windows-editie, -versie en -build die `winver` toont.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna versionen av den installerade Intune PC-klienten och när klientpaketet laddades ned.",
 			"Anteckna Windows-utgåva, version och build som `winver` visar.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "outdated-client-software", Summary: Text{
+		{ID: "outdated-client-software", Summary: Text{
 			"de": "Die Intune-Clientsoftware auf dem PC ist zu alt, daher wird ihr Kontozertifikat nicht mehr akzeptiert.",
 			"en": "The Intune client software on the PC is too old, so its account certificate is no longer accepted.",
 			"nl": "De Intune-clientsoftware op de pc is te oud, waardoor het accountcertificaat niet meer wordt geaccepteerd.",
 			"sv": "Intune-klientprogramvaran på datorn är för gammal, så kontocertifikatet godtas inte längre.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie https://admin.manage.microsoft.com und melden Sie sich mit einem Administratorkonto an.",
 				"Gehen Sie zu **Admin** > **Client Software Download** und klicken Sie auf **Download Client Software**.",
 				"Speichern Sie das Paket und installieren Sie damit den neuen Client auf dem PC.",
 			},
-			"en": []string{
+			"en": {
 				"Open https://admin.manage.microsoft.com and sign in with an admin account.",
 				"Go to **Admin** > **Client Software Download** and click **Download Client Software**.",
 				"Save the package, then install the new client on the PC with it.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open https://admin.manage.microsoft.com en log in met een beheerdersaccount.",
 				"Ga naar **Beheerder** > **Clientsoftware downloaden** en klik op **Clientsoftware downloaden**.",
 				"Bewaar het pakket en zet daarmee de nieuwe client op de pc.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna https://admin.manage.microsoft.com och logga in med ett administratörskonto.",
 				"Gå till **Admin** > **Client Software Download** och klicka på **Download Client Software**.",
 				"Spara paketet och installera sedan den nya klienten på datorn med det.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Es geht um den älteren Intune PC-Client, nicht um die Windows-MDM-Registrierung.",
 			},
-			"en": []string{
+			"en": {
 				"This is about the legacy Intune PC client, not Windows MDM enrollment.",
 			},
-			"nl": []string{
+			"nl": {
 				"Dit gaat over de oude Intune PC-client, niet over Windows MDM-inschrijving.",
 			},
-			"sv": []string{
+			"sv": {
 				"Det här gäller den äldre Intune PC-klienten, inte Windows MDM-registrering.",
 			},
 		}},
@@ -8864,17 +8864,17 @@ func builtinEntry41() *Entry {
 		"nl": "Het apparaat is al ingeschreven.",
 		"sv": "Enheten är redan registrerad.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"Something went wrong. The device is already enrolled.  You can contact your system administrator with the error code 8018000a.",
 			"Another user on the system is already connected to a work or school. Please remove that work or school connection and try again.",
 		},
-		"nl": []string{
+		"nl": {
 			"Het apparaat is al ingeschreven.",
 			"Er is iets misgegaan. Het apparaat is al ingeschreven.  U kunt contact opnemen met de systeembeheerder met de foutcode 8018000a.",
 			"Een andere gebruiker op het systeem is al verbonden met een werk- of schoolaccount. Verwijder die verbinding met werk of school en probeer het opnieuw.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"PC ist noch mit dem Konto eines Kollegen eingebunden oder registriert",
 			"Registrierung scheitert auf einem übernommenen oder gemeinsam genutzten Windows-PC",
 			"auf dem Gerät ist schon ein anderes Geschäftskonto verbunden",
@@ -8883,7 +8883,7 @@ func builtinEntry41() *Entry {
 			"PC vom vorherigen User schon AADJ, neuer User bekommt 8018000a",
 			"PC nie im alten MDM ausgemustert, Intune-Enrollment bricht mit 0x8018000a ab",
 		},
-		"en": []string{
+		"en": {
 			"PC is still joined or enrolled under a colleague's account",
 			"enrollment fails on a second-hand or shared Windows PC",
 			"another work account is already connected on the device",
@@ -8892,7 +8892,7 @@ func builtinEntry41() *Entry {
 			"AADJ'd by a previous user, new user's MDM enrollment hits 8018000a",
 			"old MDM never retired the PC, Intune enroll hits 0x8018000a",
 		},
-		"nl": []string{
+		"nl": {
 			"pc is nog gekoppeld of ingeschreven onder het account van een collega",
 			"inschrijving mislukt op een overgenomen of gedeelde Windows-pc",
 			"er is al een ander werkaccount verbonden op het apparaat",
@@ -8901,7 +8901,7 @@ func builtinEntry41() *Entry {
 			"pc al AADJ door vorige gebruiker, nieuwe user krijgt 8018000a",
 			"pc nooit uit het oude MDM gehaald, Intune-enrollment geeft 0x8018000a",
 		},
-		"sv": []string{
+		"sv": {
 			"datorn är fortfarande ansluten eller registrerad med en kollegas konto",
 			"registreringen misslyckas på en övertagen eller delad Windows-dator",
 			"ett annat jobbkonto är redan anslutet på enheten",
@@ -8911,53 +8911,53 @@ func builtinEntry41() *Entry {
 			"datorn aldrig avvecklad i gamla MDM:en, Intune-enrollment ger 0x8018000a",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Erstellen Sie einen Screenshot von **Settings** > **Accounts** > **Access work or school** mit den verbundenen Konten.",
 			"Führen Sie auf dem Gerät `dsregcmd /status` aus und notieren Sie `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` und `MdmUrl`.",
 		},
-		"en": []string{
+		"en": {
 			"Take a screenshot of **Settings** > **Accounts** > **Access work or school** showing the connected accounts.",
 			"Run `dsregcmd /status` on the device and note `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` and `MdmUrl`.",
 		},
-		"nl": []string{
+		"nl": {
 			"Maak een schermafbeelding van **Instellingen** > **Accounts** > **Toegang via het werknetwerk** met de verbonden accounts.",
 			"Voer `dsregcmd /status` uit op het apparaat en noteer `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` en `MdmUrl`.",
 		},
-		"sv": []string{
+		"sv": {
 			"Ta en skärmbild av **Settings** > **Accounts** > **Access work or school** som visar de anslutna kontona.",
 			"Kör `dsregcmd /status` på enheten och anteckna `AzureAdJoined`, `DomainJoined`, `AzureAdPrt` och `MdmUrl`.",
 		},
 	}, Signals: []Signal{
-		Signal{Event: 7016, Log: "Microsoft-Windows-TaskScheduler/Operational", Cause: "other-mdm"},
+		{Event: 7016, Log: "Microsoft-Windows-TaskScheduler/Operational", Cause: "other-mdm"},
 	}, Causes: []Cause{
-		Cause{ID: "other-user-enrolled", Summary: Text{
+		{ID: "other-user-enrolled", Summary: Text{
 			"de": "Jemand anderes hat den PC bereits mit seinem eigenen Konto in Intune registriert oder Microsoft Entra ID beitreten lassen.",
 			"en": "Someone else already enrolled this PC in Intune or joined it to Microsoft Entra ID with their own account.",
 			"nl": "Iemand anders heeft deze pc al met een eigen account in Intune ingeschreven of aan Microsoft Entra ID toegevoegd.",
 			"sv": "Någon annan har redan registrerat datorn i Intune eller anslutit den till Microsoft Entra ID med sitt eget konto.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie unter **Settings** > **Accounts** > **Access work or school**, ob ein Hinweis auf einen bereits verbundenen anderen Benutzer erscheint.",
 				"Melden Sie sich ab und bei Windows mit dem Konto an, mit dem der PC registriert oder Microsoft Entra ID hinzugefügt wurde.",
 				"Entfernen Sie unter **Settings** > **Accounts** > **Access work or school** dieses Geschäfts- oder Schulkonto.",
 				"Melden Sie sich erneut ab und mit dem eigenen Konto des Benutzers an.",
 				"Starten Sie dann die Intune-Registrierung oder den Microsoft Entra-Beitritt neu.",
 			},
-			"en": []string{
+			"en": {
 				"To confirm, open **Settings** > **Accounts** > **Access work or school** and look for a note that another user is already connected.",
 				"Sign out, then sign in to Windows with the account that enrolled or joined the PC.",
 				"In **Settings** > **Accounts** > **Access work or school**, remove that work or school account.",
 				"Sign out again and sign back in with the user's own account.",
 				"Start the Intune enrollment or the Microsoft Entra join again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer het via **Instellingen** > **Accounts** > **Toegang via het werknetwerk**: daar staat een melding als er al een andere gebruiker verbonden is.",
 				"Meld je af en meld je bij Windows aan met het account waarmee de pc is ingeschreven of toegevoegd.",
 				"Verwijder dat werk- of schoolaccount onder **Instellingen** > **Accounts** > **Toegang via het werknetwerk**.",
 				"Meld je weer af en meld je aan met het eigen account van de gebruiker.",
 				"Start daarna de Intune-inschrijving of de Microsoft Entra join opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera under **Settings** > **Accounts** > **Access work or school**: där visas ett meddelande om att en annan användare redan är ansluten.",
 				"Logga ut och logga in i Windows med kontot som registrerade eller anslöt datorn.",
 				"Ta bort det jobb- eller skolkontot under **Settings** > **Accounts** > **Access work or school**.",
@@ -8965,50 +8965,50 @@ func builtinEntry41() *Entry {
 				"Starta Intune-registreringen eller Microsoft Entra-anslutningen på nytt.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Derselbe Code erscheint auch, wenn schon ein anderer MDM-Dienst den PC verwaltet.",
 			},
-			"en": []string{
+			"en": {
 				"The same code also shows up when a different MDM service already manages the PC.",
 			},
-			"nl": []string{
+			"nl": {
 				"Dezelfde code verschijnt ook als een andere MDM-dienst de pc al beheert.",
 			},
-			"sv": []string{
+			"sv": {
 				"Samma kod visas också när en annan MDM-tjänst redan hanterar datorn.",
 			},
 		}},
-		Cause{ID: "other-mdm", Summary: Text{
+		{ID: "other-mdm", Summary: Text{
 			"de": "Die automatische Registrierung findet den PC bereits von einem anderen MDM verwaltet: Die Aufgabenplanung protokolliert Ereignis 7016 mit Code 2149056522 (0x8018000a).",
 			"en": "Automatic enrollment finds the PC already managed by another MDM: Task Scheduler logs event 7016 with code 2149056522 (0x8018000a).",
 			"nl": "Automatische inschrijving ziet dat een ander MDM-systeem de pc al beheert: Taakplanner registreert gebeurtenis 7016 met code 2149056522 (0x8018000a).",
 			"sv": "Den automatiska registreringen ser att en annan MDM redan hanterar datorn: Schemaläggaren loggar händelse 7016 med kod 2149056522 (0x8018000a).",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie in der Aufgabenplanung **Microsoft** > **Windows** > **EnterpriseMgmt** und suchen Sie im Verlauf der Registrierungsaufgabe nach Ereignis 7016 mit dem Ergebnis 2149056522.",
 				"Suchen Sie unter **Einstellungen** > **Konten** > **Auf Arbeits- oder Schulkonto zugreifen** die Verbindung des anderen MDM; prüfen Sie, dass es den PC nicht mehr verwalten soll, bevor Sie sie entfernen (oder setzen Sie den PC in der Konsole des anderen MDM außer Betrieb).",
 				"Starten Sie den PC neu oder führen Sie die Registrierungsaufgabe erneut aus und prüfen Sie, ob unter **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** Ereignis 75 (Erfolg) erscheint.",
 			},
-			"en": []string{
+			"en": {
 				"In Task Scheduler, open **Microsoft** > **Windows** > **EnterpriseMgmt** and check the history of the enrollment task for event 7016 with result 2149056522.",
 				"Under **Settings** > **Accounts** > **Access work or school**, find the connection of the other MDM; make sure it is no longer meant to manage this PC before you remove it (or retire the PC in the other MDM's console).",
 				"Restart the PC or run the enrollment task again, then check for event 75 (success) under **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin**.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open in Taakplanner **Microsoft** > **Windows** > **EnterpriseMgmt** en zoek in de geschiedenis van de inschrijvingstaak naar gebeurtenis 7016 met resultaat 2149056522.",
 				"Zoek onder **Instellingen** > **Accounts** > **Toegang tot werk of school** de verbinding van het andere MDM-systeem; controleer dat dat de pc niet meer hoort te beheren voordat je de verbinding verwijdert (of zet de pc buiten gebruik in de console van dat systeem).",
 				"Start de pc opnieuw of voer de inschrijvingstaak opnieuw uit en kijk onder **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** of gebeurtenis 75 (gelukt) verschijnt.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna **Microsoft** > **Windows** > **EnterpriseMgmt** i Schemaläggaren och leta i registreringsaktivitetens historik efter händelse 7016 med resultatet 2149056522.",
 				"Leta upp den andra MDM:ens anslutning under **Inställningar** > **Konton** > **Åtkomst till arbete eller skola**; kontrollera att den inte längre ska hantera datorn innan du tar bort den (eller avveckla datorn i den andra MDM:ens konsol).",
 				"Starta om datorn eller kör registreringsaktiviteten igen och kontrollera att händelse 75 (lyckades) syns under **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin**.",
 			},
 		}, LikelyWhen: Condition{
-			"other-mdm": []string{
+			"other-mdm": {
 				"yes",
 			},
-			"previously-enrolled": []string{
+			"previously-enrolled": {
 				"yes",
 			},
 		}},
@@ -9030,7 +9030,7 @@ func builtinEntry42() *Entry {
 		"nl": "Er treedt een time-out op voor de pagina met de inschrijvingsstatus voordat het aanmeldingsscherm wordt weergegeven",
 		"sv": "Sidan för registreringsstatus får timeout före inloggningsskärmen",
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Registrierungsstatusseite hängt und läuft während Autopilot in ein Timeout",
 			"Gerät erreicht nach der Registrierung nie den Windows-Anmeldebildschirm",
 			"ESP bleibt bei der Installation von Microsoft Store-Apps hängen",
@@ -9038,7 +9038,7 @@ func builtinEntry42() *Entry {
 			"ESP-Timeout, wenn MSfB-Apps getrackt werden und CA konformes Gerät verlangt",
 			"Compliance-Policy auf User zugewiesen, ESP läuft vor der Anmeldung in Timeout",
 		},
-		"en": []string{
+		"en": {
 			"Enrollment Status Page hangs and times out during Autopilot",
 			"device never reaches the Windows sign-in screen after enrollment",
 			"ESP stuck installing Microsoft Store apps",
@@ -9046,7 +9046,7 @@ func builtinEntry42() *Entry {
 			"ESP timeout with MSfB apps tracked and CA requiring compliant device",
 			"compliance policy assigned to users, ESP times out before login",
 		},
-		"nl": []string{
+		"nl": {
 			"inschrijvingsstatuspagina blijft hangen en loopt in een time-out tijdens Autopilot",
 			"apparaat komt na de inschrijving nooit bij het Windows-aanmeldscherm",
 			"ESP blijft hangen bij het installeren van Microsoft Store-apps",
@@ -9054,7 +9054,7 @@ func builtinEntry42() *Entry {
 			"ESP-timeout: MSfB-apps worden gevolgd en CA eist compliant device",
 			"compliance policy op users toegewezen, ESP loopt vast vóór het aanmelden",
 		},
-		"sv": []string{
+		"sv": {
 			"sidan för registreringsstatus hänger sig och får timeout under Autopilot",
 			"enheten når aldrig Windows-inloggningsskärmen efter registreringen",
 			"ESP fastnar när Microsoft Store-appar installeras",
@@ -9063,60 +9063,60 @@ func builtinEntry42() *Entry {
 			"efterlevnadsprincip riktad mot användare, ESP får timeout före inloggningen",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Öffnen Sie die Anmeldung des Benutzers in den Anmeldeprotokollen von Microsoft Entra und notieren Sie, welche Richtlinie für bedingten Zugriff sie blockiert hat.",
 			"Führen Sie `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` als Administrator aus und bewahren Sie die .cab-Datei auf.",
 		},
-		"en": []string{
+		"en": {
 			"Open the user's sign-in in the Microsoft Entra sign-in logs and note which Conditional Access policy blocked it.",
 			"Run `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` as administrator and keep the .cab file.",
 		},
-		"nl": []string{
+		"nl": {
 			"Open de aanmelding van de gebruiker in de aanmeldingslogboeken van Microsoft Entra en noteer welk beleid voor voorwaardelijke toegang die blokkeerde.",
 			"Voer `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` uit als beheerder en bewaar het .cab-bestand.",
 		},
-		"sv": []string{
+		"sv": {
 			"Öppna användarens inloggning i inloggningsloggarna i Microsoft Entra och anteckna vilken princip för villkorsstyrd åtkomst som blockerade den.",
 			"Kör `mdmdiagnosticstool.exe -area \"DeviceEnrollment;DeviceProvisioning;Autopilot\" -cab C:\\temp\\mdmlogs.cab` som administratör och spara .cab-filen.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "store-apps-with-compliance-ca", Summary: Text{
+		{ID: "store-apps-with-compliance-ca", Summary: Text{
 			"de": "Die ESP überwacht Apps aus dem Microsoft Store für Unternehmen, während eine Richtlinie für bedingten Zugriff in Microsoft Entra ID für alle Cloud-Apps und Windows ein konformes Gerät verlangt; so ist der Store erst erreichbar, wenn die Konformität feststeht.",
 			"en": "The ESP tracks apps from Microsoft Store for Business while a Conditional Access policy in Microsoft Entra ID requires a compliant device for all cloud apps and Windows, so the Store can't be reached before compliance is known.",
 			"nl": "De ESP houdt de installatie van apps uit Microsoft Store voor Bedrijven bij, terwijl een beleid voor voorwaardelijke toegang in Microsoft Entra ID een compatibel apparaat vereist voor alle cloud-apps en Windows; de Store is dan pas bereikbaar als de naleving bekend is.",
 			"sv": "ESP spårar appar från Microsoft Store för företag samtidigt som en princip för villkorsstyrd åtkomst i Microsoft Entra ID kräver en kompatibel enhet för alla molnappar och Windows, så Store kan inte nås förrän efterlevnaden är fastställd.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie, ob alle drei zutreffen: Die ESP überwacht Apps aus dem Microsoft Store für Unternehmen, eine Richtlinie für bedingten Zugriff verlangt ein konformes Gerät, und sie gilt für alle Cloud-Apps und Windows.",
 				"Lösung eins: Weisen Sie die Intune-Konformitätsrichtlinien Geräten zu, damit die Konformität feststeht, bevor sich der Benutzer anmeldet.",
 				"Oder Lösung zwei: Stellen Sie die Store-Apps auf Offlinelizenzierung um, damit Windows vor der Konformitätsprüfung nicht beim Microsoft Store nachfragen muss.",
 			},
-			"en": []string{
+			"en": {
 				"Confirm all three apply: the ESP tracks apps from Microsoft Store for Business, a Conditional Access policy requires a compliant device, and it covers all cloud apps and Windows.",
 				"Fix one: target the Intune compliance policies at devices, so compliance is known before the user signs in.",
 				"Or fix two: switch the Store apps to offline licensing, so Windows needn't contact the Microsoft Store before compliance is determined.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer of alle drie gelden: de ESP houdt apps uit Microsoft Store voor Bedrijven bij, een beleid voor voorwaardelijke toegang eist een compatibel apparaat, en dat geldt voor alle cloud-apps en Windows.",
 				"Oplossing één: wijs het Intune-nalevingsbeleid toe aan apparaten, zodat de naleving vaststaat voordat de gebruiker zich aanmeldt.",
 				"Of oplossing twee: zet de Store-apps op offline licenties, zodat Windows de Microsoft Store niet hoeft te raadplegen voordat de naleving bekend is.",
 			},
-			"sv": []string{
+			"sv": {
 				"Bekräfta att alla tre gäller: ESP spårar appar från Microsoft Store för företag, en princip för villkorsstyrd åtkomst kräver en kompatibel enhet, och den omfattar alla molnappar och Windows.",
 				"Lösning ett: rikta Intune-efterlevnadsprinciperna mot enheter, så att efterlevnaden är känd innan användaren loggar in.",
 				"Eller lösning två: byt Store-apparna till offlinelicensiering, så att Windows inte behöver kontakta Microsoft Store innan efterlevnaden är fastställd.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Die beiden Lösungen sind Alternativen: Eine davon genügt.",
 			},
-			"en": []string{
+			"en": {
 				"The two fixes are alternatives: one of them is enough.",
 			},
-			"nl": []string{
+			"nl": {
 				"De twee oplossingen zijn alternatieven: één ervan is genoeg.",
 			},
-			"sv": []string{
+			"sv": {
 				"De två lösningarna är alternativ: en av dem räcker.",
 			},
 		}},
@@ -9142,36 +9142,36 @@ func builtinEntry43() *Entry {
 		"nl": "De software kan niet worden geïnstalleerd.",
 		"sv": "Programvaran kan inte installeras.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"The software cannot be installed, 0x80cf4017.",
 		},
-		"nl": []string{
+		"nl": {
 			"De software kan niet worden geïnstalleerd.",
 			"De software kan niet worden geïnstalleerd, 0x80cf4017.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Installation des Intune PC-Clients schlägt fehl",
 			"veraltete Intune-Clientsoftware auf dem PC",
 			"Client-Setup bricht mit einem Installationsfehler ab",
 			"Installation des Legacy-PC-Agents bricht ab, Installationspaket ist uralt",
 			"0x80cf4017 beim Setup des Intune-PC-Agents mit veraltetem Clientpaket",
 		},
-		"en": []string{
+		"en": {
 			"Intune PC client install fails",
 			"old Intune client software on the PC",
 			"client setup aborts with an install error",
 			"legacy PC agent install aborts, installer package downloaded long ago",
 			"0x80cf4017 during Intune PC agent setup with an outdated client package",
 		},
-		"nl": []string{
+		"nl": {
 			"installatie van de Intune PC-client mislukt",
 			"verouderde Intune-clientsoftware op de pc",
 			"clientinstallatie breekt af met een installatiefout",
 			"installatie van de legacy pc-agent breekt af, installatiepakket is al oud",
 			"0x80cf4017 bij setup van de Intune PC-agent met een verouderd clientpakket",
 		},
-		"sv": []string{
+		"sv": {
 			"installationen av Intune PC-klienten misslyckas",
 			"gammal Intune-klientprogramvara på datorn",
 			"klientinstallationen avbryts med ett installationsfel",
@@ -9179,60 +9179,60 @@ func builtinEntry43() *Entry {
 			"0x80cf4017 vid installation av Intune PC-agenten med ett föråldrat klientpaket",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie die Version des installierten Intune PC-Client und wann das Clientpaket heruntergeladen wurde.",
 			"Notieren Sie Windows-Edition, -Version und -Build, die `winver` anzeigt.",
 		},
-		"en": []string{
+		"en": {
 			"Note the version of the installed Intune PC client and when its client package was downloaded.",
 			"Note the Windows edition, version and build shown by `winver`.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de versie van de geïnstalleerde Intune PC-client en wanneer het clientpakket is gedownload.",
 			"Noteer de Windows-editie, -versie en -build die `winver` toont.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna versionen av den installerade Intune PC-klienten och när klientpaketet laddades ned.",
 			"Anteckna Windows-utgåva, version och build som `winver` visar.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "outdated-client-software", Summary: Text{
+		{ID: "outdated-client-software", Summary: Text{
 			"de": "Das installierte Intune-Clientsoftwarepaket ist nicht mehr aktuell.",
 			"en": "The Intune client software package being installed is outdated.",
 			"nl": "Het Intune-clientsoftwarepakket dat wordt geïnstalleerd, is niet meer actueel.",
 			"sv": "Paketet med Intune-klientprogramvara som installeras är inaktuellt.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie https://admin.manage.microsoft.com und melden Sie sich mit einem Administratorkonto an.",
 				"Öffnen Sie **Admin** > **Client Software Download** und klicken Sie auf **Download Client Software**.",
 				"Speichern Sie das Paket und installieren Sie damit den aktuellen Client auf dem PC.",
 			},
-			"en": []string{
+			"en": {
 				"Open https://admin.manage.microsoft.com and sign in with an admin account.",
 				"Open **Admin** > **Client Software Download** and click **Download Client Software**.",
 				"Save the package and run it on the PC to install the current client.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open https://admin.manage.microsoft.com en log in met een beheerdersaccount.",
 				"Open **Beheerder** > **Clientsoftware downloaden** en klik op **Clientsoftware downloaden**.",
 				"Bewaar het pakket en installeer daarmee de actuele client op de pc.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna https://admin.manage.microsoft.com och logga in med ett administratörskonto.",
 				"Öppna **Admin** > **Client Software Download** och klicka på **Download Client Software**.",
 				"Spara paketet och kör det på datorn för att installera den aktuella klienten.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Es geht um den älteren Intune PC-Client, nicht um die Windows-MDM-Registrierung.",
 			},
-			"en": []string{
+			"en": {
 				"This is about the legacy Intune PC client, not Windows MDM enrollment.",
 			},
-			"nl": []string{
+			"nl": {
 				"Dit gaat over de oude Intune PC-client, niet over Windows MDM-inschrijving.",
 			},
-			"sv": []string{
+			"sv": {
 				"Det här gäller den äldre Intune PC-klienten, inte Windows MDM-registrering.",
 			},
 		}},
@@ -9251,36 +9251,36 @@ func builtinEntry44() *Entry {
 		"nl": "Dit account is niet toegestaan op deze telefoon.",
 		"sv": "Det här kontot är inte tillåtet på den här telefonen.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"This account is not allowed on this phone. Make sure the information you provided is correct, and then try again or request support from your company.",
 		},
-		"nl": []string{
+		"nl": {
 			"Dit account is niet toegestaan op deze telefoon.",
 			"Dit account is niet toegestaan op deze telefoon. Controleer of de informatie die u hebt ingevoerd juist is en probeer het opnieuw of vraag uw bedrijf om ondersteuning.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Benutzer ohne Intune-Lizenz kann nicht registrieren",
 			"Registrierung direkt nach Eingabe des Geschäftskontos abgelehnt",
 			"Konto wird bei der Registrierung auf dem Gerät abgewiesen",
 			"Geschäftskonto beim Enrollment des Windows-Telefons abgelehnt, keine Intune-Lizenz zugewiesen",
 			"Telefon eines neuen Benutzers enrollt nicht, keine Intune-SKU im M365-Admin zugewiesen",
 		},
-		"en": []string{
+		"en": {
 			"user without an Intune licence can't enroll",
 			"enrollment rejected right after entering the work account",
 			"account refused on the device during enrollment",
 			"work account rejected on Windows phone enrollment, user lacks Intune licence",
 			"new user's phone won't enroll, no Intune SKU assigned in M365 admin",
 		},
-		"nl": []string{
+		"nl": {
 			"gebruiker zonder Intune-licentie kan niet inschrijven",
 			"inschrijving geweigerd direct na het invoeren van het werkaccount",
 			"account wordt tijdens de inschrijving op het apparaat geweigerd",
 			"werkaccount geweigerd bij enrollment van Windows-telefoon, gebruiker mist Intune-licentie",
 			"telefoon van nieuwe gebruiker enrollt niet, geen Intune-SKU toegewezen in M365-admin",
 		},
-		"sv": []string{
+		"sv": {
 			"användare utan Intune-licens kan inte registrera sin enhet",
 			"registreringen nekas direkt efter att jobbkontot angetts",
 			"kontot avvisas på enheten under registreringen",
@@ -9288,45 +9288,45 @@ func builtinEntry44() *Entry {
 			"ny användares telefon registreras inte, ingen Intune-SKU tilldelad i M365-admin",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Erstellen Sie einen Screenshot der Lizenzen des Benutzers im Microsoft 365 Admin Center und prüfen Sie, ob eine davon Intune enthält.",
 			"Suchen Sie den Benutzer unter **Geräte** > **Monitor** > **Enrollment failures** und notieren Sie Fehlergrund und Zeitpunkt des Versuchs.",
 		},
-		"en": []string{
+		"en": {
 			"Take a screenshot of the user's licences in the Microsoft 365 admin center and check that one of them includes Intune.",
 			"Check **Devices** > **Monitor** > **Enrollment failures** for the user and note the failure reason and the time of the attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Maak een schermafbeelding van de licenties van de gebruiker in het Microsoft 365-beheercentrum en controleer of er een met Intune bij zit.",
 			"Zoek de gebruiker op onder **Apparaten** > **Monitor** > **Enrollment failures** en noteer de reden en het tijdstip van de mislukte poging.",
 		},
-		"sv": []string{
+		"sv": {
 			"Ta en skärmbild av användarens licenser i administrationscentret för Microsoft 365 och kontrollera att någon av dem omfattar Intune.",
 			"Leta upp användaren under **Enheter** > **Monitor** > **Enrollment failures** och anteckna felorsaken och tidpunkten för försöket.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "no-intune-license", Summary: Text{
+		{ID: "no-intune-license", Summary: Text{
 			"de": "Dem Konto, das die Registrierung versucht, ist keine gültige Intune-Lizenz zugewiesen.",
 			"en": "Intune finds no valid licence assigned to the account that is trying to enroll.",
 			"nl": "Aan het account dat probeert in te schrijven, is geen geldige Intune-licentie toegewezen.",
 			"sv": "Kontot som försöker registrera har ingen giltig Intune-licens tilldelad.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie die Lizenzen des Benutzers im Microsoft 365 Admin Center (https://admin.microsoft.com).",
 				"Weisen Sie eine gültige Intune-Lizenz zu.",
 				"Lassen Sie den Benutzer das Gerät erneut registrieren.",
 			},
-			"en": []string{
+			"en": {
 				"Check the user's licences in the Microsoft 365 admin center (https://admin.microsoft.com).",
 				"Assign a valid Intune licence.",
 				"Have the user enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer de licenties van de gebruiker in het Microsoft 365-beheercentrum (https://admin.microsoft.com).",
 				"Geef de gebruiker een geldige Intune-licentie.",
 				"Laat de gebruiker het apparaat daarna opnieuw inschrijven.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera användarens licenser i administrationscentret för Microsoft 365 (https://admin.microsoft.com).",
 				"Tilldela en giltig Intune-licens.",
 				"Låt användaren registrera enheten igen.",
@@ -9350,36 +9350,36 @@ func builtinEntry45() *Entry {
 		"nl": "Deze gebruiker is niet bevoegd om te registreren.",
 		"sv": "Den här användaren får inte registrera enheter.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"This user is not allowed to enroll. You can try again or contact your system administrator with the error code 801c0003.",
 		},
-		"nl": []string{
+		"nl": {
 			"Deze gebruiker is niet bevoegd om te registreren.",
 			"Deze gebruiker is niet bevoegd om te registreren. U kunt het opnieuw proberen of contact opnemen met uw systeembeheerder met de foutcode 801c0003.",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"neue Benutzer können ihren Windows-PC nicht in Azure AD einbinden",
 			"Azure AD-Beitritt scheitert, daher startet die Intune-Registrierung nie",
 			"Registrierung abgelehnt für Benutzer, die noch nie ein Gerät eingebunden haben",
 			"801c0003 beim AADJ, Users may join devices steht auf None",
 			"nur User aus der Selected-Liste dürfen joinen, der Rest wird geblockt",
 		},
-		"en": []string{
+		"en": {
 			"new users can't join their Windows PC to Azure AD",
 			"Azure AD join fails so Intune enrollment never starts",
 			"enrollment rejected for users who never joined a device before",
 			"801c0003 during AADJ, Users may join devices is set to None",
 			"only users in the Selected join group can AADJ, others get blocked",
 		},
-		"nl": []string{
+		"nl": {
 			"nieuwe gebruikers kunnen hun Windows-pc niet aan Azure AD koppelen",
 			"Azure AD-join mislukt waardoor de Intune-inschrijving niet start",
 			"inschrijving geweigerd voor gebruikers die nog nooit een apparaat koppelden",
 			"801c0003 bij AADJ, Users may join devices staat op Geen",
 			"alleen users in de Selected-lijst kunnen AADJ'en, de rest wordt geblokkeerd",
 		},
-		"sv": []string{
+		"sv": {
 			"nya användare kan inte ansluta sin Windows-dator till Azure AD",
 			"Azure AD-anslutningen misslyckas så Intune-registreringen startar aldrig",
 			"registreringen nekas för användare som aldrig anslutit en enhet tidigare",
@@ -9387,64 +9387,64 @@ func builtinEntry45() *Entry {
 			"bara användare i Selected-listan kan AADJ:a, övriga blockeras",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Notieren Sie den Wert von **Users may join devices to Microsoft Entra ID** unter **Identity** > **Devices** > **Device settings**.",
 			"Öffnen Sie `eventvwr.msc` und exportieren Sie das Protokoll **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** aus der Zeit des fehlgeschlagenen Versuchs.",
 		},
-		"en": []string{
+		"en": {
 			"Note the value of **Users may join devices to Microsoft Entra ID** under **Identity** > **Devices** > **Device settings**.",
 			"Open `eventvwr.msc` and export the **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** log covering the failed attempt.",
 		},
-		"nl": []string{
+		"nl": {
 			"Noteer de waarde van **Users may join devices to Microsoft Entra ID** onder **Identity** > **Apparaten** > **Apparaatinstellingen**.",
 			"Open `eventvwr.msc` en exporteer het logboek **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** rond de mislukte poging.",
 		},
-		"sv": []string{
+		"sv": {
 			"Anteckna värdet för **Users may join devices to Microsoft Entra ID** under **Identity** > **Devices** > **Device settings**.",
 			"Öppna `eventvwr.msc` och exportera loggen **Applications and Services Logs** > **Microsoft** > **Windows** > **DeviceManagement-Enterprise-Diagnostics-Provider** > **Admin** från tiden för det misslyckade försöket.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "users-may-join-devices", Summary: Text{
+		{ID: "users-may-join-devices", Summary: Text{
 			"de": "**Users may join devices to Microsoft Entra ID** steht auf **None**, daher können Benutzer keine Geräte hinzufügen und die davon abhängige Intune-Registrierung scheitert.",
 			"en": "**Users may join devices to Microsoft Entra ID** is set to **None**, so users can't join a device and the Intune enrollment that depends on it fails.",
 			"nl": "**Users may join devices to Microsoft Entra ID** staat op **Geen**; gebruikers kunnen dus geen apparaat toevoegen en mislukt de Intune-inschrijving, die daarvan afhangt.",
 			"sv": "**Users may join devices to Microsoft Entra ID** är satt till **None**, så användarna kan inte ansluta enheter och Intune-registreringen som bygger på det misslyckas.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Melden Sie sich mit einem Administratorkonto beim Microsoft Entra Admin Center (https://entra.microsoft.com) an.",
 				"Öffnen Sie **Identity** > **Devices** > **Device settings**.",
 				"Stellen Sie **Users may join devices to Microsoft Entra ID** von **None** auf **All** um.",
 				"Lassen Sie den Benutzer die Registrierung erneut versuchen.",
 			},
-			"en": []string{
+			"en": {
 				"Sign in to the Microsoft Entra admin center (https://entra.microsoft.com) with an admin account.",
 				"Open **Identity** > **Devices** > **Device settings**.",
 				"Switch **Users may join devices to Microsoft Entra ID** from **None** to **All**.",
 				"Have the user retry the enrollment.",
 			},
-			"nl": []string{
+			"nl": {
 				"Meld je met een beheerdersaccount aan bij het Microsoft Entra-beheercentrum (https://entra.microsoft.com).",
 				"Open **Identity** > **Apparaten** > **Apparaatinstellingen**.",
 				"Zet **Users may join devices to Microsoft Entra ID** van **Geen** op **Alle**.",
 				"Laat de gebruiker de inschrijving opnieuw proberen.",
 			},
-			"sv": []string{
+			"sv": {
 				"Logga in i administrationscentret för Microsoft Entra (https://entra.microsoft.com) med ett administratörskonto.",
 				"Öppna **Identity** > **Devices** > **Device settings**.",
 				"Ändra **Users may join devices to Microsoft Entra ID** från **None** till **All**.",
 				"Be användaren försöka registrera igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Steht die Einstellung auf **Selected**, muss der Benutzer zu den ausgewählten Mitgliedern gehören.",
 			},
-			"en": []string{
+			"en": {
 				"If the setting is **Selected** instead, the user has to be one of the selected members.",
 			},
-			"nl": []string{
+			"nl": {
 				"Staat de instelling op **Geselecteerd**, dan moet de gebruiker bij de geselecteerde leden staan.",
 			},
-			"sv": []string{
+			"sv": {
 				"Om inställningen i stället är **Selected** måste användaren finnas bland de valda medlemmarna.",
 			},
 		}},
@@ -9467,17 +9467,17 @@ func builtinEntry46() *Entry {
 		"nl": "Deze gebruiker is niet gemachtigd om zich in te schrijven.",
 		"sv": "Den här användaren har inte behörighet att registrera enheter.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"This user is not authorized to enroll. You can try to do this again or contact your system administrator with the error code (0x801c0003).",
 			"Something went wrong. This user is not authorized to enroll. You can try to do this again or contact your system administrator with error code 80180003.",
 		},
-		"nl": []string{
+		"nl": {
 			"Deze gebruiker is niet gemachtigd om zich in te schrijven.",
 			"Deze gebruiker is niet gemachtigd om zich in te schrijven. U kunt dit opnieuw proberen of contact opnemen met de systeembeheerder met de foutcode (0x801c0003)",
 			"Er is iets misgegaan. Deze gebruiker is niet gemachtigd om zich in te schrijven. U kunt dit opnieuw proberen of contact opnemen met de systeembeheerder met de foutcode 80180003",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"Windows-Gerät lässt sich für diesen Benutzer nicht registrieren",
 			"Benutzer hat das Gerätelimit in Intune erreicht",
 			"PC mit Windows Home lässt sich nicht registrieren",
@@ -9485,7 +9485,7 @@ func builtinEntry46() *Entry {
 			"0x801c0003 beim Registrieren, Windows-MDM in der Plattformbeschränkung blockiert",
 			"80180003 bei einem User, Device Limit Restriction ausgeschöpft",
 		},
-		"en": []string{
+		"en": {
 			"Windows device won't enroll for this user",
 			"user hit the device limit in Intune",
 			"Windows Home PC can't join or enroll",
@@ -9493,7 +9493,7 @@ func builtinEntry46() *Entry {
 			"0x801c0003 on enroll, Windows MDM blocked in platform restriction",
 			"80180003 for one user, device limit restriction maxed out",
 		},
-		"nl": []string{
+		"nl": {
 			"Windows-apparaat wil niet inschrijven voor deze gebruiker",
 			"gebruiker zit aan het maximum aantal apparaten",
 			"pc met Windows Home kan niet inschrijven",
@@ -9501,7 +9501,7 @@ func builtinEntry46() *Entry {
 			"0x801c0003 bij inschrijven, Windows-MDM geblokkeerd in platform restriction",
 			"80180003 voor één user, device limit restriction zit vol",
 		},
-		"sv": []string{
+		"sv": {
 			"Windows-enheten går inte att registrera för den här användaren",
 			"användaren har nått enhetsgränsen i Intune",
 			"dator med Windows Home går inte att registrera",
@@ -9510,138 +9510,138 @@ func builtinEntry46() *Entry {
 			"80180003 för en användare, device limit restriction är full",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Suchen Sie den Benutzer unter **Geräte** > **Monitor** > **Enrollment failures** und notieren Sie Fehlergrund und Zeitpunkt des Versuchs.",
 			"Notieren Sie die Windows-Edition (`winver`) und wie viele Geräte der Benutzer schon in Intune hat.",
 		},
-		"en": []string{
+		"en": {
 			"Check **Devices** > **Monitor** > **Enrollment failures** for the user and note the failure reason and the time of the attempt.",
 			"Note the Windows edition (`winver`) and how many devices the user already has in Intune.",
 		},
-		"nl": []string{
+		"nl": {
 			"Zoek de gebruiker op onder **Apparaten** > **Monitor** > **Enrollment failures** en noteer de reden en het tijdstip van de mislukte poging.",
 			"Noteer de Windows-editie (`winver`) en hoeveel apparaten de gebruiker al in Intune heeft.",
 		},
-		"sv": []string{
+		"sv": {
 			"Leta upp användaren under **Enheter** > **Monitor** > **Enrollment failures** och anteckna felorsaken och tidpunkten för försöket.",
 			"Anteckna Windows-utgåvan (`winver`) och hur många enheter användaren redan har i Intune.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "too-many-devices", Summary: Text{
+		{ID: "too-many-devices", Summary: Text{
 			"de": "Für den Benutzer sind in Intune bereits so viele Geräte registriert wie erlaubt, daher wird ein weiteres abgelehnt.",
 			"en": "Intune already holds as many devices for this user as it allows, so a new one is refused.",
 			"nl": "Er staan al zoveel apparaten op naam van de gebruiker in Intune als is toegestaan, dus een nieuw apparaat wordt geweigerd.",
 			"sv": "Användaren har redan så många enheter i Intune som tillåts, så en ny enhet nekas.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Öffnen Sie das Microsoft Intune Admin Center (https://intune.microsoft.com).",
 				"Gehen Sie zu **Benutzer** > **All users**, wählen Sie den Benutzer und öffnen Sie **Geräte**.",
 				"Markieren Sie die Geräte, die nicht mehr genutzt werden, und klicken Sie auf **Delete**.",
 				"Lassen Sie den Benutzer die Registrierung erneut versuchen.",
 			},
-			"en": []string{
+			"en": {
 				"Open the Microsoft Intune admin center (https://intune.microsoft.com).",
 				"Go to **Users** > **All users**, pick the user and open **Devices**.",
 				"Select the devices the user no longer uses and click **Delete**.",
 				"Have the user try enrolling again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Open het Microsoft Intune-beheercentrum (https://intune.microsoft.com).",
 				"Kies **Gebruikers** > **Alle gebruikers**, zoek de gebruiker op en open **Apparaten**.",
 				"Vink de apparaten aan die niet meer in gebruik zijn en kies **Verwijderen**.",
 				"Laat de gebruiker de inschrijving opnieuw proberen.",
 			},
-			"sv": []string{
+			"sv": {
 				"Öppna administrationscentret för Microsoft Intune (https://intune.microsoft.com).",
 				"Gå till **Användare** > **All users**, välj användaren och öppna **Enheter**.",
 				"Markera enheterna som användaren inte längre använder och klicka på **Delete**.",
 				"Be användaren försöka registrera igen.",
 			},
 		}, LikelyWhen: Condition{
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 			},
 		}, UnlikelyWhen: Condition{
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
 		}},
-		Cause{ID: "enrollment-limit", Summary: Text{
+		{ID: "enrollment-limit", Summary: Text{
 			"de": "Das Gerätelimit, das für den Benutzer gilt, ist niedriger als die Zahl der Geräte, die er tatsächlich braucht; das Limit zu erhöhen ist die Alternative zum Löschen von Geräten.",
 			"en": "The device limit restriction that applies to the user allows fewer devices than the user really needs; raising it is the alternative to deleting devices.",
 			"nl": "De apparaatlimiet die voor de gebruiker geldt, is lager dan het aantal apparaten dat de gebruiker echt nodig heeft; de limiet verhogen is het alternatief voor apparaten verwijderen.",
 			"sv": "Enhetsgränsen som gäller för användaren är lägre än det antal enheter som användaren faktiskt behöver; att höja gränsen är alternativet till att ta bort enheter.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Gehen Sie im Microsoft Intune Admin Center zu **Geräte** > **Enrollment** > **Device limit restriction** und öffnen Sie die Beschränkung, die für den Benutzer gilt.",
 				"Wählen Sie **Eigenschaften** und dann **Bearbeiten** neben **Device limit**.",
 				"Erhöhen Sie **Device limit** (höchstens 15) und schließen Sie mit **Review + save** > **Speichern** ab.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center, go to **Devices** > **Enrollment** > **Device limit restriction** and open the restriction that applies to the user.",
 				"Choose **Properties**, then **Edit** next to **Device limit**.",
 				"Raise **Device limit** (15 at most) and finish with **Review + save** > **Save**.",
 			},
-			"nl": []string{
+			"nl": {
 				"Ga in het Microsoft Intune-beheercentrum naar **Apparaten** > **Enrollment** > **Device limit restriction** en open de beperking die voor de gebruiker geldt.",
 				"Kies **Eigenschappen** en dan **Bewerken** naast **Apparaatlimiet**.",
 				"Zet **Apparaatlimiet** hoger (maximaal 15) en rond af met **Beoordelen en opslaan** > **Opslaan**.",
 			},
-			"sv": []string{
+			"sv": {
 				"Gå i administrationscentret för Microsoft Intune till **Enheter** > **Enrollment** > **Device limit restriction** och öppna begränsningen som gäller för användaren.",
 				"Välj **Egenskaper** och sedan **Redigera** bredvid **Device limit**.",
 				"Höj **Device limit** (högst 15) och avsluta med **Review + save** > **Spara**.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Das neue Limit gilt für alle Benutzer, denen die Beschränkung zugewiesen ist, nicht nur für den betroffenen.",
 			},
-			"en": []string{
+			"en": {
 				"The new limit counts for every user the restriction is assigned to, not only the one who got the error.",
 			},
-			"nl": []string{
+			"nl": {
 				"De nieuwe limiet geldt voor alle gebruikers aan wie de beperking is toegewezen, niet alleen voor degene met de fout.",
 			},
-			"sv": []string{
+			"sv": {
 				"Den nya gränsen gäller alla användare som begränsningen är tilldelad, inte bara den som fick felet.",
 			},
 		}, LikelyWhen: Condition{
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 			},
 		}, UnlikelyWhen: Condition{
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
 		}},
-		Cause{ID: "device-type-restriction", Summary: Text{
+		{ID: "device-type-restriction", Summary: Text{
 			"de": "Eine Plattformbeschränkung lässt Windows-MDM nicht zu, deshalb blockiert Intune die Registrierung.",
 			"en": "A device platform restriction doesn't allow Windows MDM, so Intune stops the enrollment.",
 			"nl": "Een platformbeperking staat Windows-MDM niet toe, dus Intune houdt de inschrijving tegen.",
 			"sv": "En plattformsbegränsning tillåter inte Windows-MDM, så Intune stoppar registreringen.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Melden Sie sich als globaler Administrator beim Microsoft Intune Admin Center (https://intune.microsoft.com) an.",
 				"Gehen Sie zu **Geräte** > **Enrollment** > **Device platform restriction**, öffnen Sie die Registerkarte **Windows restrictions** und die Beschränkung, die für den Benutzer gilt.",
 				"Wählen Sie **Eigenschaften** > **Bearbeiten** neben **Platform settings**, setzen Sie **MDM** auf **Zulassen** und speichern Sie mit **Review + save** > **Speichern**.",
 				"Steht es schon auf **Zulassen**? Stellen Sie es auf **Block** und speichern Sie, dann wieder auf **Zulassen** und speichern Sie erneut, damit die Einstellung neu angewendet wird.",
 				"Warten Sie etwa 15 Minuten und registrieren Sie das Gerät dann erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Sign in to the Microsoft Intune admin center (https://intune.microsoft.com) as a global administrator.",
 				"Go to **Devices** > **Enrollment** > **Device platform restriction**, open the **Windows restrictions** tab and the restriction that applies to the user.",
 				"Choose **Properties** > **Edit** next to **Platform settings**, set **MDM** to **Allow** and save with **Review + save** > **Save**.",
 				"Already on **Allow**? Set it to **Block** and save, then back to **Allow** and save again, so the setting is applied afresh.",
 				"Give it about 15 minutes, then enroll the device again.",
 			},
-			"nl": []string{
+			"nl": {
 				"Meld je als globale beheerder aan bij het Microsoft Intune-beheercentrum (https://intune.microsoft.com).",
 				"Ga naar **Apparaten** > **Enrollment** > **Device platform restriction**, open het tabblad **Windows restrictions** en de beperking die voor de gebruiker geldt.",
 				"Kies **Eigenschappen** > **Bewerken** naast **Platforminstellingen**, zet **MDM** op **Toestaan** en sla op met **Beoordelen en opslaan** > **Opslaan**.",
 				"Staat het al op **Toestaan**? Zet het op **Blokkeren** en sla op, zet het daarna terug op **Toestaan** en sla opnieuw op, zodat de instelling opnieuw wordt toegepast.",
 				"Wacht een minuut of 15 en start de inschrijving op het apparaat opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Logga in i administrationscentret för Microsoft Intune (https://intune.microsoft.com) som global administratör.",
 				"Gå till **Enheter** > **Enrollment** > **Device platform restriction**, öppna fliken **Windows restrictions** och begränsningen som gäller för användaren.",
 				"Välj **Egenskaper** > **Redigera** bredvid **Platform settings**, sätt **MDM** till **Tillåt** och spara med **Review + save** > **Spara**.",
@@ -9649,46 +9649,46 @@ func builtinEntry46() *Entry {
 				"Vänta cirka 15 minuter och registrera sedan enheten igen.",
 			},
 		}, LikelyWhen: Condition{
-			"users-affected": []string{
+			"users-affected": {
 				"all",
 			},
 		}, UnlikelyWhen: Condition{
-			"users-affected": []string{
+			"users-affected": {
 				"one",
 			},
 		}},
-		Cause{ID: "windows-10-home", Summary: Text{
+		{ID: "windows-10-home", Summary: Text{
 			"de": "Auf dem PC läuft Windows 10 Home, Intune-Registrierung und Microsoft Entra-Beitritt setzen aber Windows 10 Pro oder höher voraus.",
 			"en": "The PC runs Windows 10 Home, but Intune enrollment and Microsoft Entra join need Windows 10 Pro or a higher edition.",
 			"nl": "De pc draait Windows 10 Home, terwijl inschrijven in Intune en Microsoft Entra join pas vanaf Windows 10 Pro werken.",
 			"sv": "Datorn kör Windows 10 Home, men Intune-registrering och Microsoft Entra-anslutning kräver Windows 10 Pro eller en högre utgåva.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Prüfen Sie, welche Windows-Edition auf dem PC läuft.",
 				"Führen Sie ein Upgrade auf Windows 10 Pro oder eine höhere Edition durch (siehe https://support.microsoft.com/help/12384/windows-10-upgrading-home-to-pro).",
 				"Registrieren Sie das Gerät nach dem Upgrade erneut.",
 			},
-			"en": []string{
+			"en": {
 				"Check which Windows edition the PC runs.",
 				"Move the PC up to Windows 10 Pro or higher (see https://support.microsoft.com/help/12384/windows-10-upgrading-home-to-pro).",
 				"Enroll the device again once the upgrade is done.",
 			},
-			"nl": []string{
+			"nl": {
 				"Controleer welke Windows-editie op de pc staat.",
 				"Werk de pc bij naar Windows 10 Pro of hoger (zie https://support.microsoft.com/help/12384/windows-10-upgrading-home-to-pro).",
 				"Start de inschrijving opnieuw zodra de upgrade klaar is.",
 			},
-			"sv": []string{
+			"sv": {
 				"Kontrollera vilken Windows-utgåva datorn kör.",
 				"Uppgradera till Windows 10 Pro eller en högre utgåva (se https://support.microsoft.com/help/12384/windows-10-upgrading-home-to-pro).",
 				"Registrera enheten igen när uppgraderingen är klar.",
 			},
 		}, RuledOutBy: Condition{
-			"windows-edition": []string{
+			"windows-edition": {
 				"pro",
 			},
 		}, LikelyWhen: Condition{
-			"windows-edition": []string{
+			"windows-edition": {
 				"home",
 			},
 		}},
@@ -9711,36 +9711,36 @@ func builtinEntry47() *Entry {
 		"nl": "Uw organisatie biedt geen ondersteuning voor deze versie van Windows.",
 		"sv": "Din organisation stöder inte den här versionen av Windows.",
 	}, Messages: List{
-		"en": []string{
+		"en": {
 			"There was a problem. Your organization does not support this version of Windows.  (0x80180014)",
 		},
-		"nl": []string{
+		"nl": {
 			"Uw organisatie biedt geen ondersteuning voor deze versie van Windows.",
 			"Er is een probleem opgetreden. Uw organisatie biedt geen ondersteuning voor deze versie van Windows.  (0x80180014)",
 		},
 	}, Symptoms: List{
-		"de": []string{
+		"de": {
 			"kein Windows-Gerät lässt sich im Mandanten registrieren",
 			"Windows-Registrierung für alle Benutzer blockiert",
 			"Windows-Plattform in Intune nicht zugelassen",
 			"Plattformbeschränkung blockiert Windows MDM, Enrollment failures zeigt 0x80180014",
 			"neu ausgerolltes Self-Deploying-AP-Gerät scheitert, alter Intune-Eintrag nicht gelöscht",
 		},
-		"en": []string{
+		"en": {
 			"no Windows device can enroll in the tenant",
 			"Windows enrollment blocked for every user",
 			"Windows platform not allowed in Intune",
 			"device platform restriction blocks Windows MDM, Enrollment failures shows 0x80180014",
 			"redeployed self-deploying AP device fails, old Intune record not deleted",
 		},
-		"nl": []string{
+		"nl": {
 			"geen enkel Windows-apparaat kan inschrijven in de tenant",
 			"Windows-inschrijving geblokkeerd voor alle gebruikers",
 			"Windows-platform niet toegestaan in Intune",
 			"platformbeperking blokkeert Windows MDM, Enrollment failures toont 0x80180014",
 			"opnieuw uitgerold self-deploying AP-apparaat faalt, oude Intune-record niet verwijderd",
 		},
-		"sv": []string{
+		"sv": {
 			"ingen Windows-enhet kan registreras i klientorganisationen",
 			"Windows-registrering blockerad för alla användare",
 			"Windows-plattformen är inte tillåten i Intune",
@@ -9748,63 +9748,63 @@ func builtinEntry47() *Entry {
 			"omdistribuerad self-deploying AP-enhet misslyckas, gamla Intune-posten inte borttagen",
 		},
 	}, Collect: List{
-		"de": []string{
+		"de": {
 			"Suchen Sie den Benutzer unter **Geräte** > **Monitor** > **Enrollment failures** und notieren Sie Fehlergrund und Zeitpunkt des Versuchs.",
 			"Notieren Sie, welche Beschränkung auf der Registerkarte **Windows restrictions** für den Benutzer gilt, mit Priorität und der Einstellung **MDM**.",
 		},
-		"en": []string{
+		"en": {
 			"Check **Devices** > **Monitor** > **Enrollment failures** for the user and note the failure reason and the time of the attempt.",
 			"Note which restriction on the **Windows restrictions** tab applies to the user, with its priority and its **MDM** setting.",
 		},
-		"nl": []string{
+		"nl": {
 			"Zoek de gebruiker op onder **Apparaten** > **Monitor** > **Enrollment failures** en noteer de reden en het tijdstip van de mislukte poging.",
 			"Noteer welke beperking op het tabblad **Windows restrictions** voor de gebruiker geldt, met de prioriteit en de instelling **MDM**.",
 		},
-		"sv": []string{
+		"sv": {
 			"Leta upp användaren under **Enheter** > **Monitor** > **Enrollment failures** och anteckna felorsaken och tidpunkten för försöket.",
 			"Anteckna vilken begränsning på fliken **Windows restrictions** som gäller för användaren, med prioritet och inställningen **MDM**.",
 		},
 	}, Causes: []Cause{
-		Cause{ID: "windows-mdm-blocked", Summary: Text{
+		{ID: "windows-mdm-blocked", Summary: Text{
 			"de": "Eine Plattformbeschränkung im Intune-Mandanten lässt keine Windows-MDM-Registrierung zu.",
 			"en": "A device platform restriction in the Intune tenant doesn't allow Windows MDM enrollment.",
 			"nl": "Een platformbeperking in de Intune-tenant laat geen Windows MDM-inschrijving toe.",
 			"sv": "En plattformsbegränsning i Intune-klientorganisationen tillåter inte Windows MDM-registrering.",
 		}, Steps: List{
-			"de": []string{
+			"de": {
 				"Gehen Sie im Microsoft Intune Admin Center (https://intune.microsoft.com) zu **Geräte** > **Enrollment** > **Device platform restriction** und öffnen Sie die Registerkarte **Windows restrictions**.",
 				"Öffnen Sie die geltende Beschränkung, wählen Sie **Eigenschaften** > **Bearbeiten** neben **Platform settings** und setzen Sie **MDM** auf **Zulassen**.",
 				"Wählen Sie **Review + save** > **Speichern** und versuchen Sie die Registrierung erneut.",
 			},
-			"en": []string{
+			"en": {
 				"In the Microsoft Intune admin center (https://intune.microsoft.com), go to **Devices** > **Enrollment** > **Device platform restriction** and open the **Windows restrictions** tab.",
 				"Open the restriction that applies, choose **Properties** > **Edit** next to **Platform settings**, and set **MDM** to **Allow**.",
 				"Select **Review + save** > **Save**, then retry the enrollment.",
 			},
-			"nl": []string{
+			"nl": {
 				"Ga in het Microsoft Intune-beheercentrum (https://intune.microsoft.com) naar **Apparaten** > **Enrollment** > **Device platform restriction** en open het tabblad **Windows restrictions**.",
 				"Open de beperking die geldt, kies **Eigenschappen** > **Bewerken** naast **Platforminstellingen** en zet **MDM** op **Toestaan**.",
 				"Kies **Beoordelen en opslaan** > **Opslaan** en probeer de inschrijving opnieuw.",
 			},
-			"sv": []string{
+			"sv": {
 				"Gå i administrationscentret för Microsoft Intune (https://intune.microsoft.com) till **Enheter** > **Enrollment** > **Device platform restriction** och öppna fliken **Windows restrictions**.",
 				"Öppna begränsningen som gäller, välj **Egenskaper** > **Redigera** bredvid **Platform settings** och sätt **MDM** till **Tillåt**.",
 				"Välj **Review + save** > **Spara** och försök registrera igen.",
 			},
 		}, Notes: List{
-			"de": []string{
+			"de": {
 				"Diese Schritte gelten für einen eigenständigen Intune-Mandanten.",
 				"Bei Autopilot im Selbstbereitstellungsmodus oder mit Pre-Provisioning erscheint derselbe Code auch, wenn ein Gerät erneut bereitgestellt wird, ohne vorher seinen Intune-Eintrag zu löschen.",
 			},
-			"en": []string{
+			"en": {
 				"These steps are for a standalone Intune tenant.",
 				"With Autopilot self-deploying or pre-provisioning, the same code also appears when a device is redeployed without first deleting its Intune record.",
 			},
-			"nl": []string{
+			"nl": {
 				"Deze stappen gelden voor een zelfstandige Intune-tenant.",
 				"Bij Autopilot in de zelfimplementatiemodus of met pre-provisioning verschijnt dezelfde code ook als een apparaat opnieuw wordt uitgerold zonder eerst het Intune-record te verwijderen.",
 			},
-			"sv": []string{
+			"sv": {
 				"Stegen gäller en fristående Intune-klientorganisation.",
 				"Med Autopilot i självdistributionsläge eller pre-provisioning visas samma kod också när en enhet distribueras på nytt utan att dess Intune-post tagits bort först.",
 			},

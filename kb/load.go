@@ -33,7 +33,13 @@ func BuiltinFS() fs.FS {
 // TestBuiltinSnapshotIsCurrent fails when the two differ.
 func LoadBuiltin() (*Catalog, error) {
 	if builtinSnapshot != nil {
-		return fromSnapshot(builtinSnapshot(), nil)
+		c, err := fromSnapshot(builtinSnapshot(), nil)
+		if err != nil {
+			return nil, err
+		}
+		// The prebuilt index comes from the same files as the snapshot.
+		c.prebuilt = builtinPrebuilt
+		return c, nil
 	}
 	return Load(BuiltinFS())
 }

@@ -217,16 +217,35 @@ type lazyIndex struct {
 	li   *langIndex
 }
 
-// index returns lang's index, building it on first use.
+// index returns lang's index, building it on first use, or taking the
+// one built ahead of time for the built-in catalog.
 func (m *Matcher) index(lang Lang) *langIndex {
 	l := m.idx[lang]
-	l.once.Do(func() { l.li = m.buildIndex(lang) })
+	l.once.Do(func() {
+		if pre := m.cat.prebuilt; pre != nil {
+			l.li = pre.index(lang)
+		} else {
+			l.li = m.buildIndex(lang)
+		}
+		n := len(l.li.phrases)
+		l.li.scratch.New = func() any {
+			return &phraseScratch{matched: make([]float64, n), credit: make([]float64, n)}
+		}
+	})
 	return l.li
 }
 
-// detector returns the language detector, building it on first use.
+// detector returns the language detector, building it on first use, or
+// taking the one built ahead of time for the built-in catalog.
 func (m *Matcher) detector() *langDetector {
-	m.langOnce.Do(func() { m.lang = newLangDetector(m.cat, m.an) })
+	m.langOnce.Do(func() {
+		if pre := m.cat.prebuilt; pre != nil {
+			m.lang = pre.detector()
+			m.lang.an = m.an
+		} else {
+			m.lang = newLangDetector(m.cat, m.an)
+		}
+	})
 	return m.lang
 }
 
@@ -489,12 +508,6 @@ func (m *Matcher) buildIndex(lang Lang) *langIndex {
 			li.postings[t] = append(li.postings[t], id)
 		}
 	}
-	defer func() {
-		n := len(li.phrases)
-		li.scratch.New = func() any {
-			return &phraseScratch{matched: make([]float64, n), credit: make([]float64, n)}
-		}
-	}()
 	for i, e := range m.cat.Entries {
 		all := []string{e.Title.In(lang)}
 		addPhrase(i, false, e.Title.In(lang))

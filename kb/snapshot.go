@@ -1,6 +1,6 @@
 package kb
 
-//go:generate go test -run TestBuiltinSnapshotIsCurrent -update .
+//go:generate go test -run TestBuiltinSnapshotIsCurrent|TestPrebuiltIndexIsCurrent -update .
 
 // snapshot is the catalog as decoded from its files, before validation:
 // what catalog_gen.go builds without parsing.
@@ -21,3 +21,16 @@ type snapshot struct {
 // absent (deleted to regenerate it after a type changed): LoadBuiltin then
 // reads the TOML files.
 var builtinSnapshot func() snapshot
+
+// prebuilt is what a matcher derives from the built-in catalog, built
+// ahead of time (index_gen.go, go generate ./kb): each language's index
+// and the language detector, as Go literals, so that a one-off `ask`
+// tokenizes and stems none of the catalog. TestPrebuiltIndexIsCurrent
+// keeps them equal to what the matcher builds.
+type prebuilt struct {
+	index    func(Lang) *langIndex
+	detector func() *langDetector
+}
+
+// builtinPrebuilt is set by index_gen.go; nil without it.
+var builtinPrebuilt *prebuilt

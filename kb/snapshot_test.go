@@ -125,61 +125,86 @@ func generateSnapshot(fsys fs.FS) ([]byte, error) {
 	return src, nil
 }
 
-// writeLiteral writes v as a Go expression of package kb. Empty slices and
-// maps, zero fields and unexported fields are left out, as the TOML
-// decoder leaves them: what index derives is derived again at load.
-func writeLiteral(b *bytes.Buffer, v reflect.Value) {
+// writeLiteral writes v as a Go expression of package kb: exported fields
+// only (the catalog as decoded). Empty slices and maps and zero fields are
+// left out, as the TOML decoder leaves them.
+func writeLiteral(b *bytes.Buffer, v reflect.Value) { literal{}.write(b, v, false) }
+
+// literal writes Go literals of package kb's values.
+type literal struct {
+	// unexported writes unexported fields too (the derived index), except
+	// those of types skip names: pools, onces and what is built at run time.
+	unexported bool
+	skip       map[reflect.Type]bool
+}
+
+// write writes v; elide leaves out the type where a composite literal's
+// element may (an element of a slice, a map's key or value).
+func (l literal) write(b *bytes.Buffer, v reflect.Value, elide bool) {
 	typeName := strings.ReplaceAll(v.Type().String(), "kb.", "")
+	open := func() {
+		if !elide {
+			b.WriteString(typeName)
+		}
+		b.WriteByte('{')
+	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
 			b.WriteString("nil")
 			return
 		}
-		b.WriteByte('&')
-		writeLiteral(b, v.Elem())
+		if !elide {
+			b.WriteByte('&')
+		}
+		l.write(b, v.Elem(), elide)
 	case reflect.Struct:
-		b.WriteString(typeName + "{")
+		open()
 		for i := range v.NumField() {
 			f, fv := v.Type().Field(i), v.Field(i)
-			if !f.IsExported() || fv.IsZero() || (fv.Kind() == reflect.Slice || fv.Kind() == reflect.Map) && fv.Len() == 0 {
+			if (!f.IsExported() && !l.unexported) || l.skip[f.Type] || fv.IsZero() ||
+				(fv.Kind() == reflect.Slice || fv.Kind() == reflect.Map) && fv.Len() == 0 {
 				continue
 			}
 			b.WriteString(f.Name + ": ")
-			writeLiteral(b, fv)
+			l.write(b, fv, false)
 			b.WriteString(", ")
 		}
 		b.WriteByte('}')
-	case reflect.Slice:
-		if v.Len() == 0 {
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.Len() == 0 {
 			b.WriteString("nil")
 			return
 		}
-		b.WriteString(typeName + "{\n")
+		open()
+		b.WriteByte('\n')
 		for i := range v.Len() {
-			writeLiteral(b, v.Index(i))
+			l.write(b, v.Index(i), true)
 			b.WriteString(",\n")
 		}
 		b.WriteByte('}')
 	case reflect.Map:
-		if v.Len() == 0 {
+		if v.IsNil() {
 			b.WriteString("nil")
 			return
 		}
 		keys := v.MapKeys()
 		slices.SortFunc(keys, func(x, y reflect.Value) int { return strings.Compare(x.String(), y.String()) })
-		b.WriteString(typeName + "{\n")
+		open()
+		b.WriteByte('\n')
 		for _, k := range keys {
-			writeLiteral(b, k)
+			l.write(b, k, true)
 			b.WriteString(": ")
-			writeLiteral(b, v.MapIndex(k))
+			l.write(b, v.MapIndex(k), true)
 			b.WriteString(",\n")
 		}
 		b.WriteByte('}')
 	case reflect.String:
 		b.WriteString(strconv.Quote(v.String()))
-	case reflect.Int:
+	case reflect.Int, reflect.Int32:
 		b.WriteString(strconv.FormatInt(v.Int(), 10))
+	case reflect.Float64:
+		b.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, 64))
 	case reflect.Bool:
 		b.WriteString(strconv.FormatBool(v.Bool()))
 	default:
