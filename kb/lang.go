@@ -134,8 +134,28 @@ func newLangDetector(c *Catalog, an *analyzer) *langDetector {
 }
 
 // logLine matches a line a log or event viewer printed, not the user: a
-// time stamp, an English event-viewer field, a bracketed tag.
-var logLine = regexp.MustCompile(`(?im)^.*(?:\b\d{1,2}:\d{2}:\d{2}\b|^\s*(?:log name|source|date|event id|task category|level|keywords|user|computer|description|task|opcode|details|status|result)\s*:|^\s*\[).*$`)
+// time stamp, an English event-viewer field, a bracketed tag. It is tried
+// on one line at a time (withoutLogLines): a pattern over the whole text
+// would have to backtrack from every line's start.
+var logLine = regexp.MustCompile(`(?i)\b\d{1,2}:\d{2}:\d{2}\b|^\s*(?:log name|source|date|event id|task category|level|keywords|user|computer|description|task|opcode|details|status|result)\s*:|^\s*\[`)
+
+// withoutLogLines returns text with every line logLine matches replaced by
+// a space.
+func withoutLogLines(text string) string {
+	var b strings.Builder
+	b.Grow(len(text))
+	for i, line := range strings.Split(text, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if logLine.MatchString(line) {
+			b.WriteByte(' ')
+		} else {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
 
 // guessUser guesses the language of what the user wrote around what they
 // pasted: log lines and the catalog's English device messages are taken
@@ -145,7 +165,7 @@ func (d *langDetector) guessUser(text string) LangGuess {
 	lowerText := strings.ToLower(text)
 	lower := lowerText
 	if strings.Contains(text, "\n") {
-		lower = strings.ToLower(logLine.ReplaceAllString(text, " "))
+		lower = strings.ToLower(withoutLogLines(text))
 	}
 	var candidates []int
 	for _, w := range words(lower) {

@@ -49,3 +49,17 @@ func TestGuessLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutLogLines(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"Beim Join kommt das:\nLog Name: Application\nEvent ID: 76\nWas tun?", "Beim Join kommt das:\n \n \nWas tun?"},
+		{"default 10:42:17.311 mobileassetd failed\nhelp", " \nhelp"},
+		{"  [DeviceEnroller] failed\nsource code is fine", " \nsource code is fine"},
+		{"the source: unknown", "the source: unknown"}, // a field name counts at a line's start only
+		{"Mijn iPad zegt niets", "Mijn iPad zegt niets"},
+	} {
+		if got := withoutLogLines(c.in); got != c.want {
+			t.Errorf("withoutLogLines(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
