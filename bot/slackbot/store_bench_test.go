@@ -15,6 +15,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/enrollbot/enrollbot/bot/delivery"
 	"github.com/enrollbot/enrollbot/bot/queue"
 	"github.com/enrollbot/enrollbot/bot/redisstore"
 )
@@ -46,7 +47,7 @@ func benchReplies(b *testing.B, st stores, q queue.Backend) {
 		c.MaxConcurrent = 64
 		c.Queue = q
 		// The client serve gives the bot.
-		c.API = slack.New("xoxb-test", slack.OptionAPIURL(fs.apiURL()), slack.OptionHTTPClient(PooledClient(64, 15*time.Second)))
+		c.API = slack.New("xoxb-test", slack.OptionAPIURL(fs.apiURL()), slack.OptionHTTPClient(delivery.PooledClient(64, 15*time.Second)))
 	})
 	h, err := bt.Handler()
 	if err != nil {

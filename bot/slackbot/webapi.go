@@ -14,18 +14,6 @@ import (
 	"github.com/enrollbot/enrollbot/bot/delivery"
 )
 
-// PooledClient returns an HTTP client for the Web API whose pool keeps
-// conns idle connections per host: as many as replies can be in flight
-// (Config.MaxConcurrent), so that a busy bot reuses its connections to
-// Slack instead of opening one (a TLS handshake) for most replies, as Go's
-// default of two would.
-func PooledClient(conns int, timeout time.Duration) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = conns
-	tr.MaxIdleConns = max(tr.MaxIdleConns, conns)
-	return &http.Client{Timeout: timeout, Transport: tr}
-}
-
 // call runs one Web API call, retrying what is worth retrying: a 429 after
 // the Retry-After it names, a transient 5xx or network failure with a
 // doubling, jittered backoff (package delivery), at most MaxRetries times

@@ -117,9 +117,7 @@ func isLoopbackHost(host string) bool {
 // flight: Go's default of two would open a new connection (a TLS handshake
 // each) for most replies under load.
 func newReplyClient(timeout time.Duration, loopbackOnly bool, conns int) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = conns
-	tr.MaxIdleConns = max(tr.MaxIdleConns, conns)
+	tr := delivery.PooledTransport(conns)
 	if loopbackOnly {
 		d := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
 			host, _, err := net.SplitHostPort(address)

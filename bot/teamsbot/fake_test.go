@@ -257,8 +257,10 @@ type connectorFake struct {
 	fail []int
 	// tokenStatus, when set, answers the token endpoint with it.
 	tokenStatus int
-	// hold, when set, makes each activity request wait for it to close.
-	hold chan struct{}
+	// hold, when set, makes each activity request wait for it to close;
+	// waiting counts the requests waiting now.
+	hold    chan struct{}
+	waiting int
 }
 
 func newConnector(t testing.TB) *connectorFake {
@@ -296,9 +298,19 @@ func (f *connectorFake) serve(w http.ResponseWriter, r *http.Request) {
 	hold := f.hold
 	f.mu.Unlock()
 	if hold != nil {
+		f.mu.Lock()
+		f.waiting++
+		f.mu.Unlock()
+		var gone bool
 		select {
 		case <-hold:
 		case <-r.Context().Done():
+			gone = true
+		}
+		f.mu.Lock()
+		f.waiting--
+		f.mu.Unlock()
+		if gone {
 			return
 		}
 	}

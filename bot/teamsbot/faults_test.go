@@ -66,6 +66,20 @@ func TestFaultTeamsReplicaKilledMidWork(t *testing.T) {
 	if got := len(a.calls()); got != 0 {
 		t.Fatalf("A posted %d replies before it was killed", got)
 	}
+	// A's workers have given up their posts; the connector notices each
+	// closed connection a moment later. Until it has, releasing the hold
+	// would let a dead replica's request through.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		a.conn.mu.Lock()
+		waiting := a.conn.waiting
+		a.conn.mu.Unlock()
+		if waiting == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of A's posts still reach the connector after A was killed", waiting)
+		}
+	}
 	a.conn.mu.Lock()
 	a.conn.hold = nil
 	a.conn.mu.Unlock()

@@ -4,13 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/delivery"
 	"github.com/enrollbot/enrollbot/bot/itsm"
+	slackbot "github.com/enrollbot/enrollbot/bot/slackbot"
+	teamsbot "github.com/enrollbot/enrollbot/bot/teamsbot"
 )
 
 // deskTimeout bounds one call to a tracker; the user waits on it.
@@ -26,7 +27,9 @@ func newDesk(getenv func(string) string, tickets bot.Tickets, dedupe bot.Dedupe,
 			return nil, fmt.Errorf("%s %q is not an http(s) URL", name, u)
 		}
 	}
-	client := &http.Client{Timeout: deskTimeout}
+	// Hand-offs are filed from the adapters' reply workers: as many calls
+	// can be in flight as there are workers.
+	client := delivery.PooledClient(slackbot.DefaultMaxConcurrent+teamsbot.DefaultMaxConcurrent, deskTimeout)
 	var trackers []itsm.Tracker
 	if u := getenv("JIRA_BASE_URL"); u != "" {
 		j := &itsm.Jira{BaseURL: u, Email: getenv("JIRA_EMAIL"), Token: getenv("JIRA_API_TOKEN"),

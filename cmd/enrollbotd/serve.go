@@ -25,6 +25,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/bot/delivery"
 	"github.com/enrollbot/enrollbot/bot/itsm"
 	"github.com/enrollbot/enrollbot/bot/metrics"
 	"github.com/enrollbot/enrollbot/bot/queue"
@@ -301,7 +302,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	var sb *slackbot.Bot
 	var api *slack.Client
 	if cfg.slack.enabled {
-		opts := []slack.Option{slack.OptionAPIURL(cfg.slack.apiURL), slack.OptionHTTPClient(slackbot.PooledClient(slackbot.DefaultMaxConcurrent, 15*time.Second))}
+		opts := []slack.Option{slack.OptionAPIURL(cfg.slack.apiURL), slack.OptionHTTPClient(delivery.PooledClient(slackbot.DefaultMaxConcurrent, 15*time.Second))}
 		if cfg.slack.appToken != "" {
 			opts = append(opts, slack.OptionAppLevelToken(cfg.slack.appToken))
 		}
