@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
-	"os"
 	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/enrollbot/enrollbot/internal/golden"
 )
 
 // generateIndex returns index_gen.go: what a matcher derives from the
@@ -55,18 +56,9 @@ func TestPrebuiltIndexIsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	golden.Current(t, "index_gen.go", src, *update, "go generate ./kb")
 	if *update {
-		if err := os.WriteFile("index_gen.go", src, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		return
-	}
-	current, err := os.ReadFile("index_gen.go")
-	if err != nil {
-		t.Fatalf("%v: run go generate ./kb", err)
-	}
-	if !bytes.Equal(current, src) {
-		t.Fatal("index_gen.go is stale: run go generate ./kb")
 	}
 	if builtinPrebuilt == nil {
 		t.Fatal("index_gen.go does not set builtinPrebuilt")

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"go/format"
 	"io/fs"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/enrollbot/enrollbot/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite catalog_gen.go from the TOML files")
@@ -25,18 +26,9 @@ func TestBuiltinSnapshotIsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	golden.Current(t, "catalog_gen.go", src, *update, "go generate ./kb")
 	if *update {
-		if err := os.WriteFile("catalog_gen.go", src, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		return
-	}
-	current, err := os.ReadFile("catalog_gen.go")
-	if err != nil {
-		t.Fatalf("%v: run go generate ./kb", err)
-	}
-	if !bytes.Equal(current, src) {
-		t.Fatal("catalog_gen.go is stale: run go generate ./kb")
 	}
 	// What the compiled literals build is what the TOML files decode to.
 	if builtinSnapshot == nil {

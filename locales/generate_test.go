@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"go/format"
 	"io/fs"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/enrollbot/enrollbot/internal/golden"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -86,18 +87,9 @@ func TestBuiltinMessagesAreCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	golden.Current(t, "messages_gen.go", src, *update, "go generate ./locales")
 	if *update {
-		if err := os.WriteFile("messages_gen.go", src, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		return
-	}
-	current, err := os.ReadFile("messages_gen.go")
-	if err != nil {
-		t.Fatalf("%v: run go generate ./locales", err)
-	}
-	if !bytes.Equal(current, src) {
-		t.Fatal("messages_gen.go is stale: run go generate ./locales")
 	}
 	if builtinMessages == nil {
 		t.Fatal("messages_gen.go does not set builtinMessages")

@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/enrollbot/enrollbot/internal/bottest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/enrollbot/enrollbot/internal/golden"
 
 	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/kb"
@@ -119,7 +120,7 @@ func TestGolden(t *testing.T) {
 			got := encodeJSON(t, map[string]any{"text": msg.Text, "blocks": msg.Blocks})
 			path := filepath.Join("testdata", c.name+".golden.json")
 			if *update {
-				bottest.WriteFile(t, path, got)
+				golden.Write(t, path, got)
 				return
 			}
 			want, err := os.ReadFile(path)
@@ -128,7 +129,7 @@ func TestGolden(t *testing.T) {
 			}
 			if !bytes.Equal(got, want) {
 				t.Errorf("%s differs from the rendering; if the change is intended, run go test ./bot/slackbot/ -run TestGolden -update\n%s",
-					path, bottest.FirstDiff(string(want), string(got)))
+					path, golden.FirstDiff(string(want), string(got)))
 			}
 		})
 	}
@@ -151,7 +152,7 @@ func encodeJSON(t *testing.T, v any) []byte {
 
 func writeJSON(t *testing.T, path string, v any) {
 	t.Helper()
-	bottest.WriteFile(t, path, encodeJSON(t, v))
+	golden.Write(t, path, encodeJSON(t, v))
 }
 
 // TestCatalogWithinSlackLimits renders every entry of the built-in catalog

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/enrollbot/enrollbot/internal/bottest"
 	"io"
 	"log/slog"
 	"math/big"
@@ -23,6 +22,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 )
 
 const (

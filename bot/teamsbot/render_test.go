@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"github.com/enrollbot/enrollbot/internal/bottest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/enrollbot/enrollbot/bot"
+	"github.com/enrollbot/enrollbot/internal/golden"
 	"github.com/enrollbot/enrollbot/kb"
 )
 
@@ -96,7 +96,7 @@ func TestGolden(t *testing.T) {
 				if reply.Kind != c.kind {
 					t.Fatalf("the engine answered %s, the case wants %s", reply.Kind, c.kind)
 				}
-				bottest.WriteFile(t, replyPath, encodeJSON(t, reply))
+				golden.Write(t, replyPath, encodeJSON(t, reply))
 			} else {
 				raw, err := os.ReadFile(replyPath)
 				if err != nil {
@@ -106,24 +106,24 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			golden(t, c.name, rd.reply(reply, c.view))
+			checkGolden(t, c.name, rd.reply(reply, c.view))
 		})
 	}
 	for _, lang := range []kb.Lang{kb.English, kb.German} {
 		t.Run("welcome-"+string(lang), func(t *testing.T) {
-			golden(t, "welcome-"+string(lang), rd.welcome(lang))
+			checkGolden(t, "welcome-"+string(lang), rd.welcome(lang))
 		})
 	}
 }
 
-// golden checks c against the rules and compares it with its golden file.
-func golden(t *testing.T, name string, c card) {
+// checkGolden checks c against the rules and compares it with its golden file.
+func checkGolden(t *testing.T, name string, c card) {
 	t.Helper()
 	checkCard(t, name, cardJSON(c))
 	got := encodeJSON(t, c)
 	path := filepath.Join("testdata", name+".card.json")
 	if *update {
-		bottest.WriteFile(t, path, got)
+		golden.Write(t, path, got)
 		return
 	}
 	want, err := os.ReadFile(path)
@@ -132,7 +132,7 @@ func golden(t *testing.T, name string, c card) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the rendering; if the change is intended, run go test ./bot/teamsbot/ -run TestGolden -update\n%s",
-			path, bottest.FirstDiff(string(want), string(got)))
+			path, golden.FirstDiff(string(want), string(got)))
 	}
 }
 
