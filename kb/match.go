@@ -105,8 +105,11 @@ type Matcher struct {
 	codeLinks map[uint32][]int
 	// symbolLinks maps a folded symbol to the entries it identifies.
 	symbolLinks map[string][]int
-	// symbols are the symbol spellings fuzzy-matched against symbol-like words.
-	symbols []string
+	// symbols are the symbol spellings fuzzy-matched against symbol-like
+	// words; symbolMasks their characters (symbolMask), every bit set for
+	// one with a character no bit stands for.
+	symbols     []string
+	symbolMasks []uint64
 	// hasHexCode marks entries that list a numeric error code.
 	hasHexCode map[int]bool
 	// abbrevs maps an abbreviation to the words it stands for, per
@@ -407,6 +410,13 @@ func NewMatcher(c *Catalog) *Matcher {
 				m.platformWords[w] = Platform(o.ID)
 			}
 		}
+	}
+	for _, s := range m.symbols {
+		mask, known := symbolMask(s)
+		if !known {
+			mask = ^uint64(0)
+		}
+		m.symbolMasks = append(m.symbolMasks, mask)
 	}
 	m.indexHeadlines()
 	n := len(c.Entries)
@@ -779,15 +789,63 @@ func (m *Matcher) linkedEntries(text string, codes []CodeMention) map[int]int {
 		}
 		// A misspelt symbol: sahilm/fuzzy finds symbols the word is a
 		// subsequence of; only near-complete spellings count.
-		for _, match := range fuzzy.Find(w, m.symbols) {
-			target := m.symbols[match.Index]
-			if float64(len(w)) >= 0.85*float64(len(target)) {
-				add(m.symbolLinks[symbolKey(target)])
-			}
-			break
+		if target, ok := m.fuzzySymbol(w); ok && float64(len(w)) >= 0.85*float64(len(target)) {
+			add(m.symbolLinks[symbolKey(target)])
 		}
 	}
 	return out
+}
+
+// fuzzySymbol returns sahilm/fuzzy's best match for w among the symbols.
+// It hands fuzzy only the symbols that have every letter, digit and
+// underscore of w (symbolMask): the others cannot match, and skipping them
+// keeps the ranking of the rest (fuzzy sorts stably, in their order).
+func (m *Matcher) fuzzySymbol(w string) (string, bool) {
+	wm, known := symbolMask(w)
+	subset := symbolSubset{all: m.symbols}
+	for i, sm := range m.symbolMasks {
+		if !known || wm&^sm == 0 {
+			subset.idx = append(subset.idx, i)
+		}
+	}
+	if len(subset.idx) == 0 {
+		return "", false
+	}
+	matches := fuzzy.FindFrom(w, subset)
+	if len(matches) == 0 {
+		return "", false
+	}
+	return m.symbols[subset.idx[matches[0].Index]], true
+}
+
+// symbolSubset is a fuzzy.Source over some of the symbols.
+type symbolSubset struct {
+	all []string
+	idx []int
+}
+
+func (s symbolSubset) String(i int) string { return s.all[s.idx[i]] }
+func (s symbolSubset) Len() int            { return len(s.idx) }
+
+// symbolMask returns the set of ASCII letters (either case), digits and
+// underscores in s, one bit each; known is false when s has any other
+// character, for which no bit stands.
+func symbolMask(s string) (mask uint64, known bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z':
+			mask |= 1 << (c - 'a')
+		case c >= 'A' && c <= 'Z':
+			mask |= 1 << (c - 'A')
+		case c >= '0' && c <= '9':
+			mask |= 1 << (26 + c - '0')
+		case c == '_':
+			mask |= 1 << 36
+		default:
+			return 0, false
+		}
+	}
+	return mask, true
 }
 
 // symbolLike reports words written like symbols: CamelCase, SNAKE_CASE or

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sahilm/fuzzy"
 )
 
 func TestMatchOutcomes(t *testing.T) {
@@ -408,5 +410,51 @@ func TestUnstemmedWords(t *testing.T) {
 	r := m.Match("user not authorized")
 	if top, ok := r.Top(); ok && top.Entry.ID == "mdmauthoritynotdefined" {
 		t.Errorf("\"user not authorized\" put the MDM authority entry first: %v", r.Candidates)
+	}
+}
+
+// TestFuzzySymbolAsFindOverAll checks that handing fuzzy only the symbols
+// that have every character of the word gives the same best match as
+// handing it all of them, for every symbol with a character dropped,
+// doubled, swapped or changed, and for the symbol-like words of the
+// labelled queries.
+func TestFuzzySymbolAsFindOverAll(t *testing.T) {
+	m := NewMatcher(builtin(t))
+	var probes []string
+	for _, s := range m.symbols {
+		rs := []rune(s)
+		for i := range rs {
+			probes = append(probes,
+				string(append(slices.Clone(rs[:i]), rs[i+1:]...)),
+				string(slices.Insert(slices.Clone(rs), i, rs[i])),
+				string(append(append(slices.Clone(rs[:i]), 'q'), rs[i+1:]...)),
+				strings.ToLower(string(rs[:i+1])))
+			if i+1 < len(rs) {
+				sw := slices.Clone(rs)
+				sw[i], sw[i+1] = sw[i+1], sw[i]
+				probes = append(probes, string(sw))
+			}
+		}
+	}
+	for _, q := range evalQueries(t) {
+		probes = append(probes, symbolWords(q)...)
+	}
+	probes = append(probes, "Gerätekonfiguration", "DeviceManagement", "ÅtkomstNekad")
+	matched := 0
+	for _, w := range probes {
+		want, wantOK := "", false
+		if all := fuzzy.Find(w, m.symbols); len(all) > 0 {
+			want, wantOK = m.symbols[all[0].Index], true
+		}
+		got, ok := m.fuzzySymbol(w)
+		if got != want || ok != wantOK {
+			t.Fatalf("%q: %q %v, over all symbols %q %v", w, got, ok, want, wantOK)
+		}
+		if ok {
+			matched++
+		}
+	}
+	if matched < len(probes)/4 {
+		t.Fatalf("only %d of %d probes matched a symbol: the test no longer exercises the ranking", matched, len(probes))
 	}
 }
