@@ -1347,27 +1347,38 @@ func (m *Matcher) RankCauses(e *Entry, text string, langs ...Lang) []int {
 func (m *Matcher) causeTerms(lang Lang) *lazyCauses {
 	lc := m.causes[lang]
 	lc.once.Do(func() {
-		li := m.index(lang)
-		lc.terms = map[string][]map[string]float64{}
-		lc.own = map[string]map[string]bool{}
-		for _, e := range m.cat.Entries {
-			own := map[string]bool{}
-			for _, text := range append([]string{e.Title.In(lang)}, append(e.Messages[lang], e.Messages[English]...)...) {
-				for _, t := range m.an.terms(text, lang) {
-					own[t] = true
-				}
-			}
-			var per []map[string]float64
-			for _, c := range e.Causes {
-				terms := map[string]float64{}
-				for _, t := range m.an.terms(c.Summary.In(lang), lang) {
-					terms[t] = li.idf[t]
-				}
-				per = append(per, terms)
-			}
-			lc.terms[e.ID] = per
-			lc.own[e.ID] = own
+		if pre := m.cat.prebuilt; pre != nil {
+			built := pre.causes(lang)
+			lc.terms, lc.own = built.terms, built.own
+			return
 		}
+		lc.terms, lc.own = m.buildCauses(lang)
 	})
 	return lc
+}
+
+// buildCauses computes lang's cause terms and each entry's own terms.
+func (m *Matcher) buildCauses(lang Lang) (terms map[string][]map[string]float64, own map[string]map[string]bool) {
+	li := m.index(lang)
+	terms = map[string][]map[string]float64{}
+	own = map[string]map[string]bool{}
+	for _, e := range m.cat.Entries {
+		mine := map[string]bool{}
+		for _, text := range append([]string{e.Title.In(lang)}, append(e.Messages[lang], e.Messages[English]...)...) {
+			for _, t := range m.an.terms(text, lang) {
+				mine[t] = true
+			}
+		}
+		var per []map[string]float64
+		for _, c := range e.Causes {
+			ts := map[string]float64{}
+			for _, t := range m.an.terms(c.Summary.In(lang), lang) {
+				ts[t] = li.idf[t]
+			}
+			per = append(per, ts)
+		}
+		terms[e.ID] = per
+		own[e.ID] = mine
+	}
+	return terms, own
 }

@@ -24,11 +24,12 @@ var builtinSnapshot func() snapshot
 
 // prebuilt is what a matcher derives from the built-in catalog, built
 // ahead of time (index_gen.go, go generate ./kb): each language's index
-// and the language detector, as Go literals, so that a one-off `ask`
-// tokenizes and stems none of the catalog. TestPrebuiltIndexIsCurrent
-// keeps them equal to what the matcher builds.
+// and cause terms, and the language detector, as Go literals, so that a
+// one-off `ask` tokenizes and stems none of the catalog.
+// TestPrebuiltIndexIsCurrent keeps them equal to what the matcher builds.
 type prebuilt struct {
 	index    func(Lang) *langIndex
+	causes   func(Lang) *lazyCauses
 	detector func() *langDetector
 }
 
