@@ -23,6 +23,11 @@ type SessionsConfig struct {
 	Preferences Preferences
 	// Limiter bounds turns per user.
 	Limiter RateLimiter
+	// Starter, when set, reads a turn's saved language, rate-limit count
+	// and conversation in one go instead of asking Preferences, Limiter
+	// and Store one after the other; it must read the same data they keep
+	// (redisstore.Store is all four).
+	Starter TurnStarter
 	// Unanswered records what got a clarify reply.
 	Unanswered UnansweredLog
 	// Feedback records verdicts on answers.
@@ -46,6 +51,7 @@ type Sessions struct {
 	store Store
 	prefs Preferences
 	limit RateLimiter
+	start TurnStarter
 	unans UnansweredLog
 	fb    FeedbackStore
 	desk  Desk
@@ -59,7 +65,7 @@ func NewSessions(cfg SessionsConfig) (*Sessions, error) {
 	if cfg.Engine == nil {
 		return nil, fmt.Errorf("bot: sessions need an engine")
 	}
-	s := &Sessions{eng: cfg.Engine, store: cfg.Store, prefs: cfg.Preferences, limit: cfg.Limiter,
+	s := &Sessions{eng: cfg.Engine, store: cfg.Store, prefs: cfg.Preferences, limit: cfg.Limiter, start: cfg.Starter,
 		unans: cfg.Unanswered, fb: cfg.Feedback, desk: cfg.Desk, obs: cfg.Observer, ttl: cfg.StateTTL, log: cfg.Logger}
 	if s.desk != nil {
 		// The engine asks to confirm a hand-off only when there is someone
@@ -134,12 +140,13 @@ type Outcome struct {
 func (s *Sessions) Handle(ctx context.Context, t Turn) Outcome {
 	start := time.Now()
 	in := t.Input
-	if in.Lang == "" && in.Action != ActLang {
-		in.Lang = s.savedLang(ctx, t.User)
+	b := s.begin(ctx, t, in.Lang == "" && in.Action != ActLang)
+	if b.lang != "" {
+		in.Lang = b.lang
 	}
 	// The limit counts every message a user sends, the ones the bot stays
 	// silent on too: a user flooding a channel must not cost the others.
-	if !s.allow(ctx, t.User) {
+	if !b.allowed {
 		r := s.eng.Limited(State{}, in)
 		if t.Quiet {
 			return Outcome{Reply: r}
@@ -147,17 +154,7 @@ func (s *Sessions) Handle(ctx context.Context, t Turn) Outcome {
 		s.obs.Replied(r.Kind, time.Since(start))
 		return Outcome{Reply: r, Post: true}
 	}
-
-	var st State
-	loaded := true
-	if s.store != nil && t.Key != "" {
-		var err error
-		st, _, err = s.store.Conversation(ctx, t.Key)
-		if err != nil {
-			s.log.Warn("load conversation", "key", t.Key, "err", err)
-			st, loaded = State{}, false
-		}
-	}
+	st, loaded := b.state, b.loaded
 
 	if t.ID != "" && st.Turn == t.ID {
 		in = Input{Action: ActShow, Lang: in.Lang, Locale: in.Locale}
@@ -254,8 +251,11 @@ func (s *Sessions) Fork(ctx context.Context, from, to string) error {
 // conversation (help, errors): the user's saved choice, else the locale,
 // else the default.
 func (s *Sessions) Lang(ctx context.Context, user, locale string) kb.Lang {
-	if l := s.savedLang(ctx, user); l != "" {
-		return l
+	if s.prefs != nil && user != "" {
+		saved, ok, err := s.prefs.Lang(ctx, user)
+		if l := s.checkLang(user, saved, ok, err); l != "" {
+			return l
+		}
 	}
 	if l, ok := kb.LangFromLocale(locale); ok {
 		return l
@@ -288,11 +288,59 @@ func (s *Sessions) ClearLang(ctx context.Context, user, key string) error {
 	return nil
 }
 
-func (s *Sessions) savedLang(ctx context.Context, user string) kb.Lang {
-	if s.prefs == nil || user == "" {
-		return ""
+// beginning is what a turn starts from.
+type beginning struct {
+	// lang is the user's saved language; empty when none or not asked.
+	lang kb.Lang
+	// allowed reports the turn within the user's limit.
+	allowed bool
+	// state is the conversation; loaded is false when it could not be
+	// read (the turn is answered as a new conversation, not saved over).
+	state  State
+	loaded bool
+}
+
+// begin reads the user's saved language (when needLang), counts the turn
+// against the rate limit and loads the conversation: through the Starter
+// in one go when there is one, else one store after the other, the
+// conversation only for a turn within the limit. A store that fails is
+// logged and does not stop the turn.
+func (s *Sessions) begin(ctx context.Context, t Turn, needLang bool) beginning {
+	b := beginning{allowed: true, loaded: true}
+	q := TurnQuery{User: t.User, Key: t.Key,
+		Lang:         needLang && s.prefs != nil && t.User != "",
+		Limit:        s.limit != nil && t.User != "",
+		Conversation: s.store != nil && t.Key != ""}
+	if s.start != nil {
+		r := s.start.StartTurn(ctx, q)
+		if q.Lang {
+			b.lang = s.checkLang(t.User, r.Lang, r.LangOK, r.LangErr)
+		}
+		if q.Limit {
+			b.allowed = s.checkAllowed(r.Allowed, r.LimitErr)
+		}
+		if q.Conversation {
+			b.state, b.loaded = s.checkState(t.Key, r.State, r.StateErr)
+		}
+		return b
 	}
-	l, ok, err := s.prefs.Lang(ctx, user)
+	if q.Lang {
+		l, ok, err := s.prefs.Lang(ctx, t.User)
+		b.lang = s.checkLang(t.User, l, ok, err)
+	}
+	if q.Limit {
+		ok, err := s.limit.Allow(ctx, t.User)
+		b.allowed = s.checkAllowed(ok, err)
+	}
+	if q.Conversation && b.allowed {
+		st, _, err := s.store.Conversation(ctx, t.Key)
+		b.state, b.loaded = s.checkState(t.Key, st, err)
+	}
+	return b
+}
+
+// checkLang returns a saved language that is one of the catalog's.
+func (s *Sessions) checkLang(user string, l kb.Lang, ok bool, err error) kb.Lang {
 	if err != nil {
 		s.log.Warn("language preference", "user", user, "err", err)
 		return ""
@@ -303,15 +351,22 @@ func (s *Sessions) savedLang(ctx context.Context, user string) kb.Lang {
 	return l
 }
 
-func (s *Sessions) allow(ctx context.Context, user string) bool {
-	if s.limit == nil || user == "" {
-		return true
-	}
-	ok, err := s.limit.Allow(ctx, user)
+// checkAllowed lets a turn through when the limiter could not count: a
+// limiter that cannot count must not silence everyone.
+func (s *Sessions) checkAllowed(ok bool, err error) bool {
 	if err != nil {
-		// A limiter that cannot count must not silence everyone.
 		s.log.Warn("rate limiter unavailable", "err", err)
 		return true
 	}
 	return ok
+}
+
+// checkState returns the loaded conversation, or a new one that is not
+// saved over the one that could not be read.
+func (s *Sessions) checkState(key string, st State, err error) (State, bool) {
+	if err != nil {
+		s.log.Warn("load conversation", "key", key, "err", err)
+		return State{}, false
+	}
+	return st, true
 }

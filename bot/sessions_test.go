@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/enrollbot/enrollbot/bot"
@@ -182,5 +183,102 @@ func TestSessionsTurnTakenOnce(t *testing.T) {
 	turn("job-3", notSolved)
 	if st, _, _ := k.store.Conversation(ctx, "c"); len(st.Tried) != 2 {
 		t.Errorf("a new turn's not solved: tried %v, want two causes", st.Tried)
+	}
+}
+
+// starter is a bot.TurnStarter over a kit's own stores, as redisstore is
+// over Redis; fail makes every part fail.
+type starter struct {
+	k       *kit
+	calls   int
+	queries []bot.TurnQuery
+	fail    error
+}
+
+func (s *starter) StartTurn(ctx context.Context, q bot.TurnQuery) bot.TurnStart {
+	s.calls++
+	s.queries = append(s.queries, q)
+	var r bot.TurnStart
+	if s.fail != nil {
+		return bot.TurnStart{LangErr: s.fail, LimitErr: s.fail, StateErr: s.fail}
+	}
+	if q.Lang {
+		r.Lang, r.LangOK, r.LangErr = s.k.prefs.Lang(ctx, q.User)
+	}
+	if q.Limit {
+		r.Allowed, r.LimitErr = s.k.count.Allow(ctx, q.User)
+	}
+	if q.Conversation {
+		r.State, r.StateOK, r.StateErr = s.k.store.Conversation(ctx, q.Key)
+	}
+	return r
+}
+
+// TestSessionsStarterReadsInOneGo runs one script of turns through Sessions
+// with and without a Starter: the same replies, one StartTurn per turn, the
+// language asked only when the input has none.
+func TestSessionsStarterReadsInOneGo(t *testing.T) {
+	plain := newKit(t)
+	withStarter := newKit(t)
+	st := &starter{k: &withStarter}
+	s, err := bot.NewSessions(bot.SessionsConfig{Engine: newEngine(t), Store: withStarter.store, Preferences: withStarter.prefs,
+		Limiter: withStarter.count, Starter: st, Unanswered: withStarter.unans, Feedback: withStarter.fb, Observer: withStarter.count})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withStarter.s = s
+	plain.count.Limit, withStarter.count.Limit = 5, 5
+	script := []struct {
+		key, text string
+		quiet     bool
+	}{
+		{"c", "0x80180014", false},
+		{"c", "auf Deutsch bitte", false},
+		{"c", "alle Benutzer", false},
+		{"other", "Profile installation failed", false},
+		{"chan", "lunch anyone?", true},
+		{"c", "0x80180014", false}, // the sixth turn is over the limit of 5
+	}
+	for i, turn := range script {
+		a, b := plain.say(turn.key, turn.text, turn.quiet), withStarter.say(turn.key, turn.text, turn.quiet)
+		if a.Post != b.Post || !reflect.DeepEqual(a.Reply, b.Reply) {
+			t.Errorf("turn %d %q: without a starter %s %s %v, with %s %s %v", i, turn.text,
+				a.Reply.Kind, a.Reply.Lang, a.Post, b.Reply.Kind, b.Reply.Lang, b.Post)
+		}
+	}
+	if st.calls != len(script) {
+		t.Errorf("StartTurn called %d times for %d turns", st.calls, len(script))
+	}
+	if last := withStarter.say("c", "0x80180014", false).Reply.Kind; last != bot.KindLimited {
+		t.Errorf("over the limit: %s", last)
+	}
+	// A turn that names its language does not read the saved one.
+	withStarter.s.Handle(context.Background(), bot.Turn{Key: "x", User: "u1", Input: bot.Input{Text: "0x80180014", Lang: kb.Dutch}})
+	if q := st.queries[len(st.queries)-1]; q.Lang || !q.Limit || !q.Conversation {
+		t.Errorf("query for a turn with its language: %+v", q)
+	}
+}
+
+// A Starter whose reads all fail does not stop the turn: it is answered as
+// a new conversation, within the limit, and the conversation it could not
+// read is not saved over.
+func TestSessionsStarterFailing(t *testing.T) {
+	k := newKit(t)
+	k.say("c", "0x80180014", false)
+	k.say("c", "all users", false)
+	before, _, _ := k.store.Conversation(context.Background(), "c")
+	st := &starter{k: &k, fail: context.DeadlineExceeded}
+	s, err := bot.NewSessions(bot.SessionsConfig{Engine: newEngine(t), Store: k.store, Preferences: k.prefs,
+		Limiter: k.count, Starter: st, Observer: k.count})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := s.Handle(context.Background(), bot.Turn{Key: "c", User: "u1", Input: bot.Input{Text: "0x80180014"}})
+	if !out.Post || out.Reply.Kind == bot.KindLimited {
+		t.Fatalf("a failing starter stopped the turn: %s %v", out.Reply.Kind, out.Post)
+	}
+	after, _, _ := k.store.Conversation(context.Background(), "c")
+	if len(after.Facts) != len(before.Facts) || after.Turn != before.Turn {
+		t.Errorf("the unreadable conversation was saved over: before %+v, after %+v", before.Facts, after.Facts)
 	}
 }

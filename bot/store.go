@@ -319,3 +319,34 @@ func (s *MemorySettings) SetSetting(_ context.Context, key, value string) error 
 	s.m[key] = value
 	return nil
 }
+
+// TurnStarter reads in one go what a turn starts from, for a backend that
+// keeps Store, Preferences and RateLimiter together (redisstore sends the
+// three as one round trip): the user's saved language, the turn counted
+// against the user's rate limit (as RateLimiter.Allow), and the
+// conversation. Each part carries its own error, as the three calls would.
+type TurnStarter interface {
+	StartTurn(ctx context.Context, q TurnQuery) TurnStart
+}
+
+// TurnQuery says which parts of a turn's start to read.
+type TurnQuery struct {
+	// User is whose language and limit; Key names the conversation.
+	User, Key string
+	// Lang reads the user's saved language; Limit counts the turn;
+	// Conversation reads the conversation under Key.
+	Lang, Limit, Conversation bool
+}
+
+// TurnStart is what StartTurn read; a part not asked for is zero.
+type TurnStart struct {
+	Lang    kb.Lang
+	LangOK  bool
+	LangErr error
+	// Allowed reports the turn within the user's limit.
+	Allowed  bool
+	LimitErr error
+	State    State
+	StateOK  bool
+	StateErr error
+}

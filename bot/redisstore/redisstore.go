@@ -49,6 +49,7 @@ var (
 	_ bot.Dedupe        = (*Store)(nil)
 	_ bot.FeedbackStore = (*Store)(nil)
 	_ bot.RateLimiter   = (*Store)(nil)
+	_ bot.TurnStarter   = (*Store)(nil)
 	_ bot.UnansweredLog = (*Store)(nil)
 )
 
@@ -114,7 +115,12 @@ func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) 
 func (s *Store) Conversation(ctx context.Context, key string) (bot.State, bool, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	data, err := s.rdb.Get(ctx, s.key("conv", key)).Bytes()
+	return decodeConversation(key, s.rdb.Get(ctx, s.key("conv", key)))
+}
+
+// decodeConversation reads a GET of a conversation.
+func decodeConversation(key string, cmd *redis.StringCmd) (bot.State, bool, error) {
+	data, err := cmd.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return bot.State{}, false, nil
 	}
@@ -146,7 +152,12 @@ func (s *Store) SaveConversation(ctx context.Context, key string, st bot.State, 
 func (s *Store) Lang(ctx context.Context, user string) (kb.Lang, bool, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	v, err := s.rdb.HGet(ctx, s.key("pref", "lang"), user).Result()
+	return decodeLang(s.rdb.HGet(ctx, s.key("pref", "lang"), user))
+}
+
+// decodeLang reads an HGET of a language preference.
+func decodeLang(cmd *redis.StringCmd) (kb.Lang, bool, error) {
+	v, err := cmd.Result()
 	if errors.Is(err, redis.Nil) {
 		return "", false, nil
 	}
@@ -247,15 +258,65 @@ func (s *Store) FeedbackCounts(ctx context.Context, entry string) (bot.FeedbackC
 func (s *Store) Allow(ctx context.Context, user string) (bool, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	window := time.Now().UnixNano() / int64(s.opts.RateWindow)
-	k := s.key("rate", user, strconv.FormatInt(window, 10))
 	pipe := s.rdb.TxPipeline()
-	incr := pipe.Incr(ctx, k)
-	pipe.Expire(ctx, k, s.opts.RateWindow+time.Second)
+	incr := s.count(ctx, pipe, user)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return false, fmt.Errorf("redis rate limit: %w", err)
 	}
 	return incr.Val() <= int64(s.opts.RateLimit), nil
+}
+
+// count queues the INCR and EXPIRE of user's turn in the current window.
+func (s *Store) count(ctx context.Context, pipe redis.Pipeliner, user string) *redis.IntCmd {
+	window := time.Now().UnixNano() / int64(s.opts.RateWindow)
+	k := s.key("rate", user, strconv.FormatInt(window, 10))
+	incr := pipe.Incr(ctx, k)
+	pipe.Expire(ctx, k, s.opts.RateWindow+time.Second)
+	return incr
+}
+
+// StartTurn implements bot.TurnStarter: the language preference's HGET,
+// the rate limit's INCR and EXPIRE and the conversation's GET in one
+// MULTI/EXEC, one round trip where the three calls take three.
+func (s *Store) StartTurn(ctx context.Context, q bot.TurnQuery) bot.TurnStart {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	var (
+		lang, conv *redis.StringCmd
+		incr       *redis.IntCmd
+	)
+	pipe := s.rdb.TxPipeline()
+	if q.Lang {
+		lang = pipe.HGet(ctx, s.key("pref", "lang"), q.User)
+	}
+	if q.Limit {
+		incr = s.count(ctx, pipe, q.User)
+	}
+	if q.Conversation {
+		conv = pipe.Get(ctx, s.key("conv", q.Key))
+	}
+	var r bot.TurnStart
+	if lang == nil && incr == nil && conv == nil {
+		return r
+	}
+	// Exec's error is the first failed command's (redis.Nil for a missing
+	// key); a failed round trip sets it on every command. Each part reads
+	// its own.
+	_, _ = pipe.Exec(ctx)
+	if lang != nil {
+		r.Lang, r.LangOK, r.LangErr = decodeLang(lang)
+	}
+	if incr != nil {
+		if err := incr.Err(); err != nil {
+			r.LimitErr = fmt.Errorf("redis rate limit: %w", err)
+		} else {
+			r.Allowed = incr.Val() <= int64(s.opts.RateLimit)
+		}
+	}
+	if conv != nil {
+		r.State, r.StateOK, r.StateErr = decodeConversation(q.Key, conv)
+	}
+	return r
 }
 
 // RecordUnanswered implements bot.UnansweredLog with a sorted set, trimmed

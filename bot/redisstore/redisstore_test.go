@@ -250,3 +250,76 @@ func TestTickets(t *testing.T) {
 func TestSettings(t *testing.T) {
 	bottest.SettingsContract(t, open(t, redisURL(t), Options{}))
 }
+
+// TestStartTurnReadsWhatTheCallsRead checks StartTurn against Lang, Allow
+// and Conversation on the same data (present, missing, undecodable, a part
+// not asked for), and that it is one round trip.
+func TestStartTurnReadsWhatTheCallsRead(t *testing.T) {
+	s := open(t, redisURL(t), Options{RateLimit: 2, RateWindow: time.Minute})
+	ctx := context.Background()
+	if err := s.SetLang(ctx, "U1", kb.German); err != nil {
+		t.Fatal(err)
+	}
+	saved := bot.State{Lang: kb.German, Facts: map[string]string{"platform": "windows"}}
+	if err := s.SaveConversation(ctx, "c1", saved, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.Set(ctx, s.key("conv", "broken"), "{not json", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	all := func(user, key string) bot.TurnQuery {
+		return bot.TurnQuery{User: user, Key: key, Lang: true, Limit: true, Conversation: true}
+	}
+
+	r := s.StartTurn(ctx, all("U1", "c1"))
+	if r.Lang != kb.German || !r.LangOK || r.LangErr != nil || !r.Allowed || r.LimitErr != nil ||
+		!r.StateOK || r.StateErr != nil || r.State.Facts["platform"] != "windows" {
+		t.Fatalf("saved data: %+v", r)
+	}
+	// A user with nothing saved, a conversation that is not there.
+	r = s.StartTurn(ctx, all("U2", "none"))
+	if r.LangOK || r.LangErr != nil || !r.Allowed || r.StateOK || r.StateErr != nil {
+		t.Fatalf("nothing saved: %+v", r)
+	}
+	// An undecodable conversation fails that part only.
+	r = s.StartTurn(ctx, all("U3", "broken"))
+	if r.StateErr == nil || r.LimitErr != nil || !r.Allowed || r.LangErr != nil {
+		t.Fatalf("broken conversation: %+v", r)
+	}
+	// StartTurn and Allow count the same turns: U1's second turn is the
+	// last within the limit of 2, the third is not.
+	if ok, err := s.Allow(ctx, "U1"); !ok || err != nil {
+		t.Fatalf("second turn: %v %v", ok, err)
+	}
+	if r = s.StartTurn(ctx, all("U1", "c1")); r.Allowed || r.LimitErr != nil {
+		t.Fatalf("third turn allowed: %+v", r)
+	}
+	// Parts not asked for are neither read nor counted.
+	r = s.StartTurn(ctx, bot.TurnQuery{User: "U4", Key: "c1", Conversation: true})
+	if r.LangOK || r.Allowed || !r.StateOK {
+		t.Fatalf("conversation only: %+v", r)
+	}
+	if n, _ := s.rdb.Keys(ctx, s.key("rate", "U4", "*")).Result(); len(n) != 0 {
+		t.Fatalf("a turn not asked to be counted was counted: %v", n)
+	}
+
+	// One round trip: the commands Redis processed for one StartTurn are
+	// one MULTI/EXEC.
+	var calls int
+	s.rdb.AddHook(countingHook{&calls})
+	s.StartTurn(ctx, all("U5", "c1"))
+	if calls != 1 {
+		t.Errorf("StartTurn took %d round trips, want 1", calls)
+	}
+}
+
+// countingHook counts the round trips a client makes.
+type countingHook struct{ n *int }
+
+func (h countingHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h countingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { *h.n++; return next(ctx, cmd) }
+}
+func (h countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { *h.n++; return next(ctx, cmds) }
+}

@@ -331,6 +331,10 @@ type stores struct {
 	fb     bot.FeedbackStore
 	unans  bot.UnansweredLog
 	dedupe bot.Dedupe
+	// limit, when set, limits turns instead of the test's counter; start
+	// reads a turn's start in one go.
+	limit bot.RateLimiter
+	start bot.TurnStarter
 }
 
 func memStores() stores {
@@ -342,8 +346,12 @@ func memStores() stores {
 // by count.
 func newSessions(t testing.TB, st stores, count *counter) *bot.Sessions {
 	t.Helper()
+	var limit bot.RateLimiter = count
+	if st.limit != nil {
+		limit = st.limit
+	}
 	s, err := bot.NewSessions(bot.SessionsConfig{Engine: newEngine(t), Store: st.conv, Preferences: st.prefs,
-		Feedback: st.fb, Unanswered: st.unans, Limiter: count, Observer: count})
+		Feedback: st.fb, Unanswered: st.unans, Limiter: limit, Starter: st.start, Observer: count})
 	if err != nil {
 		t.Fatal(err)
 	}

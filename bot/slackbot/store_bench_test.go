@@ -15,6 +15,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/enrollbot/enrollbot/bot"
 	"github.com/enrollbot/enrollbot/bot/delivery"
 	"github.com/enrollbot/enrollbot/bot/queue"
 	"github.com/enrollbot/enrollbot/bot/redisstore"
@@ -22,14 +23,19 @@ import (
 
 // BenchmarkRepliesByStore measures whole replies through POST /slack/events
 // over loopback, with the state in memory and in Redis (REDIS_URL): each
-// op is one direct message with a fresh event id (dedupe claim,
-// conversation state, language preference lookup, engine, chat.postMessage
-// to a fake Slack). 16 clients send concurrently; it reports replies per
+// op is one direct message with a fresh event id (dedupe claim, rate
+// limit, conversation state, language preference lookup, engine,
+// chat.postMessage to a fake Slack), with the stores serve uses. 16 clients send concurrently; it reports replies per
 // second and the median and 99th percentile from request to posted reply.
 //
 //	REDIS_URL=redis://127.0.0.1:6379/0 go test ./bot/slackbot/ -run '^$' -bench BenchmarkRepliesByStore -benchtime 4000x
 func BenchmarkRepliesByStore(b *testing.B) {
-	b.Run("memory", func(b *testing.B) { benchReplies(b, memStores(), nil) })
+	b.Run("memory", func(b *testing.B) {
+		// As serve runs without REDIS_URL: the rate limit in memory.
+		st := memStores()
+		st.limit = bot.NewMemoryLimiter(20, time.Minute)
+		benchReplies(b, st, nil)
+	})
 	b.Run("redis", func(b *testing.B) {
 		rs := sharedRedisB(b, fmt.Sprintf("enrollbot-bench-%d:", rand.Uint64()))
 		// As serve runs with REDIS_URL: the reply queue in Redis too.
@@ -37,7 +43,11 @@ func BenchmarkRepliesByStore(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		benchReplies(b, redisStores(rs), q)
+		// And the rate limit in Redis, read with the language preference
+		// and the conversation in one round trip (bot.TurnStarter).
+		st := redisStores(rs)
+		st.limit, st.start = rs, rs
+		benchReplies(b, st, q)
 	})
 }
 

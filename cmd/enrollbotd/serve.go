@@ -281,7 +281,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		sessionsDesk, ticketDesk = desk, desk
 	}
 	sessions, err := bot.NewSessions(bot.SessionsConfig{Engine: engine, Store: st.store, Preferences: st.prefs,
-		Limiter: st.limiter, Unanswered: st.unanswered, Feedback: st.feedback, Desk: sessionsDesk, Observer: obs, Logger: logger})
+		Limiter: st.limiter, Starter: st.starter, Unanswered: st.unanswered, Feedback: st.feedback, Desk: sessionsDesk, Observer: obs, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -502,11 +502,13 @@ const outboxInterval = time.Minute
 // state is where the bot keeps what outlives a request: in memory for one
 // replica, in Redis for several.
 type state struct {
-	store      bot.Store
-	prefs      bot.Preferences
-	dedupe     bot.Dedupe
-	feedback   bot.FeedbackStore
-	limiter    bot.RateLimiter
+	store    bot.Store
+	prefs    bot.Preferences
+	dedupe   bot.Dedupe
+	feedback bot.FeedbackStore
+	limiter  bot.RateLimiter
+	// starter reads a turn's start in one round trip; nil in memory.
+	starter    bot.TurnStarter
 	unanswered bot.UnansweredLog
 	tickets    bot.Tickets
 	settings   bot.Settings
@@ -532,7 +534,7 @@ func openState(ctx context.Context, cfg serveConfig) (*state, error) {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	consumer := replicaName()
-	return &state{store: rs, prefs: rs, dedupe: rs, feedback: rs, limiter: rs, unanswered: rs, tickets: rs, settings: rs,
+	return &state{store: rs, prefs: rs, dedupe: rs, feedback: rs, limiter: rs, starter: rs, unanswered: rs, tickets: rs, settings: rs,
 		queue: func(ctx context.Context, name string) (queue.Backend, error) {
 			return rs.Queue(ctx, name, consumer, redisstore.QueueOptions{})
 		},
