@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/enrollbot/enrollbot/bot/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // sharedRedis opens a store on REDIS_URL under a prefix of the test's own.
@@ -29,8 +30,38 @@ func sharedRedisB(t testing.TB, prefix string) *redisstore.Store {
 	if err != nil {
 		t.Fatalf("REDIS_URL is set but Redis is unreachable: %v", err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		s.Close()
+		removeKeys(t, u, prefix)
+	})
 	return s
+}
+
+// removeKeys deletes the keys under prefix, so that runs do not pile up
+// in the machine's Redis (streams keep no TTL).
+func removeKeys(t testing.TB, url, prefix string) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Errorf("REDIS_URL: %v", err)
+		return
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	ctx := context.Background()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		if keys = append(keys, iter.Val()); len(keys) == 1000 {
+			rdb.Unlink(ctx, keys...)
+			keys = keys[:0]
+		}
+	}
+	if len(keys) > 0 {
+		rdb.Unlink(ctx, keys...)
+	}
+	if err := iter.Err(); err != nil {
+		t.Errorf("remove test keys %s*: %v", prefix, err)
+	}
 }
 
 // newReplica is one enrollbot server whose state lives in Redis, talking to
