@@ -302,7 +302,8 @@ type beginning struct {
 
 // begin reads the user's saved language (when needLang), counts the turn
 // against the rate limit and loads the conversation: through the Starter
-// in one go when there is one, else one store after the other, the
+// in one go when there is one (the conversation is then read for a turn
+// over the limit too, and not used), else one store after the other, the
 // conversation only for a turn within the limit. A store that fails is
 // logged and does not stop the turn.
 func (s *Sessions) begin(ctx context.Context, t Turn, needLang bool) beginning {

@@ -340,12 +340,17 @@ type TurnQuery struct {
 
 // TurnStart is what StartTurn read; a part not asked for is zero.
 type TurnStart struct {
+	// Lang is the user's saved language; LangOK is false when there is
+	// none; LangErr is why it could not be read.
 	Lang    kb.Lang
 	LangOK  bool
 	LangErr error
-	// Allowed reports the turn within the user's limit.
+	// Allowed reports the turn within the user's limit; LimitErr is why
+	// the turn could not be counted.
 	Allowed  bool
 	LimitErr error
+	// State is the conversation; StateOK is false when there is none or
+	// it expired; StateErr is why it could not be read.
 	State    State
 	StateOK  bool
 	StateErr error

@@ -237,9 +237,15 @@ type Catalog struct {
 	Glossary *Glossary
 
 	// prebuilt is the matching index built ahead of time for the built-in
-	// catalog (LoadBuiltin); nil for any other. Its text is not edited
-	// after load: a matcher would keep reading the prebuilt index.
+	// catalog (LoadBuiltin); nil for any other. builtFor holds the entries
+	// and questions it was built for: a matcher takes the prebuilt index
+	// only while the catalog still has exactly those (prebuiltIndex). Text
+	// edited inside an entry after load is not noticed.
 	prebuilt *prebuilt
+	builtFor struct {
+		entries   []*Entry
+		questions []*Question
+	}
 
 	byID       map[string]*Entry
 	questionBy map[string]*Question

@@ -39,6 +39,8 @@ func LoadBuiltin() (*Catalog, error) {
 		}
 		// The prebuilt index comes from the same files as the snapshot.
 		c.prebuilt = builtinPrebuilt
+		c.builtFor.entries = slices.Clone(c.Entries)
+		c.builtFor.questions = slices.Clone(c.Questions)
 		return c, nil
 	}
 	return Load(BuiltinFS())

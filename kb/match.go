@@ -136,6 +136,9 @@ type Matcher struct {
 	langOnce sync.Once
 	// entryScratch pools the per-query entry score buffers.
 	entryScratch sync.Pool
+	// pre is the index built ahead of time for this catalog; nil: the
+	// matcher builds its own (Catalog.prebuiltIndex).
+	pre *prebuilt
 }
 
 // headline is a message's first sentence that several entries share.
@@ -225,7 +228,7 @@ type lazyIndex struct {
 func (m *Matcher) index(lang Lang) *langIndex {
 	l := m.idx[lang]
 	l.once.Do(func() {
-		if pre := m.cat.prebuilt; pre != nil {
+		if pre := m.pre; pre != nil {
 			l.li = pre.index(lang)
 		} else {
 			l.li = m.buildIndex(lang)
@@ -242,7 +245,7 @@ func (m *Matcher) index(lang Lang) *langIndex {
 // taking the one built ahead of time for the built-in catalog.
 func (m *Matcher) detector() *langDetector {
 	m.langOnce.Do(func() {
-		if pre := m.cat.prebuilt; pre != nil {
+		if pre := m.pre; pre != nil {
 			m.lang = pre.detector()
 			m.lang.an = m.an
 		} else {
@@ -336,6 +339,7 @@ func (li *langIndex) buildTypos() {
 func NewMatcher(c *Catalog) *Matcher {
 	m := &Matcher{
 		cat:           c,
+		pre:           c.prebuiltIndex(),
 		an:            newAnalyzer(unstemmed(c)...),
 		idx:           map[Lang]*lazyIndex{},
 		causes:        map[Lang]*lazyCauses{},
@@ -1347,7 +1351,7 @@ func (m *Matcher) RankCauses(e *Entry, text string, langs ...Lang) []int {
 func (m *Matcher) causeTerms(lang Lang) *lazyCauses {
 	lc := m.causes[lang]
 	lc.once.Do(func() {
-		if pre := m.cat.prebuilt; pre != nil {
+		if pre := m.pre; pre != nil {
 			built := pre.causes(lang)
 			lc.terms, lc.own = built.terms, built.own
 			return

@@ -198,7 +198,7 @@ func BenchmarkLoadAndWarm(b *testing.B) {
 // derives was left out of the generated index.
 func TestLazyIndexSameAnswers(t *testing.T) {
 	warm := NewMatcher(builtin(t))
-	if warm.cat.prebuilt == nil {
+	if warm.pre == nil {
 		t.Fatal("the built-in catalog has no prebuilt index")
 	}
 	warm.Warm()

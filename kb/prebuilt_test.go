@@ -93,10 +93,34 @@ func TestPrebuiltIndexIsCurrent(t *testing.T) {
 		t.Error("the prebuilt language detector differs from the one built at run time")
 	}
 	// LoadBuiltin's catalog takes it; any other catalog builds its own.
-	if b := builtin(t); b.prebuilt == nil {
+	if b := builtin(t); b.prebuiltIndex() == nil {
 		t.Error("LoadBuiltin's catalog does not use the prebuilt index")
 	}
-	if c.prebuilt != nil {
+	if c.prebuiltIndex() != nil {
 		t.Error("a catalog loaded from files uses the prebuilt index")
+	}
+}
+
+// A built-in catalog whose entries or questions were replaced after load
+// builds its own index: the prebuilt one's positions would point at other
+// entries.
+func TestPrebuiltIndexOnlyForItsCatalog(t *testing.T) {
+	for name, change := range map[string]func(c *Catalog){
+		"entries resliced":  func(c *Catalog) { c.Entries = c.Entries[len(c.Entries)-5:] },
+		"entry replaced":    func(c *Catalog) { e := *c.Entries[0]; c.Entries[0] = &e },
+		"questions dropped": func(c *Catalog) { c.Questions = c.Questions[:1] },
+	} {
+		c, err := LoadBuiltin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(c)
+		m := NewMatcher(c)
+		if m.pre != nil {
+			t.Errorf("%s: the matcher took the prebuilt index", name)
+		}
+		if r := m.Match("Profile installation failed on my iPad"); r == nil {
+			t.Errorf("%s: no result", name)
+		}
 	}
 }

@@ -1,5 +1,7 @@
 package kb
 
+import "slices"
+
 //go:generate go test -run TestBuiltinSnapshotIsCurrent|TestPrebuiltIndexIsCurrent -update .
 
 // snapshot is the catalog as decoded from its files, before validation:
@@ -35,3 +37,14 @@ type prebuilt struct {
 
 // builtinPrebuilt is set by index_gen.go; nil without it.
 var builtinPrebuilt *prebuilt
+
+// prebuiltIndex returns the index built ahead of time for c, or nil when c
+// has none or no longer has the entries and questions it was built for
+// (a caller that replaced or resliced them): the index's positions would
+// point at other entries.
+func (c *Catalog) prebuiltIndex() *prebuilt {
+	if c.prebuilt == nil || !slices.Equal(c.Entries, c.builtFor.entries) || !slices.Equal(c.Questions, c.builtFor.questions) {
+		return nil
+	}
+	return c.prebuilt
+}

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/gob"
 	"flag"
 	"fmt"
@@ -181,7 +182,17 @@ func (l literal) write(b *bytes.Buffer, v reflect.Value, elide bool) {
 			return
 		}
 		keys := v.MapKeys()
-		slices.SortFunc(keys, func(x, y reflect.Value) int { return strings.Compare(x.String(), y.String()) })
+		slices.SortFunc(keys, func(x, y reflect.Value) int {
+			switch x.Kind() {
+			case reflect.String:
+				return strings.Compare(x.String(), y.String())
+			case reflect.Int, reflect.Int32:
+				return cmp.Compare(x.Int(), y.Int())
+			}
+			// Keys of another kind would come out in a different order each
+			// run, and the generated file with them.
+			panic(fmt.Sprintf("catalog snapshot: no order for %s keys", x.Type()))
+		})
 		open()
 		b.WriteByte('\n')
 		for _, k := range keys {

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -65,7 +66,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 	case "eval":
 		return runEval(ctx, args[1:], stdout, logger)
 	case "serve", "healthcheck", "report", "teams":
-		return handOver(args)
+		return handOver(ctx, args, stdin, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -77,17 +78,30 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 // commands to.
 const serverBinary = "enrollbotd"
 
-// handOver replaces this process with enrollbotd running args, so that
+// handOver runs enrollbotd with args in this process's place, so that
 // `enrollbot serve` and scripts written before the split keep working
-// wherever both binaries are installed. It returns only when there is no
-// enrollbotd to run.
-func handOver(args []string) error {
+// wherever both binaries are installed: on Unix by exec, so that signals
+// and the exit code are enrollbotd's own; on Windows, which has no exec,
+// as a child with this process's streams, passing its exit code on.
+func handOver(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	path, err := findServer()
 	if err != nil {
 		return cli.ExitError{Code: 2, Msg: fmt.Sprintf("enrollbot %s: this is a command of the server binary, %s, which is not beside enrollbot or on PATH; run `%s %s` (from a checkout: go run ./cmd/%s %s)",
 			args[0], serverBinary, serverBinary, args[0], serverBinary, args[0])}
 	}
-	if err := syscall.Exec(path, append([]string{path}, args...), os.Environ()); err != nil {
+	if runtime.GOOS != "windows" {
+		if err := syscall.Exec(path, append([]string{path}, args...), os.Environ()); err != nil {
+			return fmt.Errorf("run %s: %w", path, err)
+		}
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return cli.ExitError{Code: exit.ExitCode()}
+		}
 		return fmt.Errorf("run %s: %w", path, err)
 	}
 	return nil
@@ -96,8 +110,12 @@ func handOver(args []string) error {
 // findServer looks for enrollbotd beside this executable first (one
 // install, one directory), then on PATH.
 func findServer() (string, error) {
+	name := serverBinary
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
 	if self, err := os.Executable(); err == nil {
-		beside := filepath.Join(filepath.Dir(self), serverBinary)
+		beside := filepath.Join(filepath.Dir(self), name)
 		if info, err := os.Stat(beside); err == nil && !info.IsDir() {
 			return beside, nil
 		}
@@ -356,7 +374,8 @@ func groupLines(ctx context.Context, lines <-chan string, gap time.Duration) <-c
 
 func runLint(stdout io.Writer) error {
 	var problems []string
-	// Lint the source files, not catalog.gob (a stale one fails the tests).
+	// Lint the source files, not the generated catalog_gen.go (a stale one
+	// fails the tests).
 	cat, err := kb.Load(kb.BuiltinFS())
 	if err != nil {
 		var ps kb.Problems

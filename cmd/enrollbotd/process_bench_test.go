@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +40,9 @@ func BenchmarkServeIdleRSS(b *testing.B) {
 			b.Fatal(err)
 		}
 		serving := make(chan bool, 1)
+		read := make(chan struct{})
 		go func() {
+			defer close(read)
 			sc := bufio.NewScanner(stdout)
 			found := false
 			for sc.Scan() {
@@ -52,23 +55,31 @@ func BenchmarkServeIdleRSS(b *testing.B) {
 				serving <- false
 			}
 		}()
+		// stop ends the server and waits for it, its output read first (as
+		// os/exec asks of a StdoutPipe), on every way out of the iteration.
+		stop := func(sig os.Signal) {
+			_ = cmd.Process.Signal(sig)
+			<-read
+			_ = cmd.Wait()
+		}
+		var kib int64
 		select {
 		case ok := <-serving:
 			if !ok {
+				stop(os.Kill)
 				b.Fatal("serve stopped before serving")
 			}
+			time.Sleep(time.Second)
+			kib, err = residentKiB(cmd.Process.Pid)
 		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			b.Fatal("serve did not start within 30 s")
+			err = errors.New("serve did not start within 30 s")
 		}
-		time.Sleep(time.Second)
-		kib, err := residentKiB(cmd.Process.Pid)
 		if err != nil {
+			stop(os.Kill)
 			b.Fatal(err)
 		}
+		stop(syscall.SIGTERM)
 		rss = append(rss, float64(kib)/1024)
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
 	}
 	slices.Sort(rss)
 	b.ReportMetric(rss[len(rss)/2], "idle-RSS-MiB")
