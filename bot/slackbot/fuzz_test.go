@@ -2,6 +2,7 @@ package slackbot
 
 import (
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -93,4 +94,20 @@ func checkRef(t *testing.T, r ref) {
 	}
 	_ = r.input()
 	_ = validConversation(r.Conv, "C1", "U1")
+}
+
+// boldPattern is what plainBold does, as a regular expression: the
+// reference it is fuzzed against.
+var boldPattern = regexp.MustCompile(`\*\*([^*\n]+?)\*\*`)
+
+func FuzzPlainBold(f *testing.F) {
+	for _, s := range []string{"**a**", "***a**", "**a***", "a ** b ** c", "**\n**", "****", "**a**b**c**",
+		"x**é**y", "**a\n**b**", "Open **Devices** > **Enrollment**", "\xff**\xfe**"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := plainBold(s), boldPattern.ReplaceAllString(s, "*$1*"); got != want {
+			t.Fatalf("plainBold(%q) = %q, the pattern gives %q", s, got, want)
+		}
+	})
 }
