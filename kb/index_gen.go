@@ -9,18 +9,18 @@ func init() {
 func builtinLangIndex(lang Lang) *langIndex {
 	switch lang {
 	case "en":
-		return builtinIndexen()
+		return builtinLangIndexen()
 	case "nl":
-		return builtinIndexnl()
+		return builtinLangIndexnl()
 	case "sv":
-		return builtinIndexsv()
+		return builtinLangIndexsv()
 	case "de":
-		return builtinIndexde()
+		return builtinLangIndexde()
 	}
 	return nil
 }
 
-func builtinIndexen() *langIndex {
+func builtinLangIndexen() *langIndex {
 	return &langIndex{idf: map[string]float64{
 		"10":                      2.3877429013343527,
 		"11":                      3.4863551900024623,
@@ -14839,7 +14839,7 @@ func builtinIndexen() *langIndex {
 	}}
 }
 
-func builtinIndexnl() *langIndex {
+func builtinLangIndexnl() *langIndex {
 	return &langIndex{idf: map[string]float64{
 		"10":                           2.3877429013343527,
 		"11":                           3.4863551900024623,
@@ -33524,7 +33524,7 @@ func builtinIndexnl() *langIndex {
 	}}
 }
 
-func builtinIndexsv() *langIndex {
+func builtinLangIndexsv() *langIndex {
 	return &langIndex{idf: map[string]float64{
 		"10":                            2.3877429013343527,
 		"11":                            3.4863551900024623,
@@ -51842,7 +51842,7 @@ func builtinIndexsv() *langIndex {
 	}}
 }
 
-func builtinIndexde() *langIndex {
+func builtinLangIndexde() *langIndex {
 	return &langIndex{idf: map[string]float64{
 		"10":                         2.3877429013343527,
 		"11":                         3.4863551900024623,
@@ -70465,18 +70465,18 @@ func builtinIndexde() *langIndex {
 func builtinLangCauses(lang Lang) *lazyCauses {
 	switch lang {
 	case "en":
-		return builtinCausesen()
+		return builtinLangCausesen()
 	case "nl":
-		return builtinCausesnl()
+		return builtinLangCausesnl()
 	case "sv":
-		return builtinCausessv()
+		return builtinLangCausessv()
 	case "de":
-		return builtinCausesde()
+		return builtinLangCausesde()
 	}
 	return nil
 }
 
-func builtinCausesen() *lazyCauses {
+func builtinLangCausesen() *lazyCauses {
 	return &lazyCauses{terms: map[string][]map[string]float64{
 		"a-setup-failure-has-occurred-during-bulk-enrollment": {
 			{
@@ -72076,7 +72076,7 @@ func builtinCausesen() *lazyCauses {
 	}}
 }
 
-func builtinCausesnl() *lazyCauses {
+func builtinLangCausesnl() *lazyCauses {
 	return &lazyCauses{terms: map[string][]map[string]float64{
 		"a-setup-failure-has-occurred-during-bulk-enrollment": {
 			{
@@ -73836,7 +73836,7 @@ func builtinCausesnl() *lazyCauses {
 	}}
 }
 
-func builtinCausessv() *lazyCauses {
+func builtinLangCausessv() *lazyCauses {
 	return &lazyCauses{terms: map[string][]map[string]float64{
 		"a-setup-failure-has-occurred-during-bulk-enrollment": {
 			{
@@ -75569,7 +75569,7 @@ func builtinCausessv() *lazyCauses {
 	}}
 }
 
-func builtinCausesde() *lazyCauses {
+func builtinLangCausesde() *lazyCauses {
 	return &lazyCauses{terms: map[string][]map[string]float64{
 		"a-setup-failure-has-occurred-during-bulk-enrollment": {
 			{
