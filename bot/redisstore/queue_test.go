@@ -16,7 +16,7 @@ import (
 // queuePair opens consumers of one queue of its own: every call with the
 // same t shares the queue.
 func queuePair(t *testing.T, opts QueueOptions) func(t *testing.T, consumer string) queue.Backend {
-	url := redisURL(t)
+	url := bottest.RedisURL(t)
 	prefixes := map[string]string{}
 	return func(t *testing.T, consumer string) queue.Backend {
 		prefix, ok := prefixes[t.Name()]
@@ -73,7 +73,7 @@ func TestQueueAbandonedJobIsTakenByAnother(t *testing.T) {
 // find its own claim, and the job must be queued once.
 func TestQueueAddSurvivesRetriedCall(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, redisURL(t), Options{})
+	s := open(t, bottest.RedisURL(t), Options{})
 	q, err := s.Queue(ctx, "retry", "a", QueueOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func TestQueueAddSurvivesRetriedCall(t *testing.T) {
 
 func TestQueueFull(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, redisURL(t), Options{})
+	s := open(t, bottest.RedisURL(t), Options{})
 	q, err := s.Queue(ctx, "full", "a", QueueOptions{MaxLen: 2})
 	if err != nil {
 		t.Fatal(err)

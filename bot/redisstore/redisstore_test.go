@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -18,40 +17,23 @@ import (
 	"github.com/enrollbot/enrollbot/kb"
 )
 
-// redisURL returns REDIS_URL, skipping the test when it is unset. When it
-// is set, an unreachable Redis fails the test: CI sets it on purpose.
-func redisURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("REDIS_URL")
-	if u == "" {
-		t.Skip("REDIS_URL not set")
-	}
-	return u
-}
-
 // open returns a store with a key prefix of its own, removed afterwards.
 func open(t testing.TB, url string, opts Options) *Store {
 	t.Helper()
 	if opts.Prefix == "" {
 		opts.Prefix = fmt.Sprintf("enrollbot-test-%d:", rand.Uint64())
 	}
+	bottest.RemoveRedisKeys(t, opts.Prefix)
 	s, err := Open(context.Background(), url, opts)
 	if err != nil {
 		t.Fatalf("REDIS_URL is set but Redis is unreachable: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := s.rdb.Keys(ctx, opts.Prefix+"*").Result()
-		if len(keys) > 0 {
-			s.rdb.Del(ctx, keys...)
-		}
-		s.Close()
-	})
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 
 func TestConversationRoundTrip(t *testing.T) {
-	s := open(t, redisURL(t), Options{})
+	s := open(t, bottest.RedisURL(t), Options{})
 	ctx := context.Background()
 	if _, ok, err := s.Conversation(ctx, "c"); ok || err != nil {
 		t.Fatalf("empty store: ok=%v err=%v", ok, err)
@@ -74,7 +56,7 @@ func TestConversationRoundTrip(t *testing.T) {
 }
 
 func TestDedupeIsAtomicAcrossClients(t *testing.T) {
-	u := redisURL(t)
+	u := bottest.RedisURL(t)
 	prefix := fmt.Sprintf("enrollbot-test-%d:", rand.Uint64())
 	a := open(t, u, Options{Prefix: prefix})
 	b, err := Open(context.Background(), u, Options{Prefix: prefix})
@@ -111,7 +93,7 @@ func TestDedupeIsAtomicAcrossClients(t *testing.T) {
 }
 
 func TestPreferencesFeedbackLimitAndUnanswered(t *testing.T) {
-	s := open(t, redisURL(t), Options{RateLimit: 3, RateWindow: time.Minute})
+	s := open(t, bottest.RedisURL(t), Options{RateLimit: 3, RateWindow: time.Minute})
 	ctx := context.Background()
 
 	if err := s.SetLang(ctx, "U1", kb.Swedish); err != nil {
@@ -165,7 +147,7 @@ func TestPreferencesFeedbackLimitAndUnanswered(t *testing.T) {
 }
 
 func TestRedisGoesAwayAndComesBack(t *testing.T) {
-	u, err := url.Parse(redisURL(t))
+	u, err := url.Parse(bottest.RedisURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +195,7 @@ func TestRedisGoesAwayAndComesBack(t *testing.T) {
 // the key holding this call's own claim, which must still count as first.
 // Simulated by a hook that runs every SET twice, answering the second.
 func TestClaimSurvivesRetriedSet(t *testing.T) {
-	s := open(t, redisURL(t), Options{})
+	s := open(t, bottest.RedisURL(t), Options{})
 	s.rdb.AddHook(doubleSet{})
 	first, err := s.SetIfAbsent(context.Background(), "lost-reply", time.Minute)
 	if err != nil || !first {
@@ -244,18 +226,18 @@ func (doubleSet) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 }
 
 func TestTickets(t *testing.T) {
-	bottest.TicketsContract(t, open(t, redisURL(t), Options{}))
+	bottest.TicketsContract(t, open(t, bottest.RedisURL(t), Options{}))
 }
 
 func TestSettings(t *testing.T) {
-	bottest.SettingsContract(t, open(t, redisURL(t), Options{}))
+	bottest.SettingsContract(t, open(t, bottest.RedisURL(t), Options{}))
 }
 
 // TestStartTurnReadsWhatTheCallsRead checks StartTurn against Lang, Allow
 // and Conversation on the same data (present, missing, undecodable, a part
 // not asked for), and that it is one round trip.
 func TestStartTurnReadsWhatTheCallsRead(t *testing.T) {
-	s := open(t, redisURL(t), Options{RateLimit: 2, RateWindow: time.Minute})
+	s := open(t, bottest.RedisURL(t), Options{RateLimit: 2, RateWindow: time.Minute})
 	ctx := context.Background()
 	if err := s.SetLang(ctx, "U1", kb.German); err != nil {
 		t.Fatal(err)

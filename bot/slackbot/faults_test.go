@@ -6,12 +6,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	neturl "net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/enrollbot/enrollbot/bot/redisstore"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 	"github.com/enrollbot/enrollbot/internal/tcpproxy"
 )
 
@@ -82,6 +82,7 @@ func answeredOnce(t *testing.T, fs *fakeSlack, channels []string, within time.Du
 // at url under prefix.
 func redisReplica(t *testing.T, fs *fakeSlack, url, prefix string, claimAfter time.Duration, opts ...func(*Config)) (*env, *redisstore.Store) {
 	t.Helper()
+	bottest.RemoveRedisKeys(t, prefix)
 	rs, err := redisstore.Open(context.Background(), url, redisstore.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatalf("REDIS_URL is set but Redis is unreachable: %v", err)
@@ -93,16 +94,6 @@ func redisReplica(t *testing.T, fs *fakeSlack, url, prefix string, claimAfter ti
 	}
 	opts = append([]func(*Config){func(c *Config) { c.Queue = q }}, opts...)
 	return startEnv(t, fs, redisStores(rs), opts...), rs
-}
-
-// redisURLOrSkip returns REDIS_URL, skipping the test without it; an
-// unreachable Redis fails the test when a replica opens it.
-func redisURLOrSkip(t *testing.T) string {
-	u := os.Getenv("REDIS_URL")
-	if u == "" {
-		t.Skip("REDIS_URL not set")
-	}
-	return u
 }
 
 // Every Web API call slow: replies wait for a worker, and the wait does
@@ -205,7 +196,7 @@ func TestFaultRedisCutWhileEventsArrive(t *testing.T) {
 // its grace period: what it could not finish is left in the queue, and the
 // other replica answers it. (Before the queue, 54 of 150 were lost.)
 func TestFaultShutdownLeavesRepliesForTheOtherReplica(t *testing.T) {
-	url := redisURLOrSkip(t)
+	url := bottest.RedisURL(t)
 	prefix := fmt.Sprintf("enrollbot-fault-%d:", rand.Uint64())
 	fs := newFakeSlack(t)
 	fs.setDelay(300 * time.Millisecond)
@@ -225,7 +216,7 @@ func TestFaultShutdownLeavesRepliesForTheOtherReplica(t *testing.T) {
 // work cut): another replica takes its jobs once they go unheld for
 // ClaimAfter, and answers each once.
 func TestFaultReplicaKilledMidWork(t *testing.T) {
-	url := redisURLOrSkip(t)
+	url := bottest.RedisURL(t)
 	prefix := fmt.Sprintf("enrollbot-fault-%d:", rand.Uint64())
 	fs := newFakeSlack(t)
 	fs.setDelay(time.Second)
@@ -260,7 +251,7 @@ func redisHost(t *testing.T, raw string) string {
 // test can cut, restore or make drop replies.
 func proxiedReplica(t *testing.T, fs *fakeSlack, claimAfter time.Duration) (*env, *redisstore.Store, *tcpproxy.Proxy) {
 	t.Helper()
-	p, err := tcpproxy.Start(redisHost(t, redisURLOrSkip(t)))
+	p, err := tcpproxy.Start(redisHost(t, bottest.RedisURL(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

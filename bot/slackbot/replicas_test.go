@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/enrollbot/enrollbot/bot/redisstore"
-	"github.com/redis/go-redis/v9"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 )
 
 // sharedRedis opens a store on REDIS_URL under a prefix of the test's own.
@@ -22,46 +21,14 @@ func sharedRedis(t *testing.T, prefix string) *redisstore.Store {
 // sharedRedisB is sharedRedis for tests and benchmarks alike.
 func sharedRedisB(t testing.TB, prefix string) *redisstore.Store {
 	t.Helper()
-	u := os.Getenv("REDIS_URL")
-	if u == "" {
-		t.Skip("REDIS_URL not set")
-	}
+	u := bottest.RedisURL(t)
+	bottest.RemoveRedisKeys(t, prefix)
 	s, err := redisstore.Open(context.Background(), u, redisstore.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatalf("REDIS_URL is set but Redis is unreachable: %v", err)
 	}
-	t.Cleanup(func() {
-		s.Close()
-		removeKeys(t, u, prefix)
-	})
+	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// removeKeys deletes the keys under prefix, so that runs do not pile up
-// in the machine's Redis (streams keep no TTL).
-func removeKeys(t testing.TB, url, prefix string) {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Errorf("REDIS_URL: %v", err)
-		return
-	}
-	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	ctx := context.Background()
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		if keys = append(keys, iter.Val()); len(keys) == 1000 {
-			rdb.Unlink(ctx, keys...)
-			keys = keys[:0]
-		}
-	}
-	if len(keys) > 0 {
-		rdb.Unlink(ctx, keys...)
-	}
-	if err := iter.Err(); err != nil {
-		t.Errorf("remove test keys %s*: %v", prefix, err)
-	}
 }
 
 // newReplica is one enrollbot server whose state lives in Redis, talking to

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/enrollbot/enrollbot/bot/redisstore"
+	"github.com/enrollbot/enrollbot/internal/bottest"
 )
 
 // redisQueue opens a store under prefix on REDIS_URL and the Teams reply
@@ -18,10 +18,8 @@ import (
 // REDIS_URL is set but Redis is unreachable.
 func redisQueue(t *testing.T, prefix, consumer string) (*redisstore.Store, *redisstore.Queue) {
 	t.Helper()
-	u := os.Getenv("REDIS_URL")
-	if u == "" {
-		t.Skip("REDIS_URL not set")
-	}
+	u := bottest.RedisURL(t)
+	bottest.RemoveRedisKeys(t, prefix)
 	rs, err := redisstore.Open(context.Background(), u, redisstore.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatalf("REDIS_URL is set but Redis is unreachable: %v", err)

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -59,10 +58,7 @@ func get(t *testing.T, url string) (int, string) {
 // TestServeWithRedis runs serve against the real Redis at REDIS_URL:
 // ready, and metrics counting requests and replies.
 func TestServeWithRedis(t *testing.T) {
-	redisURL := os.Getenv("REDIS_URL")
-	if redisURL == "" {
-		t.Skip("REDIS_URL not set")
-	}
+	redisURL := bottest.RedisURL(t)
 	fb := newFakeBotFramework(t)
 	setServeEnv(t, map[string]string{"REDIS_URL": redisURL})
 	base, out, cancel, done := startServe(t, "--teams-insecure-no-auth")
@@ -139,10 +135,7 @@ func TestHealthcheckCommand(t *testing.T) {
 // brings it back: /readyz turns red with the reason within its bound, and
 // green again without a restart.
 func TestServeReadinessFollowsRedis(t *testing.T) {
-	redisURL := os.Getenv("REDIS_URL")
-	if redisURL == "" {
-		t.Skip("REDIS_URL not set")
-	}
+	redisURL := bottest.RedisURL(t)
 	u, err := url.Parse(redisURL)
 	if err != nil {
 		t.Fatal(err)
