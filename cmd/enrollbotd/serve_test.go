@@ -108,30 +108,7 @@ func TestServeHTTPAndGracefulShutdown(t *testing.T) {
 		"SLACK_SIGNING_SECRET": secret,
 		"SLACK_API_URL":        api.URL + "/api", // no trailing slash: serve adds it
 	})
-	var out lockedBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "5s"}, nil, &out, slog.New(slog.DiscardHandler))
-	}()
-
-	addrRe := regexp.MustCompile(`serving .*? on (127\.0\.0\.1:\d+)`)
-	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == ""; {
-		if m := addrRe.FindStringSubmatch(out.String()); m != nil {
-			base = "http://" + m[1]
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v\n%s", err, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never said where it listens:\n%s", out.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	base, _, cancel, done := startServe(t)
 
 	resp, err := http.Get(base + "/healthz")
 	if err != nil || resp.StatusCode != http.StatusOK {
