@@ -101,7 +101,8 @@ func TestPrebuiltIndexIsCurrent(t *testing.T) {
 
 // A built-in catalog whose entries or questions were replaced after load
 // builds its own index: the prebuilt one's positions would point at other
-// entries.
+// entries (it panicked). Its answers are those of the files' catalog
+// changed the same way.
 func TestPrebuiltIndexOnlyForItsCatalog(t *testing.T) {
 	for name, change := range map[string]func(c *Catalog){
 		"entries resliced":  func(c *Catalog) { c.Entries = c.Entries[len(c.Entries)-5:] },
@@ -112,13 +113,22 @@ func TestPrebuiltIndexOnlyForItsCatalog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ref, err := Load(BuiltinFS())
+		if err != nil {
+			t.Fatal(err)
+		}
 		change(c)
-		m := NewMatcher(c)
+		change(ref)
+		m, want := NewMatcher(c), NewMatcher(ref)
 		if m.pre != nil {
 			t.Errorf("%s: the matcher took the prebuilt index", name)
 		}
-		if r := m.Match("Profile installation failed on my iPad"); r == nil {
-			t.Errorf("%s: no result", name)
+		for _, q := range []string{"Profile installation failed on my iPad", "0x80180014", "Het apparaat kan niet worden ingeschreven"} {
+			got, exp := m.Match(q), want.Match(q)
+			if got.Outcome != exp.Outcome || len(got.Candidates) != len(exp.Candidates) ||
+				(len(got.Candidates) > 0 && got.Candidates[0].Entry.ID != exp.Candidates[0].Entry.ID) {
+				t.Errorf("%s, %q: %s %d candidates, the files' catalog %s %d", name, q, got.Outcome, len(got.Candidates), exp.Outcome, len(exp.Candidates))
+			}
 		}
 	}
 }
