@@ -14,7 +14,6 @@ import (
 
 	"github.com/enrollbot/enrollbot/internal/golden"
 
-	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
@@ -29,13 +28,9 @@ func parseFiles(fsys fs.FS) ([]fileMessages, error) {
 	}
 	var out []fileMessages
 	for _, name := range names {
-		data, err := fs.ReadFile(fsys, name)
+		mf, err := parseFile(fsys, name)
 		if err != nil {
 			return nil, err
-		}
-		mf, err := i18n.ParseMessageFileBytes(data, name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", name, err)
 		}
 		msgs := slices.Clone(mf.Messages)
 		slices.SortFunc(msgs, func(a, b *i18n.Message) int { return strings.Compare(a.ID, b.ID) })

@@ -4,10 +4,8 @@ package locales
 
 import (
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
-	"sync"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -62,32 +60,27 @@ func Bundle(fsys fs.FS) (*i18n.Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list message files: %w", err)
 	}
-	// The files are parsed side by side (a one-off `ask` waits for them),
-	// then added in order: the bundle itself is not safe for concurrent use.
-	parsed := make([]*i18n.MessageFile, len(names))
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Go(func() {
-			data, err := fs.ReadFile(fsys, name)
-			if err != nil {
-				errs[i] = fmt.Errorf("read message file %s: %w", name, err)
-				return
-			}
-			parsed[i], err = i18n.ParseMessageFileBytes(data, name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
-			if err != nil {
-				errs[i] = fmt.Errorf("parse message file %s: %w", name, err)
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	for i, mf := range parsed {
+	for _, name := range names {
+		mf, err := parseFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
 		if err := b.AddMessages(mf.Tag, mf.Messages...); err != nil {
-			return nil, fmt.Errorf("add message file %s: %w", names[i], err)
+			return nil, fmt.Errorf("add message file %s: %w", name, err)
 		}
 	}
 	return b, nil
+}
+
+// parseFile reads and parses one message file.
+func parseFile(fsys fs.FS, name string) (*i18n.MessageFile, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("read message file %s: %w", name, err)
+	}
+	mf, err := i18n.ParseMessageFileBytes(data, name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
+	if err != nil {
+		return nil, fmt.Errorf("parse message file %s: %w", name, err)
+	}
+	return mf, nil
 }
